@@ -1,0 +1,103 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Services } from '../services.js';
+import { HttpError, pointerToPath, problem, type FieldError } from './problems.js';
+import { authenticate, type Principal } from './auth.js';
+import { opsRoutes } from './routes/ops.js';
+import { workspaceRoutes } from './routes/workspaces.js';
+import { topicRoutes } from './routes/topics.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { eventRoutes } from './routes/events.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { filterRoutes } from './routes/filters.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** Builds the HTTP API (without listening): auth, error mapping and the routes. */
+export async function buildApp(services: Services, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    // One log line per request would cost more than the request; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: 200 },
+    // Strict JSON: no type coercion, no silently dropped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // JSON only: anything else is a 415, not a body that fails validation in odd ways.
+  app.removeContentTypeParser(['text/plain']);
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json')) {
+      req.principal = await authenticate(req.headers.authorization, services);
+    }
+  });
+
+  app.setErrorHandler((err: any, req, reply) => {
+    const { status, detail, errors } = describe(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    reply.status(status).type('application/problem+json').send(problem(status, detail, errors));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).type('application/problem+json').send(problem(404, `no route for ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  await app.register(opsRoutes(services));
+  await app.register(workspaceRoutes(services), { prefix: '/api/v1' });
+  await app.register(topicRoutes(services), { prefix: '/api/v1' });
+  await app.register(webhookRoutes(services), { prefix: '/api/v1' });
+  await app.register(eventRoutes(services), { prefix: '/api/v1' });
+  await app.register(deliveryRoutes(services), { prefix: '/api/v1' });
+  await app.register(filterRoutes(services), { prefix: '/api/v1' });
+  return app;
+}
+
+function describe(err: any): { status: number; detail: string; errors?: FieldError[] } {
+  if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors };
+  if (err?.validation) {
+    const context = err.validationContext === 'body' ? '' : `${err.validationContext}.`;
+    const errors: FieldError[] = (err.validation as any[]).map((v) => {
+      let path = pointerToPath(v.instancePath ?? '');
+      const extra = v.params?.missingProperty ?? v.params?.additionalProperty;
+      if (extra) path = path ? `${path}.${extra}` : extra;
+      let message: string = v.message ?? 'is not valid';
+      if (v.keyword === 'additionalProperties') message = 'is not a known field';
+      if (v.keyword === 'required') message = 'is required';
+      if (v.keyword === 'enum') message = `must be one of ${(v.params.allowedValues as unknown[]).join(', ')}`;
+      return { path: context + (path || (err.validationContext === 'body' ? 'body' : '')), message };
+    });
+    return { status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
+  }
+  switch (err?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, detail: 'the request body is larger than this route accepts' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, detail: 'send the body as application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, detail: 'the JSON body is empty', errors: [{ path: 'body', message: 'is empty' }] };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, detail: `the body is not valid JSON: ${err.message}`, errors: [{ path: 'body', message: 'is not valid JSON' }] };
+  }
+  if (err instanceof SyntaxError || err?.statusCode === 400) {
+    return { status: 400, detail: `the body is not valid JSON: ${err.message}`, errors: [{ path: 'body', message: 'is not valid JSON' }] };
+  }
+  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, detail: err.message };
+  }
+  if (isDatabaseUnavailable(err)) return { status: 503, detail: 'the database is not available; try again shortly' };
+  return { status: 500, detail: 'internal error' };
+}
+
+function isDatabaseUnavailable(err: any): boolean {
+  const code = String(err?.code ?? '');
+  return /^SQLITE_(BUSY|FULL|IOERR|LOCKED|CANTOPEN|READONLY)/.test(code) || code === 'ECONNREFUSED' || code === '57P01';
+}
+
+export type { FastifyRequest };

@@ -1,0 +1,35 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Services } from '../services.js';
+import { HttpError, notFound } from './problems.js';
+
+export type Principal = { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Who is calling, from `Authorization: Bearer <key>`; 401 for no key or a wrong one. */
+export async function authenticate(header: string | undefined, services: Services): Promise<Principal> {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match) throw new HttpError(401, 'send an API key as "Authorization: Bearer <key>"');
+  const hash = hashKey(match[1]!);
+  // Constant-time comparison of the hashes, so the admin key cannot be guessed byte by byte.
+  if (timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(services.adminKeyHash, 'hex'))) return { kind: 'admin' };
+  const key = await services.store.findKeyByHash(hash);
+  if (!key) throw new HttpError(401, 'the API key is not valid');
+  return { kind: 'workspace', workspaceId: key.workspaceId, keyId: key.id };
+}
+
+export function requireAdmin(req: FastifyRequest): void {
+  if (req.principal?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
+}
+
+/** The workspace the caller may use, or 404 (also for another workspace's key, so ids cannot be probed). */
+export async function workspaceFor(req: FastifyRequest, services: Services, id: string) {
+  const p = req.principal;
+  if (!p || (p.kind === 'workspace' && p.workspaceId !== id)) throw notFound(`workspace ${id}`);
+  const workspace = await services.store.getWorkspace(id);
+  if (!workspace) throw notFound(`workspace ${id}`);
+  return workspace;
+}

@@ -1,0 +1,128 @@
+// Typed configuration: defaults, environment variables and flags, in one place.
+// Every setting is HERALD_<NAME> in the environment and --<name> (kebab case) as a flag;
+// a flag overrides the variable.
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  role: Role;
+  adminKey: string | undefined;
+  allowPrivateTargets: boolean;
+  deliveryTimeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryFactor: number;
+  maxPayloadBytes: number;
+  encryptionKey: string | undefined;
+  headerPrefix: string;
+  /** Attempts in flight at once in this process. */
+  workerConcurrency: number;
+  /** How long a claimed delivery stays with its worker before others may take it back. */
+  leaseMs: number;
+  logLevel: string;
+}
+
+interface Setting {
+  key: keyof Config;
+  env: string;
+  parse: (raw: string, name: string) => unknown;
+  default: unknown;
+  help: string;
+}
+
+export class ConfigError extends Error {}
+
+const text = (raw: string) => raw;
+const optionalText = (raw: string) => (raw === '' ? undefined : raw);
+
+function integer(min: number, max: number) {
+  return (raw: string, name: string) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+function number(min: number, max: number) {
+  return (raw: string, name: string) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+function boolean(raw: string, name: string) {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function role(raw: string, name: string): Role {
+  if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
+  throw new ConfigError(`${name} must be all, api or worker, got "${raw}"`);
+}
+
+function headerPrefix(raw: string, name: string) {
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(raw)) {
+    throw new ConfigError(`${name} must be 1 to 32 letters, digits or dashes, got "${raw}"`);
+  }
+  return raw.toLowerCase();
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', env: 'HERALD_HOST', parse: text, default: '127.0.0.1', help: 'address to listen on' },
+  { key: 'port', env: 'HERALD_PORT', parse: integer(0, 65535), default: 8080, help: 'port to listen on' },
+  { key: 'dataDir', env: 'HERALD_DATA_DIR', parse: text, default: './data', help: 'where the SQLite database and the generated admin key live' },
+  { key: 'databaseUrl', env: 'HERALD_DATABASE_URL', parse: optionalText, default: undefined, help: 'postgres://… selects PostgreSQL instead of SQLite' },
+  { key: 'role', env: 'HERALD_ROLE', parse: role, default: 'all', help: 'all, api (HTTP only) or worker (delivery only)' },
+  { key: 'adminKey', env: 'HERALD_ADMIN_KEY', parse: optionalText, default: undefined, help: 'the admin API key (generated on first start when unset)' },
+  { key: 'allowPrivateTargets', env: 'HERALD_ALLOW_PRIVATE_TARGETS', parse: boolean, default: false, help: 'let webhooks target loopback and private addresses' },
+  { key: 'deliveryTimeoutMs', env: 'HERALD_DELIVERY_TIMEOUT_MS', parse: integer(100, 300_000), default: 10_000, help: 'time limit of a whole attempt' },
+  { key: 'maxRetries', env: 'HERALD_MAX_RETRIES', parse: integer(0, 100), default: 5, help: 'retries after the first attempt' },
+  { key: 'retryBaseMs', env: 'HERALD_RETRY_BASE_MS', parse: integer(0, 86_400_000), default: 30_000, help: 'first retry delay' },
+  { key: 'retryFactor', env: 'HERALD_RETRY_FACTOR', parse: number(1, 100), default: 4, help: 'each further retry waits this many times longer' },
+  { key: 'maxPayloadBytes', env: 'HERALD_MAX_PAYLOAD_BYTES', parse: integer(1024, 64 * 1024 * 1024), default: 262_144, help: 'largest accepted event body' },
+  { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', parse: optionalText, default: undefined, help: 'encrypt webhook secrets at rest with this key' },
+  { key: 'headerPrefix', env: 'HERALD_HEADER_PREFIX', parse: headerPrefix, default: 'x-nector', help: 'prefix of the compatibility headers' },
+  { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 128, help: 'attempts in flight at once per process' },
+  { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },
+  { key: 'logLevel', env: 'HERALD_LOG_LEVEL', parse: text, default: 'info', help: 'pino log level' },
+];
+
+/** Flag name of a setting: HERALD_DELIVERY_TIMEOUT_MS → delivery-timeout-ms. */
+export function flagName(setting: Setting): string {
+  return setting.env.replace(/^HERALD_/, '').toLowerCase().replace(/_/g, '-');
+}
+
+/**
+ * Builds the configuration from the environment, overridden by flags (already parsed into
+ * an object keyed by flag name), overridden by explicit values (for tests and embedding).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: Record<string, string | undefined> = {},
+  overrides: Partial<Config> = {},
+): Config {
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const flag = flagName(setting);
+    const raw = flags[flag] ?? env[setting.env];
+    const source = flags[flag] !== undefined ? `--${flag}` : setting.env;
+    config[setting.key] = raw === undefined ? setting.default : setting.parse(raw, source);
+  }
+  const result = { ...(config as unknown as Config), ...overrides };
+  if (result.leaseMs <= result.deliveryTimeoutMs) {
+    // A lease shorter than an attempt would let a second worker start the same delivery.
+    result.leaseMs = result.deliveryTimeoutMs + 30_000;
+  }
+  return result;
+}

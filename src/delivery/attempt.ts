@@ -1,0 +1,92 @@
+import { signedHeaders, signingSecret, type SigningSecret } from '../domain/signing.js';
+import { parseRetryAfter, retryDelay, type RetryPolicy } from '../domain/retry.js';
+import type { SecretBox } from '../domain/secret-box.js';
+import type { AttemptResult, ClaimedDelivery } from '../store/store.js';
+import type { HttpSender, SendOutcome } from './http-sender.js';
+
+export interface AttemptContext {
+  sender: HttpSender;
+  secrets: SecretBox;
+  retry: RetryPolicy;
+  headerPrefix: string;
+  userAgent: string;
+}
+
+/**
+ * One attempt of one delivery, in three stages: prepare the signed request, call the
+ * receiver, and turn the outcome into the delivery's next state. Never throws.
+ */
+export class AttemptRunner {
+  // Signing material per webhook version, so a secret is decrypted and hashed once, not per attempt.
+  private readonly signing = new Map<string, { version: number; secret: SigningSecret }>();
+
+  constructor(private readonly ctx: AttemptContext) {}
+
+  async run(d: ClaimedDelivery): Promise<AttemptResult> {
+    if (!d.webhook.enabled) {
+      return { seq: d.seq, claim: d.claim, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
+    }
+    const startedAt = Date.now();
+    let headers: Record<string, string>;
+    try {
+      headers = this.prepare(d, startedAt);
+    } catch (err) {
+      return this.conclude(d, startedAt, {}, { kind: 'error', error: `could not sign: ${(err as Error).message}`, durationMs: 0 });
+    }
+    const outcome = await this.ctx.sender.send(d.webhook.url, headers, d.body);
+    return this.conclude(d, startedAt, headers, outcome);
+  }
+
+  private prepare(d: ClaimedDelivery, now: number): Record<string, string> {
+    const signed = signedHeaders({
+      prefix: this.ctx.headerPrefix,
+      topic: d.webhook.prefix + d.topic,
+      deliveryId: d.id,
+      timestamp: Math.floor(now / 1000),
+      body: d.body,
+      secrets: [this.secretFor(d)],
+      userAgent: this.ctx.userAgent,
+    });
+    // Custom headers were checked when saved not to override Herald's own.
+    return { ...d.webhook.headers, ...signed };
+  }
+
+  private secretFor(d: ClaimedDelivery): SigningSecret {
+    const cached = this.signing.get(d.webhook.id);
+    if (cached && cached.version === d.webhook.version) return cached.secret;
+    const secret = signingSecret(this.ctx.secrets.open(d.webhook.secret));
+    this.signing.set(d.webhook.id, { version: d.webhook.version, secret });
+    if (this.signing.size > 50_000) this.signing.clear();
+    return secret;
+  }
+
+  private conclude(d: ClaimedDelivery, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {
+    const number = d.attempts + 1;
+    const ok = outcome.kind === 'response' && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    let error: string | null = null;
+    if (outcome.kind === 'error') error = outcome.error;
+    else if (outcome.statusCode >= 300 && outcome.statusCode < 400) error = `redirect not followed (HTTP ${outcome.statusCode})`;
+    else if (!ok) error = `HTTP ${outcome.statusCode}`;
+
+    const attempt = {
+      number,
+      startedAt,
+      durationMs: outcome.durationMs,
+      statusCode: outcome.kind === 'response' ? outcome.statusCode : null,
+      error,
+      responseBody: outcome.kind === 'response' ? outcome.body : null,
+      requestHeaders: headers,
+    };
+    const base = { seq: d.seq, claim: d.claim, url: d.webhook.url, attempt };
+    if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };
+
+    const inCycle = number - d.cycleStart;
+    const limit = d.cycleLimit ?? this.ctx.retry.maxRetries + 1;
+    if (inCycle >= limit) return { ...base, status: 'failed', nextAttemptAt: null };
+    const retryAfter =
+      outcome.kind === 'response' && (outcome.statusCode === 429 || outcome.statusCode === 503)
+        ? parseRetryAfter(outcome.retryAfter)
+        : null;
+    return { ...base, status: 'pending', nextAttemptAt: Date.now() + retryDelay(this.ctx.retry, inCycle, retryAfter) };
+  }
+}

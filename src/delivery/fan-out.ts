@@ -1,0 +1,65 @@
+import { compileFilter, type Matcher } from '../domain/filter.js';
+import type { FanOutPlanner, Webhook, Workspace } from '../store/store.js';
+
+/**
+ * The domain side of publishing: the body a receiver gets (data plus the business fields it
+ * lacks) and whether a webhook's filter lets an event through. Filters are compiled once per
+ * webhook version; a body is parsed once however many webhooks look at it.
+ */
+export class FanOut implements FanOutPlanner {
+  private readonly matchers = new Map<string, { version: number; matcher: Matcher | null }>();
+  private lastBody: string | null = null;
+  private lastParsed: unknown = null;
+
+  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
+    const addedFields: string[] = [];
+    let payload = data;
+    if (!Object.hasOwn(data, 'business_name') || !Object.hasOwn(data, 'business_uri')) {
+      payload = { ...data };
+      if (!Object.hasOwn(data, 'business_name')) {
+        payload.business_name = workspace.name;
+        addedFields.push('business_name');
+      }
+      if (!Object.hasOwn(data, 'business_uri')) {
+        payload.business_uri = workspace.uri;
+        addedFields.push('business_uri');
+      }
+    }
+    return { body: JSON.stringify(payload), addedFields };
+  }
+
+  matches(webhook: Webhook, body: string): boolean {
+    const matcher = this.matcherFor(webhook);
+    if (matcher === null) return true;
+    if (body !== this.lastBody) {
+      this.lastParsed = JSON.parse(body);
+      this.lastBody = body;
+    }
+    return matcher(this.lastParsed);
+  }
+
+  private matcherFor(webhook: Webhook): Matcher | null {
+    const cached = this.matchers.get(webhook.id);
+    if (cached && cached.version === webhook.updatedAt) return cached.matcher;
+    const empty = webhook.filter === null || Object.keys(webhook.filter).length === 0;
+    // Filters were validated when saved; one that no longer compiles matches nothing.
+    let matcher: Matcher | null = null;
+    if (!empty) {
+      try {
+        matcher = compileFilter(webhook.filter);
+      } catch {
+        matcher = () => false;
+      }
+    }
+    if (this.matchers.size > 100_000) this.matchers.clear();
+    this.matchers.set(webhook.id, { version: webhook.updatedAt, matcher });
+    return matcher;
+  }
+}
+
+/** The data as published: the body without the fields Herald added. */
+export function publishedData(body: string, addedFields: readonly string[]): Record<string, unknown> {
+  const data = JSON.parse(body) as Record<string, unknown>;
+  for (const field of addedFields) delete data[field];
+  return data;
+}

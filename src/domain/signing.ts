@@ -1,0 +1,92 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+// The two signature schemes a receiver may check: Nector's (hex SHA-256 of the secret and a
+// hex HMAC of the body) and Standard Webhooks' (base64 HMAC of "id.timestamp.body").
+
+export function generateSecret(): string {
+  return 'whsec_' + randomBytes(32).toString('base64');
+}
+
+/** The key Standard Webhooks signs with: the base64-decoded rest of a whsec_ secret, else its UTF-8 bytes. */
+export function standardKey(secret: string): Buffer {
+  if (secret.startsWith('whsec_')) {
+    const rest = secret.slice('whsec_'.length);
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(rest) && rest.length % 4 === 0) return Buffer.from(rest, 'base64');
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
+export function secretDigest(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+export function bodyHmac(secret: string, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export function standardSignature(key: Buffer, id: string, timestamp: number, body: string | Buffer): string {
+  return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
+}
+
+/**
+ * What signing needs of a secret, computed once per webhook rather than once per attempt:
+ * the secret's digest for the compatibility header and the Standard Webhooks key.
+ */
+export interface SigningSecret {
+  secret: string;
+  digest: string;
+  key: Buffer;
+}
+
+export function signingSecret(secret: string): SigningSecret {
+  return { secret, digest: secretDigest(secret), key: standardKey(secret) };
+}
+
+export interface SignInput {
+  prefix: string; // header prefix, e.g. "x-nector"
+  topic: string; // as the receiver sees it (webhook prefix included)
+  deliveryId: string;
+  timestamp: number; // Unix seconds of this attempt
+  body: string | Buffer;
+  /** The current secret first, then any still valid during a rotation. */
+  secrets: readonly SigningSecret[];
+  userAgent: string;
+}
+
+/** The headers of contract section 4, names in lowercase. */
+export function signedHeaders(input: SignInput): Record<string, string> {
+  const { prefix, secrets, body } = input;
+  const current = secrets[0]!;
+  const ts = String(input.timestamp);
+  const signatures = secrets.map((s) => standardSignature(s.key, input.deliveryId, input.timestamp, body));
+  return {
+    accept: 'application/json',
+    'content-type': 'application/json',
+    'user-agent': input.userAgent,
+    'x-source': 'unix',
+    [`${prefix}-topic`]: input.topic,
+    [`${prefix}-delivery-id`]: input.deliveryId,
+    [`${prefix}-timestamp`]: ts,
+    [`${prefix}-webhook-secret-algo`]: 'sha256',
+    [`${prefix}-webhook-secret`]: current.digest,
+    [`${prefix}-webhook-hmac-algo`]: 'sha256',
+    [`${prefix}-webhook-hmac`]: bodyHmac(current.secret, body),
+    'webhook-id': input.deliveryId,
+    'webhook-timestamp': ts,
+    'webhook-signature': signatures.join(' '),
+  };
+}
+
+/** Names a webhook's custom headers may not use: Herald's own and hop-by-hop ones. */
+export function isReservedHeader(name: string, prefix: string): boolean {
+  const n = name.toLowerCase();
+  return (
+    n.startsWith(prefix + '-') ||
+    n.startsWith('webhook-') ||
+    [
+      'accept', 'content-type', 'content-length', 'user-agent', 'x-source', 'host', 'connection',
+      'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+      'transfer-encoding', 'upgrade', 'expect', 'content-encoding',
+    ].includes(n)
+  );
+}

@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AttemptResult, Store } from './store/store.js';
+
+/** Prometheus metrics of one Herald process, on a registry of its own (no globals). */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly attempts: Counter<'outcome'>;
+  private readonly duration: Histogram;
+
+  constructor(store: Store) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
+    this.attempts = new Counter({
+      name: 'herald_delivery_attempts_total',
+      help: 'Delivery attempts by outcome: succeeded, retrying (failed, will retry), failed (retries used up).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'herald_attempt_duration_seconds',
+      help: 'Duration of delivery attempts, from request to the end of the answer.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'herald_queue_pending',
+      help: 'Deliveries waiting for an attempt (due or scheduled).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await store.queueStats(Date.now())).pending);
+      },
+    });
+    new Gauge({
+      name: 'herald_queue_oldest_due_seconds',
+      help: 'How long the oldest due delivery has been waiting.',
+      registers: [this.registry],
+      async collect() {
+        const { oldestDueAt } = await store.queueStats(Date.now());
+        this.set(oldestDueAt === null ? 0 : Math.max(0, (Date.now() - oldestDueAt) / 1000));
+      },
+    });
+  }
+
+  observe(result: AttemptResult): void {
+    if (!result.attempt) return;
+    this.attempts.inc({ outcome: result.status === 'pending' ? 'retrying' : result.status });
+    this.duration.observe(result.attempt.durationMs / 1000);
+  }
+}

@@ -1,0 +1,501 @@
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { newId } from '../../domain/ids.js';
+import { readMigrations } from '../migrations.js';
+import {
+  ConflictError,
+  type ApiKey,
+  type Attempt,
+  type AttemptResult,
+  type ClaimedDelivery,
+  type Delivery,
+  type DeliveryFilter,
+  type EventRecord,
+  type FanOutPlanner,
+  type Page,
+  type PageRequest,
+  type PublishBatch,
+  type PublishInput,
+  type PublishOutcome,
+  type Store,
+  type TopicRecord,
+  type Webhook,
+  type WebhookPatch,
+  type Workspace,
+} from '../store.js';
+import { rowToDelivery, rowToEvent, rowToWebhook, rowToWorkspace, rowToAttempt } from './rows.js';
+
+type Row = Record<string, any>;
+
+export interface SqliteOptions {
+  /** Path of the database file, or ':memory:'. */
+  path: string;
+  /** PRAGMA synchronous: FULL makes every commit survive a power cut, not only a crash. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * The embedded store. better-sqlite3 is synchronous, so each method runs to completion on
+ * the caller's turn of the event loop; the async signatures are the Store interface's.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly cache = new Map<string, Statement>();
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('temp_store = MEMORY');
+    this.db.pragma('cache_size = -65536');
+  }
+
+  /** Prepared once, reused on every call. */
+  private sql(text: string): Statement {
+    let stmt = this.cache.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.cache.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const migrations = readMigrations('sqlite');
+    const apply = this.db.transaction(() => {
+      const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r: any) => r.version as number));
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.sql('SELECT 1').get();
+  }
+
+  // ---- workspaces -----------------------------------------------------------------------
+
+  async createWorkspace(ws: Workspace): Promise<void> {
+    try {
+      this.sql('INSERT INTO workspaces (id, name, uri, webhooks_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(ws.id, ws.name, ws.uri, ws.webhooksEnabled ? 1 : 0, ws.createdAt, ws.updatedAt);
+    } catch (err: any) {
+      if (err?.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`workspace ${ws.id} already exists`);
+      throw err;
+    }
+  }
+
+  async listWorkspaces(page: PageRequest): Promise<Page<Workspace>> {
+    const rows = this.sql('SELECT * FROM workspaces WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(page.cursor ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as Row[];
+    return paged(rows, page.limit, rowToWorkspace);
+  }
+
+  async getWorkspace(id: string): Promise<Workspace | null> {
+    const row = this.sql('SELECT * FROM workspaces WHERE id = ?').get(id) as Row | undefined;
+    return row ? rowToWorkspace(row) : null;
+  }
+
+  async updateWorkspace(id: string, patch: Partial<Pick<Workspace, 'name' | 'uri' | 'webhooksEnabled'>>, now: number): Promise<Workspace | null> {
+    const row = this.sql(
+      `UPDATE workspaces SET
+         name = coalesce(?, name),
+         uri = CASE WHEN ? THEN ? ELSE uri END,
+         webhooks_enabled = coalesce(?, webhooks_enabled),
+         updated_at = ?
+       WHERE id = ? RETURNING *`,
+    ).get(
+      patch.name ?? null,
+      patch.uri !== undefined ? 1 : 0,
+      patch.uri ?? null,
+      patch.webhooksEnabled === undefined ? null : patch.webhooksEnabled ? 1 : 0,
+      now,
+      id,
+    ) as Row | undefined;
+    return row ? rowToWorkspace(row) : null;
+  }
+
+  async deleteWorkspace(id: string): Promise<boolean> {
+    const remove = this.db.transaction(() => {
+      this.sql('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE workspace_id = ?)').run(id);
+      this.sql('DELETE FROM deliveries WHERE workspace_id = ?').run(id);
+      this.sql('DELETE FROM events WHERE workspace_id = ?').run(id);
+      this.sql('DELETE FROM webhooks WHERE workspace_id = ?').run(id);
+      this.sql('DELETE FROM api_keys WHERE workspace_id = ?').run(id);
+      return this.sql('DELETE FROM workspaces WHERE id = ?').run(id).changes > 0;
+    });
+    return remove.immediate();
+  }
+
+  // ---- API keys -------------------------------------------------------------------------
+
+  async createKey(key: ApiKey, hash: string): Promise<void> {
+    this.sql('INSERT INTO api_keys (id, workspace_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(key.id, key.workspaceId, key.name, hash, key.createdAt);
+  }
+
+  async listKeys(workspaceId: string, page: PageRequest): Promise<Page<ApiKey>> {
+    const rows = this.sql('SELECT * FROM api_keys WHERE workspace_id = ? AND revoked_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?')
+      .all(workspaceId, page.cursor ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as Row[];
+    return paged(rows, page.limit, rowToKey);
+  }
+
+  async revokeKey(workspaceId: string, id: string, now: number): Promise<boolean> {
+    return this.sql('UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL').run(now, workspaceId, id).changes > 0;
+  }
+
+  async findKeyByHash(hash: string): Promise<ApiKey | null> {
+    const row = this.sql('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
+    return row ? rowToKey(row) : null;
+  }
+
+  // ---- topics ---------------------------------------------------------------------------
+
+  async seedTopics(topics: readonly TopicRecord[]): Promise<void> {
+    const insert = this.sql('INSERT OR IGNORE INTO topics (name, label, description, sample) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const t of topics) insert.run(t.name, t.label, t.description, JSON.stringify(t.sample));
+    })();
+  }
+
+  async listTopics(): Promise<TopicRecord[]> {
+    return (this.sql('SELECT rowid, * FROM topics ORDER BY rowid').all() as Row[]).map(rowToTopic);
+  }
+
+  async getTopic(name: string): Promise<TopicRecord | null> {
+    const row = this.sql('SELECT * FROM topics WHERE name = ?').get(name) as Row | undefined;
+    return row ? rowToTopic(row) : null;
+  }
+
+  async putTopic(topic: TopicRecord): Promise<void> {
+    this.sql(
+      `INSERT INTO topics (name, label, description, sample) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample`,
+    ).run(topic.name, topic.label, topic.description, JSON.stringify(topic.sample));
+  }
+
+  // ---- webhooks -------------------------------------------------------------------------
+
+  async createWebhook(w: Webhook): Promise<void> {
+    this.sql(
+      `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
+      JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.createdAt, w.updatedAt,
+    );
+  }
+
+  async listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>> {
+    const rows = this.sql(
+      'SELECT * FROM webhooks WHERE workspace_id = ? AND (? IS NULL OR topic = ?) AND seq < ? ORDER BY seq DESC LIMIT ?',
+    ).all(workspaceId, topic ?? null, topic ?? null, page.cursor ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as Row[];
+    return paged(rows, page.limit, rowToWebhook);
+  }
+
+  async getWebhook(workspaceId: string, id: string): Promise<Webhook | null> {
+    const row = this.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
+    return row ? rowToWebhook(row) : null;
+  }
+
+  async updateWebhook(workspaceId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null> {
+    const current = await this.getWebhook(workspaceId, id);
+    if (!current) return null;
+    const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
+    this.sql(
+      `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
+         enabled = ?, disabled_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+    ).run(
+      next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
+      JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.updatedAt, workspaceId, id,
+    );
+    return next;
+  }
+
+  async deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean> {
+    const remove = this.db.transaction(() => {
+      const gone = this.sql('DELETE FROM webhooks WHERE workspace_id = ? AND id = ?').run(workspaceId, id).changes > 0;
+      if (gone) {
+        this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status = 'pending'`).run(now, id);
+      }
+      return gone;
+    });
+    return remove.immediate();
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  async publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]> {
+    const run = this.db.transaction(() => batches.map((b) => this.publishBatch(b.workspaceId, b.inputs, planner, now)));
+    return run.immediate();
+  }
+
+  private publishBatch(workspaceId: string, inputs: PublishInput[], planner: FanOutPlanner, now: number): PublishOutcome[] | null {
+    const wsRow = this.sql('SELECT * FROM workspaces WHERE id = ?').get(workspaceId) as Row | undefined;
+    if (!wsRow) return null;
+    const workspace = rowToWorkspace(wsRow);
+    const targets = new Map<string, Webhook[]>();
+    const out: PublishOutcome[] = [];
+    for (const input of inputs) {
+      const earlier = this.findEarlierEvent(workspaceId, input, now);
+      if (earlier) {
+        out.push({ event: earlier, created: false });
+        continue;
+      }
+      const { body, addedFields } = planner.body(workspace, input.data);
+      const info = this.sql(
+        'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(input.id, workspaceId, input.topic, body, addedFields.length ? addedFields.join(',') : null, input.idempotencyKey, now);
+      const eventSeq = Number(info.lastInsertRowid);
+      let deliveries = 0;
+      if (workspace.webhooksEnabled) {
+        let webhooks = targets.get(input.topic);
+        if (!webhooks) {
+          webhooks = this.enabledWebhooks(workspaceId, input.topic);
+          targets.set(input.topic, webhooks);
+        }
+        deliveries = this.fanOut(workspaceId, eventSeq, body, webhooks, planner, now);
+        if (deliveries > 0) this.sql('UPDATE events SET deliveries = ? WHERE seq = ?').run(deliveries, eventSeq);
+      }
+      out.push({
+        event: { id: input.id, workspaceId, topic: input.topic, body, addedFields, createdAt: now, deliveries },
+        created: true,
+      });
+    }
+    return out;
+  }
+
+  private findEarlierEvent(workspaceId: string, input: PublishInput, now: number): EventRecord | null {
+    let row: Row | undefined;
+    if (input.clientId) {
+      row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, input.id) as Row | undefined;
+    }
+    if (!row && input.idempotencyKey !== null) {
+      row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND idempotency_key = ? AND created_at > ? ORDER BY seq DESC LIMIT 1')
+        .get(workspaceId, input.idempotencyKey, now - 24 * 3600 * 1000) as Row | undefined;
+    }
+    return row ? rowToEvent(row) : null;
+  }
+
+  private enabledWebhooks(workspaceId: string, topic: string): Webhook[] {
+    return (this.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND topic = ? AND enabled = 1 ORDER BY seq').all(workspaceId, topic) as Row[]).map(rowToWebhook);
+  }
+
+  private fanOut(workspaceId: string, eventSeq: number, body: string, webhooks: Webhook[], planner: FanOutPlanner, now: number): number {
+    const insert = this.sql(
+      `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+    );
+    let count = 0;
+    for (const webhook of webhooks) {
+      if (!planner.matches(webhook, body)) continue;
+      insert.run(newId('dlv', now), workspaceId, eventSeq, webhook.id, webhook.url, now, now, now);
+      count++;
+    }
+    return count;
+  }
+
+  async listEvents(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<EventRecord>> {
+    const rows = this.sql(
+      'SELECT * FROM events WHERE workspace_id = ? AND (? IS NULL OR topic = ?) AND seq < ? ORDER BY seq DESC LIMIT ?',
+    ).all(workspaceId, topic ?? null, topic ?? null, page.cursor ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as Row[];
+    return paged(rows, page.limit, rowToEvent);
+  }
+
+  async getEvent(workspaceId: string, id: string): Promise<EventRecord | null> {
+    const row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
+    return row ? rowToEvent(row) : null;
+  }
+
+  async replayEvent(workspaceId: string, id: string, planner: FanOutPlanner, now: number): Promise<number | null> {
+    const run = this.db.transaction(() => {
+      const row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
+      if (!row) return null;
+      const webhooks = this.enabledWebhooks(workspaceId, row.topic);
+      const count = this.fanOut(workspaceId, row.seq, row.body, webhooks, planner, now);
+      this.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(count, row.seq);
+      return count;
+    });
+    return run.immediate();
+  }
+
+  // ---- deliveries -----------------------------------------------------------------------
+
+  async listDeliveries(workspaceId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>> {
+    const rows = this.sql(
+      `SELECT d.*, e.id AS event_id, e.topic AS topic FROM deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE d.workspace_id = ? AND (? IS NULL OR d.webhook_id = ?) AND (? IS NULL OR e.id = ?) AND (? IS NULL OR d.status = ?)
+         AND d.seq < ? ORDER BY d.seq DESC LIMIT ?`,
+    ).all(
+      workspaceId, filter.webhookId ?? null, filter.webhookId ?? null, filter.eventId ?? null, filter.eventId ?? null,
+      filter.status ?? null, filter.status ?? null, page.cursor ?? Number.MAX_SAFE_INTEGER, page.limit + 1,
+    ) as Row[];
+    return paged(rows, page.limit, rowToDelivery);
+  }
+
+  async getDelivery(workspaceId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] } | null> {
+    const row = this.sql(
+      'SELECT d.*, e.id AS event_id, e.topic AS topic FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ? AND d.workspace_id = ?',
+    ).get(id, workspaceId) as Row | undefined;
+    if (!row) return null;
+    const attempts = (this.sql('SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY number').all(row.seq) as Row[]).map(rowToAttempt);
+    return { delivery: rowToDelivery(row), attempts };
+  }
+
+  async retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean> {
+    // One more attempt: a new cycle that allows exactly one.
+    return this.sql(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = 1, updated_at = ?
+       WHERE id = ? AND workspace_id = ?`,
+    ).run(now, now, id, workspaceId).changes > 0;
+  }
+
+  async recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
+    return this.sql(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = NULL, updated_at = ?
+       WHERE workspace_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
+    ).run(now, now, workspaceId, webhookId, since, until).changes;
+  }
+
+  async createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery> {
+    const run = this.db.transaction(() => {
+      const info = this.sql(
+        'INSERT INTO events (id, workspace_id, topic, body, added_fields, deliveries, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)',
+      ).run(event.id, workspaceId, event.topic, event.body, event.addedFields.join(',') || null, event.createdAt);
+      const webhook = this.sql('SELECT url FROM webhooks WHERE id = ?').get(webhookId) as Row;
+      this.sql(
+        `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, claim, cycle_limit, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, 1, 1, ?, ?)`,
+      ).run(deliveryId, workspaceId, Number(info.lastInsertRowid), webhookId, webhook.url, leaseUntil, event.createdAt, event.createdAt);
+      return this.claimedBySql('WHERE d.id = ?', deliveryId)[0]!;
+    });
+    return run.immediate();
+  }
+
+  // ---- the queue ------------------------------------------------------------------------
+
+  private claimedBySql(where: string, ...params: unknown[]): ClaimedDelivery[] {
+    const rows = this.sql(
+      `SELECT d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
+              e.id AS event_id, e.topic, e.body,
+              w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version
+       FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id ${where}`,
+    ).all(...params) as Row[];
+    return rows.map(rowToClaimed);
+  }
+
+  async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+    const claim = this.db.transaction(() => {
+      const rows = this.claimedBySql(
+        `WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
+        now, limit,
+      );
+      const take = this.sql('UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1 WHERE seq = ?');
+      for (const row of rows) {
+        take.run(leaseUntil, row.seq);
+        row.claim += 1;
+      }
+      return rows;
+    });
+    return claim.immediate();
+  }
+
+  async queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
+    const row = this.sql(
+      `SELECT count(*) AS pending, min(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
+       FROM deliveries WHERE status = 'pending'`,
+    ).get(now) as Row;
+    return { pending: row.pending, oldestDueAt: row.oldest ?? null };
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.sql(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`).get() as Row;
+    return row.due ?? null;
+  }
+
+  async recordResults(results: AttemptResult[], now: number): Promise<void> {
+    const update = this.sql(
+      `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = ?, last_status_code = coalesce(?, last_status_code),
+         last_error = ?, url = ?, updated_at = ?, cycle_limit = CASE WHEN ? = 'pending' THEN cycle_limit ELSE NULL END
+       WHERE seq = ? AND claim = ?`,
+    );
+    const insertAttempt = this.sql(
+      `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const record = this.db.transaction(() => {
+      for (const r of results) {
+        const a = r.attempt;
+        const changed = update.run(
+          r.status, a ? 1 : 0, r.nextAttemptAt, a?.statusCode ?? null, a ? a.error : 'webhook disabled', r.url, now, r.status, r.seq, r.claim,
+        ).changes;
+        if (changed > 0 && a) {
+          insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, JSON.stringify(a.requestHeaders));
+        }
+      }
+    });
+    record.immediate();
+  }
+
+  async releaseClaims(claims: { seq: number; claim: number }[], now: number): Promise<void> {
+    const release = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
+    this.db.transaction(() => {
+      for (const c of claims) release.run(now, c.seq, c.claim);
+    }).immediate();
+  }
+}
+
+function paged<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
+  const more = rows.length > limit;
+  const slice = more ? rows.slice(0, limit) : rows;
+  return { rows: slice.map(map), next: more ? (slice[slice.length - 1]!.seq as number) : null };
+}
+
+function stripUndefined<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function rowToKey(row: Row): ApiKey {
+  return { id: row.id, workspaceId: row.workspace_id, name: row.name ?? null, createdAt: row.created_at };
+}
+
+function rowToTopic(row: Row): TopicRecord {
+  return { name: row.name, label: row.label, description: row.description, sample: JSON.parse(row.sample) };
+}
+
+function rowToClaimed(row: Row): ClaimedDelivery {
+  return {
+    seq: row.seq,
+    id: row.id,
+    claim: row.claim,
+    workspaceId: row.workspace_id,
+    eventId: row.event_id,
+    topic: row.topic,
+    body: row.body,
+    attempts: row.attempts,
+    cycleStart: row.cycle_start,
+    cycleLimit: row.cycle_limit ?? null,
+    webhook: {
+      id: row.webhook_id,
+      url: row.url,
+      secret: row.secret,
+      prefix: row.prefix,
+      headers: JSON.parse(row.headers),
+      enabled: row.enabled === 1,
+      version: row.webhook_version,
+    },
+  };
+}

@@ -1,0 +1,233 @@
+// The Store interface: the only door to the database. Each adapter (SQLite now, PostgreSQL
+// later) implements it; the conformance cases in test/ run against every adapter.
+// Times are Unix milliseconds; JSON columns come back parsed.
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  uri: string | null;
+  webhooksEnabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKey {
+  id: string;
+  workspaceId: string;
+  name: string | null;
+  createdAt: number;
+}
+
+export interface TopicRecord {
+  name: string;
+  label: string;
+  description: string;
+  sample: Record<string, unknown>;
+}
+
+export interface Webhook {
+  id: string;
+  workspaceId: string;
+  topic: string;
+  url: string;
+  /** As stored: encrypted when an encryption key is configured. */
+  secret: string;
+  prefix: string;
+  filter: Record<string, unknown> | null;
+  headers: Record<string, string>;
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type WebhookPatch = Partial<
+  Pick<Webhook, 'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason'>
+>;
+
+export interface EventRecord {
+  id: string;
+  workspaceId: string;
+  topic: string;
+  /** The exact bytes sent to receivers: data plus the business fields it lacked. */
+  body: string;
+  /** Which business fields Herald added to data (so data can be given back as published). */
+  addedFields: string[];
+  createdAt: number;
+  deliveries: number;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  topic: string;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Attempt {
+  number: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  requestHeaders: Record<string, string>;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** The position after which to continue, from a previous page's `next`. */
+  cursor?: number;
+}
+
+export interface Page<T> {
+  rows: T[];
+  /** Null on the last page. */
+  next: number | null;
+}
+
+// ---- publishing ------------------------------------------------------------------------
+
+export interface PublishInput {
+  id: string;
+  /** Whether `id` came from the caller (a repeat then returns the first event). */
+  clientId: boolean;
+  idempotencyKey: string | null;
+  topic: string;
+  data: Record<string, unknown>;
+}
+
+export interface PublishBatch {
+  workspaceId: string;
+  inputs: PublishInput[];
+}
+
+/** The domain decisions publishing needs, kept out of the adapters. */
+export interface FanOutPlanner {
+  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] };
+  matches(webhook: Webhook, body: string): boolean;
+}
+
+export interface PublishOutcome {
+  event: EventRecord;
+  /** False when an earlier event with the same id or idempotency key was returned instead. */
+  created: boolean;
+}
+
+// ---- delivering ------------------------------------------------------------------------
+
+/** A delivery taken by a worker, with everything its attempt needs. */
+export interface ClaimedDelivery {
+  seq: number;
+  id: string;
+  claim: number;
+  workspaceId: string;
+  eventId: string;
+  topic: string;
+  body: string;
+  attempts: number;
+  /** Attempts made before the current cycle of retries began (after a manual retry or recover). */
+  cycleStart: number;
+  /** Attempts allowed in the current cycle; null means the configured retries + 1. */
+  cycleLimit: number | null;
+  webhook: {
+    id: string;
+    url: string;
+    secret: string;
+    prefix: string;
+    headers: Record<string, string>;
+    enabled: boolean;
+    version: number;
+  };
+}
+
+export interface AttemptResult {
+  seq: number;
+  claim: number;
+  status: DeliveryStatus;
+  nextAttemptAt: number | null;
+  url: string;
+  /** Null when the delivery was closed without an attempt (its webhook was disabled). */
+  attempt: Attempt | null;
+}
+
+export interface DeliveryFilter {
+  webhookId?: string;
+  eventId?: string;
+  status?: DeliveryStatus;
+}
+
+export class ConflictError extends Error {}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the database cannot be used. */
+  ping(): Promise<void>;
+
+  createWorkspace(ws: Workspace): Promise<void>;
+  listWorkspaces(page: PageRequest): Promise<Page<Workspace>>;
+  getWorkspace(id: string): Promise<Workspace | null>;
+  updateWorkspace(id: string, patch: Partial<Pick<Workspace, 'name' | 'uri' | 'webhooksEnabled'>>, now: number): Promise<Workspace | null>;
+  deleteWorkspace(id: string): Promise<boolean>;
+
+  createKey(key: ApiKey, hash: string): Promise<void>;
+  listKeys(workspaceId: string, page: PageRequest): Promise<Page<ApiKey>>;
+  revokeKey(workspaceId: string, id: string, now: number): Promise<boolean>;
+  findKeyByHash(hash: string): Promise<ApiKey | null>;
+
+  seedTopics(topics: readonly TopicRecord[]): Promise<void>;
+  listTopics(): Promise<TopicRecord[]>;
+  getTopic(name: string): Promise<TopicRecord | null>;
+  putTopic(topic: TopicRecord): Promise<void>;
+
+  createWebhook(webhook: Webhook): Promise<void>;
+  listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>>;
+  getWebhook(workspaceId: string, id: string): Promise<Webhook | null>;
+  updateWebhook(workspaceId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null>;
+  /** Deletes it and cancels its pending deliveries. */
+  deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean>;
+
+  /**
+   * Stores events and their deliveries, for one or more workspaces, in one transaction (so
+   * that publishes arriving together share one commit). A batch whose workspace no longer
+   * exists comes back as null.
+   */
+  publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]>;
+  listEvents(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<EventRecord>>;
+  getEvent(workspaceId: string, id: string): Promise<EventRecord | null>;
+  /** Fans the event out again to the webhooks that match now; returns how many deliveries were queued, or null when there is no such event. */
+  replayEvent(workspaceId: string, id: string, planner: FanOutPlanner, now: number): Promise<number | null>;
+
+  listDeliveries(workspaceId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
+  getDelivery(workspaceId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] } | null>;
+  /** Queues one more attempt now; false when there is no such delivery. */
+  retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean>;
+  /** Queues a webhook's failed deliveries created in [since, until) for a new cycle of retries. */
+  recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+  /** Creates an event and a delivery that is already claimed by the caller, for a test send. */
+  createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery>;
+
+  /** Claims up to `limit` due deliveries until `leaseUntil`. */
+  claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
+  /** Pending deliveries, and when the earliest due one (at or before now) became due. */
+  queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }>;
+  /** When the earliest pending delivery is due, or null when none is pending. */
+  nextDueAt(): Promise<number | null>;
+  /** Records attempt results in one transaction. Results whose claim is stale are ignored. */
+  recordResults(results: AttemptResult[], now: number): Promise<void>;
+  /** Gives claimed deliveries back (at shutdown) so that another worker may take them now. */
+  releaseClaims(claims: { seq: number; claim: number }[], now: number): Promise<void>;
+}
