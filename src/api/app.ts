@@ -10,6 +10,8 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { eventRoutes } from './routes/events.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { filterRoutes } from './routes/filters.js';
+import { meRoutes } from './routes/me.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,6 +58,8 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   await app.register(eventRoutes(services), { prefix: '/api/v1' });
   await app.register(deliveryRoutes(services), { prefix: '/api/v1' });
   await app.register(filterRoutes(services), { prefix: '/api/v1' });
+  await app.register(meRoutes(services), { prefix: '/api/v1' });
+  await app.register(dashboardRoutes());
   return app;
 }
 

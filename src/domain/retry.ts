@@ -21,7 +21,8 @@ export function retryDelay(
   random: () => number = Math.random,
 ): number {
   const jittered = Math.round(nominalDelay(policy, retry) * (0.8 + 0.4 * random()));
-  if (retryAfterMs !== null && retryAfterMs > jittered) return Math.min(retryAfterMs, RETRY_AFTER_CAP_MS);
+  // Retry-After (capped at 24 h) only ever lengthens the wait: past the cap the schedule stands.
+  if (retryAfterMs !== null) return Math.max(jittered, Math.min(retryAfterMs, RETRY_AFTER_CAP_MS));
   return jittered;
 }
 

@@ -1,0 +1,55 @@
+import { createServer, type Server } from 'node:http';
+import { verifyWebhook } from '../receiver/verify.js';
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  secret?: string;
+  /** Share of requests answered 500 on purpose, 0 to 1. */
+  failRate: number;
+  delayMs: number;
+  headerPrefix: string;
+  print: (line: string) => void;
+}
+
+/**
+ * A local receiver for trying Herald out: prints each webhook as it arrives and answers 200
+ * (or, with --fail-rate, sometimes 500, to watch retries), without leaving the machine.
+ */
+export function listen(options: ListenOptions): Promise<Server> {
+  const { print } = options;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const topic = req.headers[`${options.headerPrefix}-topic`] ?? '(no topic header)';
+      const id = req.headers['webhook-id'] ?? req.headers[`${options.headerPrefix}-delivery-id`] ?? '(no id)';
+      let verdict = 'not checked (start with --secret to verify)';
+      if (options.secret) {
+        try {
+          verifyWebhook(raw, req.headers, options.secret, { headerPrefix: options.headerPrefix });
+          verdict = 'verified';
+        } catch (err) {
+          verdict = `NOT verified: ${(err as Error).message}`;
+        }
+      }
+      let body = raw.toString('utf8');
+      try {
+        body = JSON.stringify(JSON.parse(body), null, 2);
+      } catch {
+        // not JSON: print as received
+      }
+      const fail = Math.random() < options.failRate;
+      print(`\n${new Date().toISOString()}  ${req.method} ${req.url}  topic=${topic}  id=${id}  signature ${verdict}${fail ? '  → answering 500 (--fail-rate)' : ''}\n${body}`);
+      setTimeout(() => {
+        res.writeHead(fail ? 500 : 200, { 'content-type': 'text/plain' });
+        res.end(fail ? 'failing on purpose' : 'ok');
+      }, options.delayMs);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve(server));
+  });
+}

@@ -1,0 +1,5 @@
+// The package's public API for Node applications: embed Herald, or verify its webhooks.
+export { createHerald, VERSION, type Herald, type HeraldOptions } from './herald.js';
+export { loadConfig, type Config } from './config.js';
+export { verifyWebhook, WebhookVerificationError, type VerifyOptions } from './receiver/verify.js';
+export { BUILTIN_TOPICS, type Topic } from './domain/topics.js';
