@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import { VERSION } from './version.js';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -19,7 +19,7 @@ import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
 import { TopicCache, recordNow, type Services } from './services.js';
 
-export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+export { VERSION };
 
 export interface Herald {
   config: Config;

@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import { HttpError, pointerToPath, problem, type FieldError } from './problems.js';
 import { authenticate, type Principal } from './auth.js';
 import { opsRoutes } from './routes/ops.js';
+import { registerOpenApi, registerOpenApiDocument } from './openapi.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import { topicRoutes } from './routes/topics.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -51,6 +52,8 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     reply.status(404).type('application/problem+json').send(problem(404, `no route for ${req.method} ${req.url.split('?')[0]}`));
   });
 
+  await registerOpenApi(app);
+  registerOpenApiDocument(app);
   await app.register(opsRoutes(services));
   await app.register(workspaceRoutes(services), { prefix: '/api/v1' });
   await app.register(topicRoutes(services), { prefix: '/api/v1' });
