@@ -9,6 +9,10 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL connections per process (the LISTEN connection of a worker is one more). */
+  databasePoolSize: number;
+  /** PostgreSQL schema for Herald's tables; unset means the server's default search_path. */
+  databaseSchema: string | undefined;
   role: Role;
   adminKey: string | undefined;
   allowPrivateTargets: boolean;
@@ -23,6 +27,16 @@ export interface Config {
   workerConcurrency: number;
   /** How long a claimed delivery stays with its worker before others may take it back. */
   leaseMs: number;
+  /** Most attempts in flight for one webhook (each starts lower and earns more with fast answers). */
+  webhookConcurrency: number;
+  /** Failures in a row that open a webhook's circuit. */
+  circuitThreshold: number;
+  /** How long an opened circuit waits first; each reopening doubles it (up to 10 minutes). */
+  circuitCooldownMs: number;
+  /** A webhook whose every attempt has failed this long is disabled. */
+  disableAfterMs: number;
+  /** Events and attempts older than this many days are purged. */
+  retentionDays: number;
   logLevel: string;
 }
 
@@ -66,6 +80,20 @@ function boolean(raw: string, name: string) {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+function databaseUrl(raw: string, name: string) {
+  if (raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${name} must start with postgres:// or postgresql://`);
+  return raw;
+}
+
+function schemaName(raw: string, name: string) {
+  if (raw === '') return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(raw)) {
+    throw new ConfigError(`${name} must be 1 to 40 lowercase letters, digits or underscores, not starting with a digit, got "${raw}"`);
+  }
+  return raw;
+}
+
 function role(raw: string, name: string): Role {
   if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
   throw new ConfigError(`${name} must be all, api or worker, got "${raw}"`);
@@ -82,7 +110,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'host', env: 'HERALD_HOST', parse: text, default: '127.0.0.1', help: 'address to listen on' },
   { key: 'port', env: 'HERALD_PORT', parse: integer(0, 65535), default: 8080, help: 'port to listen on' },
   { key: 'dataDir', env: 'HERALD_DATA_DIR', parse: text, default: './data', help: 'where the SQLite database and the generated admin key live' },
-  { key: 'databaseUrl', env: 'HERALD_DATABASE_URL', parse: optionalText, default: undefined, help: 'postgres://… selects PostgreSQL instead of SQLite' },
+  { key: 'databaseUrl', env: 'HERALD_DATABASE_URL', parse: databaseUrl, default: undefined, help: 'postgres://… selects PostgreSQL instead of SQLite' },
+  { key: 'databasePoolSize', env: 'HERALD_DATABASE_POOL_SIZE', parse: integer(1, 1000), default: 10, help: 'PostgreSQL connections per process' },
+  { key: 'databaseSchema', env: 'HERALD_DATABASE_SCHEMA', parse: schemaName, default: undefined, help: 'PostgreSQL schema for Herald\'s tables (created if missing)' },
   { key: 'role', env: 'HERALD_ROLE', parse: role, default: 'all', help: 'all, api (HTTP only) or worker (delivery only)' },
   { key: 'adminKey', env: 'HERALD_ADMIN_KEY', parse: optionalText, default: undefined, help: 'the admin API key (generated on first start when unset)' },
   { key: 'allowPrivateTargets', env: 'HERALD_ALLOW_PRIVATE_TARGETS', parse: boolean, default: false, help: 'let webhooks target loopback and private addresses' },
@@ -93,8 +123,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxPayloadBytes', env: 'HERALD_MAX_PAYLOAD_BYTES', parse: integer(1024, 64 * 1024 * 1024), default: 262_144, help: 'largest accepted event body' },
   { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', parse: optionalText, default: undefined, help: 'encrypt webhook secrets at rest with this key' },
   { key: 'headerPrefix', env: 'HERALD_HEADER_PREFIX', parse: headerPrefix, default: 'x-nector', help: 'prefix of the compatibility headers' },
-  { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 128, help: 'attempts in flight at once per process' },
+  { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'attempts in flight at once per process' },
   { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },
+  { key: 'webhookConcurrency', env: 'HERALD_WEBHOOK_CONCURRENCY', parse: integer(1, 10_000), default: 64, help: 'most attempts in flight for one webhook' },
+  { key: 'circuitThreshold', env: 'HERALD_CIRCUIT_THRESHOLD', parse: integer(1, 1000), default: 5, help: "failures in a row that open a webhook's circuit" },
+  { key: 'circuitCooldownMs', env: 'HERALD_CIRCUIT_COOLDOWN_MS', parse: integer(100, 86_400_000), default: 5_000, help: 'first wait of an opened circuit (doubles on each reopening)' },
+  { key: 'disableAfterMs', env: 'HERALD_DISABLE_AFTER_MS', parse: integer(1000, 365 * 86_400_000), default: 5 * 86_400_000, help: 'disable a webhook whose every attempt has failed this long' },
+  { key: 'retentionDays', env: 'HERALD_RETENTION_DAYS', parse: integer(1, 36_500), default: 30, help: 'purge events and attempts older than this' },
   { key: 'logLevel', env: 'HERALD_LOG_LEVEL', parse: text, default: 'info', help: 'pino log level' },
 ];
 

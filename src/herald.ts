@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Store } from './store/store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
+import { HERALD_TOPICS } from './domain/health.js';
 import { newApiKey } from './domain/ids.js';
 import { SecretBox } from './domain/secret-box.js';
 import { FanOut } from './delivery/fan-out.js';
@@ -14,6 +16,9 @@ import { Publisher } from './delivery/publisher.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { AttemptRunner } from './delivery/attempt.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { WebhookLimiter } from './delivery/limits.js';
+import { OwnEvents } from './delivery/own-events.js';
+import { Retention } from './delivery/retention.js';
 import { buildApp } from './api/app.js';
 import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
@@ -42,9 +47,9 @@ export interface HeraldOptions {
 
 export async function createHerald(config: Config, options: HeraldOptions = {}): Promise<Herald> {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret'] });
-  const store = options.store ?? openStore(config);
+  const store = options.store ?? openStore(config, log);
   await store.migrate();
-  await store.seedTopics(BUILTIN_TOPICS);
+  await store.seedTopics([...BUILTIN_TOPICS, ...HERALD_TOPICS.map((t) => ({ ...t, sample: { ...t.sample } }))]);
 
   const { adminKey, generated } = resolveAdminKey(config);
   const secrets = new SecretBox(config.encryptionKey);
@@ -58,12 +63,37 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
     headerPrefix: config.headerPrefix,
     userAgent: `Herald/${VERSION}`,
   });
+  let publisher: Publisher | null = null;
+  const ownEvents = new OwnEvents((batch) => publisher!.publish(batch), store, log);
   const worker =
     config.role === 'api'
       ? null
-      : new DeliveryWorker(store, runner, { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }, log, (r) => metrics.observe(r));
+      : new DeliveryWorker(
+          store,
+          runner,
+          new WebhookLimiter({ maxPerWebhook: config.webhookConcurrency, initialPerWebhook: Math.min(8, config.webhookConcurrency), slowMs: 2_000 }),
+          {
+            concurrency: config.workerConcurrency,
+            leaseMs: config.leaseMs,
+            health: {
+              threshold: config.circuitThreshold,
+              cooldownMs: config.circuitCooldownMs,
+              maxCooldownMs: Math.max(config.circuitCooldownMs, 600_000),
+              disableAfterMs: config.disableAfterMs,
+            },
+          },
+          log,
+          {
+            onResult: (result, delivery) => {
+              metrics.observe(result);
+              ownEvents.afterAttempt(result, delivery);
+            },
+            onHealth: (effects) => ownEvents.afterHealth(effects),
+          },
+        );
   const wakeWorkers = () => worker?.wake();
-  const publisher = new Publisher(store, fanOut, wakeWorkers);
+  publisher = new Publisher(store, fanOut, wakeWorkers);
+  const retention = worker ? new Retention(store, config.retentionDays, log) : null;
 
   const services: Services = {
     config, store, adminKeyHash: hashKey(adminKey), fanOut, publisher, runner, secrets,
@@ -72,11 +102,15 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   const app = config.role === 'worker' ? null : await buildApp(services, log);
 
   let stopped = false;
+  let unlisten: (() => Promise<void>) | null = null;
   return {
     config, store, app, worker, log,
     generatedAdminKey: generated ? adminKey : null,
     async start() {
       worker?.start();
+      retention?.start();
+      // Other nodes' publishes, retries and released claims wake this worker at once.
+      if (worker && store.listen) unlisten = await store.listen(() => worker.wake());
       if (!app) return null;
       const address = await app.listen({ host: config.host, port: config.port });
       return address;
@@ -85,6 +119,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       if (stopped) return;
       stopped = true;
       await app?.close();
+      retention?.stop();
+      await unlisten?.();
       await worker?.stop();
       await sender.close();
       await store.close();
@@ -92,10 +128,16 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   };
 }
 
-function openStore(config: Config): Store {
-  if (config.databaseUrl) {
-    throw new Error('HERALD_DATABASE_URL (PostgreSQL) is not supported by this build yet; unset it to use the embedded SQLite store');
+function openStore(config: Config, log: Logger): Store {
+  if (config.databaseUrl && /^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    return new PostgresStore({
+      connectionString: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      schema: config.databaseSchema,
+      onError: (err) => log.warn({ err }, 'PostgreSQL connection error'),
+    });
   }
+  if (config.databaseUrl) throw new Error('HERALD_DATABASE_URL must start with postgres:// or postgresql://');
   return new SqliteStore({ path: join(resolve(config.dataDir), 'herald.db') });
 }
 

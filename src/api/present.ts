@@ -35,6 +35,7 @@ export function presentWebhook(w: Webhook) {
     description: w.description,
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
+    rate_limit: w.rateLimit,
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
   };

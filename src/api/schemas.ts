@@ -57,6 +57,7 @@ export const webhookSchema = {
     description: { type: ['string', 'null'] },
     enabled: { type: 'boolean' },
     disabled_reason: { type: ['string', 'null'] },
+    rate_limit: { type: ['integer', 'null'], description: 'requests per second at most' },
     created_at: time,
     updated_at: time,
   },

@@ -24,7 +24,7 @@ export class AttemptRunner {
 
   async run(d: ClaimedDelivery): Promise<AttemptResult> {
     if (!d.webhook.enabled) {
-      return { seq: d.seq, claim: d.claim, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
+      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
     }
     const startedAt = Date.now();
     let headers: Record<string, string>;
@@ -77,7 +77,7 @@ export class AttemptRunner {
       responseBody: outcome.kind === 'response' ? outcome.body : null,
       requestHeaders: headers,
     };
-    const base = { seq: d.seq, claim: d.claim, url: d.webhook.url, attempt };
+    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt };
     if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };
 
     const inCycle = number - d.cycleStart;

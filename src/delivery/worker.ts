@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
+import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js';
 import type { AttemptRunner } from './attempt.js';
+import type { WebhookLimiter } from './limits.js';
 
 // The delivery loop. States:
 //   sleeping  — nothing is due: waits until the next retry is due, or until wake() (a publish,
-//               a manual retry) cuts the wait short;
-//   claiming  — takes as many due deliveries as there are free slots, under a lease;
+//               a manual retry, a freed slot) cuts the wait short;
+//   claiming  — takes as many due deliveries as there are free slots, under a lease; those
+//               whose webhook may not take another attempt now (its concurrency, rate or
+//               circuit) go back to the queue, due when they may be admitted;
 //   full      — every slot is busy: waits for one to free;
 //   stopping  — claims nothing more, lets in-flight attempts finish and records them.
 // Results are written in groups: every result that arrives in one turn of the event loop is
@@ -16,6 +20,14 @@ export interface WorkerOptions {
   leaseMs: number;
   /** Longest sleep when nothing is due (guards against a missed wake-up). */
   maxIdleMs?: number;
+  health?: HealthPolicy;
+}
+
+export interface WorkerHooks {
+  /** Each attempt's result, with the delivery it was for (metrics, Herald's own events). */
+  onResult?(result: AttemptResult, delivery: ClaimedDelivery): void;
+  /** Circuits opened and webhooks disabled by the results just recorded. */
+  onHealth?(effects: HealthEffect[]): void;
 }
 
 export class DeliveryWorker {
@@ -32,9 +44,10 @@ export class DeliveryWorker {
   constructor(
     private readonly store: Store,
     private readonly runner: AttemptRunner,
+    private readonly limiter: WebhookLimiter,
     private readonly options: WorkerOptions,
     private readonly log: Logger,
-    private readonly onResult: (result: AttemptResult) => void = () => undefined,
+    private readonly hooks: WorkerHooks = {},
   ) {}
 
   start(): void {
@@ -78,16 +91,18 @@ export class DeliveryWorker {
       }
       const now = Date.now();
       let claimed: ClaimedDelivery[];
+      let dispatched: number;
       try {
         claimed = await this.store.claimDue(now, free, now + leaseMs);
+        dispatched = await this.admit(claimed, now);
       } catch (err) {
-        this.log.error({ err }, 'claiming deliveries failed; retrying in 1 s');
+        this.log.error({ err }, 'claiming deliveries failed; trying again in 1 s');
         await this.sleep(1000);
         continue;
       }
-      for (const delivery of claimed) this.dispatch(delivery);
       if (claimed.length === free) {
-        // Maybe more is due: come back when a slot frees.
+        // Maybe more is due: claim again now if slots are left, else when one frees.
+        if (dispatched < free) continue;
         await this.sleep(maxIdle);
         continue;
       }
@@ -103,22 +118,46 @@ export class DeliveryWorker {
     }
   }
 
+  /** Starts the attempts whose webhook may take one now; gives the others back. Returns how many started. */
+  private async admit(claimed: ClaimedDelivery[], now: number): Promise<number> {
+    const later: { seq: number; claim: number; at: number }[] = [];
+    let started = 0;
+    for (const d of claimed) {
+      // A disabled webhook's delivery is closed without an attempt; no slot is needed.
+      if (d.webhook.enabled) {
+        const admission = this.limiter.admit(d.webhook.id, d.webhook.openUntil, d.webhook.rateLimit, now);
+        if (!admission.admitted) {
+          later.push({ seq: d.seq, claim: d.claim, at: admission.retryAt });
+          continue;
+        }
+      }
+      this.dispatch(d);
+      started++;
+    }
+    if (later.length > 0) await this.store.releaseClaims(later);
+    return started;
+  }
+
   private dispatch(delivery: ClaimedDelivery): void {
     this.inFlight++;
     this.runner.run(delivery).then(
-      (result) => this.finished(result),
+      (result) => this.finished(delivery, result),
       (err) => {
         // run() never throws; if it does, the lease brings the delivery back later.
         this.log.error({ err, delivery: delivery.id }, 'attempt crashed');
-        this.finished(null);
+        this.finished(delivery, null);
       },
     );
   }
 
-  private finished(result: AttemptResult | null): void {
+  private finished(delivery: ClaimedDelivery, result: AttemptResult | null): void {
     this.inFlight--;
+    if (delivery.webhook.enabled) {
+      const attempt = result?.attempt;
+      this.limiter.done(delivery.webhook.id, attempt?.durationMs ?? 0, !attempt || attempt.statusCode === null);
+    }
     if (result) {
-      this.onResult(result);
+      this.hooks.onResult?.(result, delivery);
       this.results.push(result);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -140,7 +179,8 @@ export class DeliveryWorker {
       if (batch.length === 0) return;
       this.results = [];
       try {
-        await this.store.recordResults(batch, Date.now());
+        const effects = await this.store.recordResults(batch, Date.now(), this.options.health);
+        if (effects.length > 0) this.hooks.onHealth?.(effects);
       } catch (err) {
         // The claims' leases bring these deliveries back; at-least-once holds.
         this.log.error({ err, count: batch.length }, 'recording attempt results failed');

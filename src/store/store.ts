@@ -1,6 +1,8 @@
-// The Store interface: the only door to the database. Each adapter (SQLite now, PostgreSQL
-// later) implements it; the conformance cases in test/ run against every adapter.
+// The Store interface: the only door to the database. Each adapter (SQLite, PostgreSQL)
+// implements it; the conformance cases in test/store/store.cases.ts run against every adapter.
 // Times are Unix milliseconds; JSON columns come back parsed.
+
+import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -40,12 +42,24 @@ export interface Webhook {
   description: string | null;
   enabled: boolean;
   disabledReason: string | null;
+  /** Requests per second at most, or null for no limit. */
+  rateLimit: number | null;
+  /** Earlier secrets that still sign during a rotation (stored like `secret`). */
+  previousSecrets: PreviousSecret[];
   createdAt: number;
   updatedAt: number;
 }
 
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: number;
+}
+
 export type WebhookPatch = Partial<
-  Pick<Webhook, 'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason'>
+  Pick<
+    Webhook,
+    'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason' | 'rateLimit' | 'previousSecrets'
+  >
 >;
 
 export interface EventRecord {
@@ -149,12 +163,17 @@ export interface ClaimedDelivery {
     headers: Record<string, string>;
     enabled: boolean;
     version: number;
+    rateLimit: number | null;
+    previousSecrets: PreviousSecret[];
+    /** The circuit breaker's open-until time, or null when the circuit is closed. */
+    openUntil: number | null;
   };
 }
 
 export interface AttemptResult {
   seq: number;
   claim: number;
+  webhookId: string;
   status: DeliveryStatus;
   nextAttemptAt: number | null;
   url: string;
@@ -196,6 +215,8 @@ export interface Store {
   createWebhook(webhook: Webhook): Promise<void>;
   listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>>;
   getWebhook(workspaceId: string, id: string): Promise<Webhook | null>;
+  /** A webhook by id alone, for Herald's own bookkeeping (never for API callers). */
+  findWebhook(id: string): Promise<Webhook | null>;
   updateWebhook(workspaceId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null>;
   /** Deletes it and cancels its pending deliveries. */
   deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean>;
@@ -220,14 +241,30 @@ export interface Store {
   /** Creates an event and a delivery that is already claimed by the caller, for a test send. */
   createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery>;
 
+  /**
+   * Calls `onWork` whenever another process queues work (a multi-node store's LISTEN/NOTIFY);
+   * returns the unsubscribe. Absent where one process owns the database.
+   */
+  listen?(onWork: () => void): Promise<() => Promise<void>>;
+
   /** Claims up to `limit` due deliveries until `leaseUntil`. */
   claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
   /** Pending deliveries, and when the earliest due one (at or before now) became due. */
   queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }>;
   /** When the earliest pending delivery is due, or null when none is pending. */
   nextDueAt(): Promise<number | null>;
-  /** Records attempt results in one transaction. Results whose claim is stale are ignored. */
-  recordResults(results: AttemptResult[], now: number): Promise<void>;
-  /** Gives claimed deliveries back (at shutdown) so that another worker may take them now. */
-  releaseClaims(claims: { seq: number; claim: number }[], now: number): Promise<void>;
+  /**
+   * Records attempt results in one transaction; results whose claim is stale are ignored.
+   * With a health policy, also updates each webhook's health in the same transaction: opening
+   * a circuit pushes the webhook's pending deliveries to its end, and a webhook failing for
+   * too long is disabled. Returns what changed.
+   */
+  recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]>;
+  /** Gives claimed deliveries back, due again at `at` (now, at shutdown). */
+  releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void>;
+  /**
+   * Deletes up to `limit` events created before `before` whose deliveries are all finished,
+   * with their deliveries and attempts. Returns how many events went.
+   */
+  purge(before: number, limit: number): Promise<number>;
 }

@@ -19,6 +19,7 @@ interface WebhookBody {
   headers?: Record<string, string>;
   description?: string | null;
   enabled?: boolean;
+  rate_limit?: number | null;
 }
 
 const MAX_FILTER_BYTES = 16 * 1024;
@@ -32,6 +33,7 @@ const webhookFields = {
   headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 32 },
   description: { type: ['string', 'null'], maxLength: 1024 },
   enabled: { type: 'boolean' },
+  rate_limit: { type: ['integer', 'null'], minimum: 1, maximum: 100_000, description: 'requests per second at most' },
 } as const;
 
 const byId = withId('id');
@@ -97,6 +99,8 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         description: b.description ?? null,
         enabled: b.enabled ?? true,
         disabledReason: null,
+        rateLimit: b.rate_limit ?? null,
+        previousSecrets: [],
         createdAt: now,
         updatedAt: now,
       };
@@ -145,6 +149,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         headers: b.headers,
         description: b.description,
         enabled: b.enabled,
+        rateLimit: b.rate_limit,
         // Switching a webhook back on clears why it was switched off.
         disabledReason: b.enabled === true ? null : undefined,
       };

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { newId } from '../../domain/ids.js';
+import { planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import { readMigrations } from '../migrations.js';
 import {
   ConflictError,
@@ -25,9 +26,7 @@ import {
   type WebhookPatch,
   type Workspace,
 } from '../store.js';
-import { rowToDelivery, rowToEvent, rowToWebhook, rowToWorkspace, rowToAttempt } from './rows.js';
-
-type Row = Record<string, any>;
+import { previousSecretsColumn, paged, rowToAttempt, rowToClaimed, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -191,11 +190,13 @@ export class SqliteStore implements Store {
 
   async createWebhook(w: Webhook): Promise<void> {
     this.sql(
-      `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
+         rate_limit, previous_secrets, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
-      JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.createdAt, w.updatedAt,
+      JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.rateLimit,
+      previousSecretsColumn(w.previousSecrets), w.createdAt, w.updatedAt,
     );
   }
 
@@ -211,17 +212,25 @@ export class SqliteStore implements Store {
     return row ? rowToWebhook(row) : null;
   }
 
+  async findWebhook(id: string): Promise<Webhook | null> {
+    const row = this.sql('SELECT * FROM webhooks WHERE id = ?').get(id) as Row | undefined;
+    return row ? rowToWebhook(row) : null;
+  }
+
   async updateWebhook(workspaceId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null> {
     const current = await this.getWebhook(workspaceId, id);
     if (!current) return null;
     const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
     this.sql(
       `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
-         enabled = ?, disabled_reason = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
     ).run(
       next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
-      JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.updatedAt, workspaceId, id,
+      JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
+      previousSecretsColumn(next.previousSecrets), next.updatedAt, workspaceId, id,
     );
+    // Switched back on: its receiver gets a fresh start.
+    if (patch.enabled === true && !current.enabled) this.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
     return next;
   }
 
@@ -391,8 +400,10 @@ export class SqliteStore implements Store {
     const rows = this.sql(
       `SELECT d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
               e.id AS event_id, e.topic, e.body,
-              w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version
-       FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id ${where}`,
+              w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version,
+              w.rate_limit, w.previous_secrets, h.open_until
+       FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
+       LEFT JOIN webhook_health h ON h.webhook_id = d.webhook_id ${where}`,
     ).all(...params) as Row[];
     return rows.map(rowToClaimed);
   }
@@ -426,7 +437,7 @@ export class SqliteStore implements Store {
     return row.due ?? null;
   }
 
-  async recordResults(results: AttemptResult[], now: number): Promise<void> {
+  async recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
     const update = this.sql(
       `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = ?, last_status_code = coalesce(?, last_status_code),
          last_error = ?, url = ?, updated_at = ?, cycle_limit = CASE WHEN ? = 'pending' THEN cycle_limit ELSE NULL END
@@ -437,6 +448,7 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const record = this.db.transaction(() => {
+      const outcomes: { webhookId: string; ok: boolean }[] = [];
       for (const r of results) {
         const a = r.attempt;
         const changed = update.run(
@@ -444,58 +456,72 @@ export class SqliteStore implements Store {
         ).changes;
         if (changed > 0 && a) {
           insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, JSON.stringify(a.requestHeaders));
+          outcomes.push({ webhookId: r.webhookId, ok: r.status === 'succeeded' });
         }
       }
+      return health ? this.applyHealth(health, outcomes, now) : [];
     });
-    record.immediate();
+    return record.immediate();
   }
 
-  async releaseClaims(claims: { seq: number; claim: number }[], now: number): Promise<void> {
+  private applyHealth(policy: HealthPolicy, outcomes: { webhookId: string; ok: boolean }[], now: number): HealthEffect[] {
+    const current = new Map<string, WebhookHealth>();
+    const read = this.sql('SELECT * FROM webhook_health WHERE webhook_id = ?');
+    for (const id of new Set(outcomes.filter((o) => !o.ok).map((o) => o.webhookId))) {
+      const row = read.get(id) as Row | undefined;
+      if (row) current.set(id, { consecutiveFailures: row.consecutive_failures, failingSince: row.failing_since, openUntil: row.open_until });
+    }
+    const plan = planHealth(policy, outcomes, current, now);
+    const heal = this.sql('DELETE FROM webhook_health WHERE webhook_id = ?');
+    for (const id of plan.healed) heal.run(id);
+    const write = this.sql(
+      `INSERT INTO webhook_health (webhook_id, consecutive_failures, failing_since, open_until, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (webhook_id) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+         failing_since = excluded.failing_since, open_until = excluded.open_until, updated_at = excluded.updated_at`,
+    );
+    for (const [id, h] of plan.failing) write.run(id, h.consecutiveFailures, h.failingSince, h.openUntil, now);
+    for (const effect of plan.effects) {
+      if (effect.kind === 'circuit-opened') {
+        // Its deliveries wait for the circuit, without counting as attempts.
+        this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at < ?`)
+          .run(effect.until, effect.webhookId, effect.until);
+      } else {
+        this.sql('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1')
+          .run(effect.reason, now, effect.webhookId);
+      }
+    }
+    return plan.effects;
+  }
+
+  async releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void> {
     const release = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
     this.db.transaction(() => {
-      for (const c of claims) release.run(now, c.seq, c.claim);
+      for (const c of claims) release.run(c.at, c.seq, c.claim);
     }).immediate();
   }
-}
 
-function paged<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
-  const more = rows.length > limit;
-  const slice = more ? rows.slice(0, limit) : rows;
-  return { rows: slice.map(map), next: more ? (slice[slice.length - 1]!.seq as number) : null };
+  async purge(before: number, limit: number): Promise<number> {
+    const run = this.db.transaction(() => {
+      // Oldest first (seq order follows time), skipping events that still have work pending.
+      const events = this.sql(
+        `SELECT seq FROM events e WHERE e.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
+         ORDER BY seq LIMIT ?`,
+      ).all(before, limit) as Row[];
+      const deleteAttempts = this.sql('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE event_seq = ?)');
+      const deleteDeliveries = this.sql('DELETE FROM deliveries WHERE event_seq = ?');
+      const deleteEvent = this.sql('DELETE FROM events WHERE seq = ?');
+      for (const { seq } of events) {
+        deleteAttempts.run(seq);
+        deleteDeliveries.run(seq);
+        deleteEvent.run(seq);
+      }
+      return events.length;
+    });
+    return run.immediate();
+  }
 }
 
 function stripUndefined<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function rowToKey(row: Row): ApiKey {
-  return { id: row.id, workspaceId: row.workspace_id, name: row.name ?? null, createdAt: row.created_at };
-}
-
-function rowToTopic(row: Row): TopicRecord {
-  return { name: row.name, label: row.label, description: row.description, sample: JSON.parse(row.sample) };
-}
-
-function rowToClaimed(row: Row): ClaimedDelivery {
-  return {
-    seq: row.seq,
-    id: row.id,
-    claim: row.claim,
-    workspaceId: row.workspace_id,
-    eventId: row.event_id,
-    topic: row.topic,
-    body: row.body,
-    attempts: row.attempts,
-    cycleStart: row.cycle_start,
-    cycleLimit: row.cycle_limit ?? null,
-    webhook: {
-      id: row.webhook_id,
-      url: row.url,
-      secret: row.secret,
-      prefix: row.prefix,
-      headers: JSON.parse(row.headers),
-      enabled: row.enabled === 1,
-      version: row.webhook_version,
-    },
-  };
 }

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+
+/**
+ * Purges events (with their deliveries and attempts) older than the retention period, in
+ * small batches with a pause between them, so that housekeeping never stalls delivery.
+ */
+export class Retention {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly days: number,
+    private readonly log: Logger,
+    private readonly options = { everyMs: 60_000, batch: 500, pauseMs: 20 },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.options.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One pass: batches until nothing old is left. Returns how many events went. */
+  async runOnce(now = Date.now()): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    let total = 0;
+    try {
+      const before = now - this.days * 86_400_000;
+      for (;;) {
+        const n = await this.store.purge(before, this.options.batch);
+        total += n;
+        if (n < this.options.batch || this.timer === null) break;
+        await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
+      }
+      if (total > 0) this.log.info({ events: total }, 'purged events past the retention period');
+    } catch (err) {
+      this.log.error({ err }, 'purging old events failed');
+    } finally {
+      this.running = false;
+    }
+    return total;
+  }
+}

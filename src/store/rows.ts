@@ -1,0 +1,143 @@
+// Row → record mapping shared by both adapters (snake_case columns in, the Store
+// interface's records out). SQLite gives integers and 0/1 and JSON as text; PostgreSQL gives
+// booleans, parsed `json` columns and (unless a type parser says otherwise) bigint as
+// strings — so every number goes through Number(), every flag through flag(), every JSON
+// column through json().
+import type { ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PreviousSecret, TopicRecord, Webhook, Workspace } from './store.js';
+
+export type Row = Record<string, any>;
+
+const flag = (v: unknown): boolean => v === 1 || v === true;
+const json = (v: unknown): any => (typeof v === 'string' ? JSON.parse(v) : v);
+const numberOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export function rowToWorkspace(row: Row): Workspace {
+  return {
+    id: row.id,
+    name: row.name,
+    uri: row.uri ?? null,
+    webhooksEnabled: flag(row.webhooks_enabled),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function rowToKey(row: Row): ApiKey {
+  return { id: row.id, workspaceId: row.workspace_id, name: row.name ?? null, createdAt: Number(row.created_at) };
+}
+
+export function rowToTopic(row: Row): TopicRecord {
+  return { name: row.name, label: row.label, description: row.description, sample: json(row.sample) };
+}
+
+export function rowToWebhook(row: Row): Webhook {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    topic: row.topic,
+    url: row.url,
+    secret: row.secret,
+    prefix: row.prefix,
+    filter: row.filter == null ? null : json(row.filter),
+    headers: json(row.headers) ?? {},
+    description: row.description ?? null,
+    enabled: flag(row.enabled),
+    disabledReason: row.disabled_reason ?? null,
+    rateLimit: numberOrNull(row.rate_limit),
+    previousSecrets: previousSecrets(row.previous_secrets),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function rowToEvent(row: Row): EventRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    topic: row.topic,
+    body: row.body,
+    addedFields: row.added_fields ? String(row.added_fields).split(',') : [],
+    createdAt: Number(row.created_at),
+    deliveries: Number(row.deliveries),
+  };
+}
+
+export function rowToDelivery(row: Row): Delivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    webhookId: row.webhook_id,
+    topic: row.topic,
+    url: row.url,
+    status: row.status,
+    attempts: Number(row.attempts),
+    nextAttemptAt: row.status === 'pending' ? numberOrNull(row.next_attempt_at) : null,
+    lastStatusCode: numberOrNull(row.last_status_code),
+    lastError: row.last_error ?? null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function rowToAttempt(row: Row): Attempt {
+  return {
+    number: Number(row.number),
+    startedAt: Number(row.started_at),
+    durationMs: Number(row.duration_ms),
+    statusCode: numberOrNull(row.status_code),
+    error: row.error ?? null,
+    responseBody: row.response_body ?? null,
+    requestHeaders: json(row.request_headers),
+  };
+}
+
+/**
+ * A claimed delivery from a row of deliveries d ⋈ events e ⋈ webhooks w with the columns
+ * d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
+ * e.id AS event_id, e.topic, e.body, w.id AS webhook_id, w.url, w.secret, w.prefix,
+ * w.headers, w.enabled, w.updated_at AS webhook_version, w.rate_limit, w.previous_secrets,
+ * and h.open_until from webhook_health h (left joined).
+ */
+export function rowToClaimed(row: Row): ClaimedDelivery {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    claim: Number(row.claim),
+    workspaceId: row.workspace_id,
+    eventId: row.event_id,
+    topic: row.topic,
+    body: row.body,
+    attempts: Number(row.attempts),
+    cycleStart: Number(row.cycle_start),
+    cycleLimit: numberOrNull(row.cycle_limit),
+    webhook: {
+      id: row.webhook_id,
+      url: row.url,
+      secret: row.secret,
+      prefix: row.prefix,
+      headers: json(row.headers),
+      enabled: flag(row.enabled),
+      version: Number(row.webhook_version),
+      rateLimit: numberOrNull(row.rate_limit),
+      previousSecrets: previousSecrets(row.previous_secrets),
+      openUntil: numberOrNull(row.open_until),
+    },
+  };
+}
+
+function previousSecrets(v: unknown): PreviousSecret[] {
+  const list = v == null ? [] : (json(v) as { secret: string; expires_at: number }[]);
+  return list.map((p) => ({ secret: p.secret, expiresAt: Number(p.expires_at) }));
+}
+
+/** Stored form of previousSecrets (snake_case JSON), or null when there are none. */
+export function previousSecretsColumn(list: PreviousSecret[]): string | null {
+  return list.length === 0 ? null : JSON.stringify(list.map((p) => ({ secret: p.secret, expires_at: p.expiresAt })));
+}
+
+/** A page from `limit + 1` rows ordered by seq descending: the extra row says there is more. */
+export function paged<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
+  const more = rows.length > limit;
+  const slice = more ? rows.slice(0, limit) : rows;
+  return { rows: slice.map(map), next: more ? Number(slice[slice.length - 1]!.seq) : null };
+}
