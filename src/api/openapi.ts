@@ -25,6 +25,14 @@ const ROUTES: Record<string, { summary: string; status: number; response?: objec
     summary: "Get a webhook's secret", status: 200,
     response: { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] },
   },
+  'POST /api/v1/workspaces/:ws/webhooks/:id/secret/rotate': {
+    summary: 'Rotate the secret: the new one signs from now on, the old one too until the grace period ends', status: 200,
+    response: {
+      type: 'object',
+      properties: { secret: { type: 'string' }, previous_secret_expires_at: { type: ['string', 'null'], format: 'date-time' } },
+      required: ['secret', 'previous_secret_expires_at'],
+    },
+  },
   'PATCH /api/v1/workspaces/:ws/webhooks/:id': { summary: 'Update a webhook', status: 200, response: ref('Webhook') },
   'DELETE /api/v1/workspaces/:ws/webhooks/:id': { summary: 'Delete a webhook; its pending deliveries are cancelled', status: 204 },
   'POST /api/v1/workspaces/:ws/webhooks/:id/test': {

@@ -18,7 +18,7 @@ export interface AttemptContext {
  */
 export class AttemptRunner {
   // Signing material per webhook version, so a secret is decrypted and hashed once, not per attempt.
-  private readonly signing = new Map<string, { version: number; secret: SigningSecret }>();
+  private readonly signing = new Map<string, { version: number; secrets: { secret: SigningSecret; expiresAt: number }[] }>();
 
   constructor(private readonly ctx: AttemptContext) {}
 
@@ -44,20 +44,30 @@ export class AttemptRunner {
       deliveryId: d.id,
       timestamp: Math.floor(now / 1000),
       body: d.body,
-      secrets: [this.secretFor(d)],
+      secrets: this.secretsFor(d, now),
       userAgent: this.ctx.userAgent,
     });
     // Custom headers were checked when saved not to override Herald's own.
     return { ...d.webhook.headers, ...signed };
   }
 
-  private secretFor(d: ClaimedDelivery): SigningSecret {
-    const cached = this.signing.get(d.webhook.id);
-    if (cached && cached.version === d.webhook.version) return cached.secret;
-    const secret = signingSecret(this.ctx.secrets.open(d.webhook.secret));
-    this.signing.set(d.webhook.id, { version: d.webhook.version, secret });
-    if (this.signing.size > 50_000) this.signing.clear();
-    return secret;
+  /** The current secret, then those of a rotation whose grace period has not ended. */
+  private secretsFor(d: ClaimedDelivery, now: number): SigningSecret[] {
+    let cached = this.signing.get(d.webhook.id);
+    if (!cached || cached.version !== d.webhook.version) {
+      const open = (stored: string) => signingSecret(this.ctx.secrets.open(stored));
+      cached = {
+        version: d.webhook.version,
+        secrets: [
+          { secret: open(d.webhook.secret), expiresAt: Infinity },
+          ...d.webhook.previousSecrets.map((p) => ({ secret: open(p.secret), expiresAt: p.expiresAt })),
+        ],
+      };
+      if (this.signing.size > 50_000) this.signing.clear();
+      this.signing.set(d.webhook.id, cached);
+    }
+    if (cached.secrets.length === 1) return [cached.secrets[0]!.secret];
+    return cached.secrets.filter((s) => s.expiresAt > now).map((s) => s.secret);
   }
 
   private conclude(d: ClaimedDelivery, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {

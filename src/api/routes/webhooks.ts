@@ -179,6 +179,31 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       return { delivery: presentDeliveryDetail(detail!.delivery, detail!.attempts) };
     });
 
+    app.post<{ Params: { ws: string; id: string }; Body: { secret?: string; grace_seconds?: number } | undefined }>('/workspaces/:ws/webhooks/:id/secret/rotate', {
+      schema: {
+        params: byId,
+        body: {
+          type: ['object', 'null'],
+          properties: { secret: webhookFields.secret, grace_seconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
+          additionalProperties: false,
+        },
+      },
+    }, async (req) => {
+      await workspaceFor(req, services, req.params.ws);
+      const webhook = await store.getWebhook(req.params.ws, req.params.id);
+      if (!webhook) throw notFound(`webhook ${req.params.id}`);
+      const now = Date.now();
+      const secret = req.body?.secret ?? generateSecret();
+      const grace = (req.body?.grace_seconds ?? 86_400) * 1000;
+      // The old secret keeps signing beside the new one until the grace period ends.
+      const previousSecrets = [
+        ...(grace > 0 ? [{ secret: webhook.secret, expiresAt: now + grace }] : []),
+        ...webhook.previousSecrets.filter((p) => p.expiresAt > now),
+      ].slice(0, 5);
+      await store.updateWebhook(req.params.ws, req.params.id, { secret: services.secrets.seal(secret), previousSecrets }, now);
+      return { secret, previous_secret_expires_at: grace > 0 ? new Date(now + grace).toISOString() : null };
+    });
+
     app.post<{ Params: { ws: string; id: string }; Body: { since: string; until?: string } }>('/workspaces/:ws/webhooks/:id/recover', {
       schema: {
         params: byId,
