@@ -19,6 +19,7 @@ import { DeliveryWorker } from './delivery/worker.js';
 import { WebhookLimiter } from './delivery/limits.js';
 import { OwnEvents } from './delivery/own-events.js';
 import { Retention } from './delivery/retention.js';
+import { prepareEvents, type EventInput } from './delivery/event-input.js';
 import { buildApp } from './api/app.js';
 import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
@@ -32,12 +33,30 @@ export interface Herald {
   app: FastifyInstance | null;
   worker: DeliveryWorker | null;
   log: Logger;
+  /** The admin key in force (from HERALD_ADMIN_KEY or the data directory). */
+  adminKey: string;
   /** The admin key when Herald generated it on this start (to print it once), else null. */
   generatedAdminKey: string | null;
+  /**
+   * Publishes events in-process, with the same checks and guarantees as the events API: when
+   * the promise resolves, the events and their deliveries are on disk. Throws EventRejected
+   * for bad input, and an Error when the workspace does not exist.
+   */
+  publish(workspaceId: string, events: EventInput[], options?: { idempotencyKey?: string }): Promise<PublishedEvent[]>;
   /** Listens (role api/all) and starts delivering (role worker/all); returns the address. */
   start(): Promise<string | null>;
   /** Stops taking requests and claiming work, lets attempts in flight finish, closes the database. */
   stop(): Promise<void>;
+}
+
+export interface PublishedEvent {
+  id: string;
+  topic: string;
+  createdAt: Date;
+  /** How many webhooks it was queued for. */
+  deliveries: number;
+  /** False when an earlier event with the same id or idempotency key was returned instead. */
+  created: boolean;
 }
 
 export interface HeraldOptions {
@@ -105,7 +124,16 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   let unlisten: (() => Promise<void>) | null = null;
   return {
     config, store, app, worker, log,
+    adminKey,
     generatedAdminKey: generated ? adminKey : null,
+    async publish(workspaceId, events, options = {}) {
+      const inputs = await prepareEvents(services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`);
+      const outcomes = await publisher!.publish({ workspaceId, inputs });
+      if (!outcomes) throw new Error(`workspace ${workspaceId} does not exist`);
+      return outcomes.map((o) => ({
+        id: o.event.id, topic: o.event.topic, createdAt: new Date(o.event.createdAt), deliveries: o.event.deliveries, created: o.created,
+      }));
+    },
     async start() {
       worker?.start();
       retention?.start();

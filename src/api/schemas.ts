@@ -1,6 +1,12 @@
 // JSON Schemas of the API's answers. Routes declare them as `response` schemas, so they
 // drive both the serialisation and the OpenAPI document (which therefore cannot drift).
 
+/** A registered schema's body, to nest it inline (a nested $id would be registered twice). */
+function withoutId<T extends { $id: string }>(schema: T): Omit<T, '$id'> {
+  const { $id: _id, ...rest } = schema;
+  return rest;
+}
+
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -95,7 +101,7 @@ export const deliverySchema = {
   $id: 'Delivery',
   type: 'object',
   properties: deliveryProperties,
-  required: Object.keys(deliveryProperties),
+  required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
 } as const;
 
 export const attemptSchema = {
@@ -116,8 +122,8 @@ export const attemptSchema = {
 export const deliveryDetailSchema = {
   $id: 'DeliveryDetail',
   type: 'object',
-  properties: { ...deliveryProperties, attempts: { type: 'array', items: { $ref: 'Attempt#' } } },
-  required: Object.keys(deliveryProperties),
+  properties: { ...deliveryProperties, attempts: { type: 'array', items: withoutId(attemptSchema) } },
+  required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
 } as const;
 
 export const eventSchema = {
@@ -137,7 +143,7 @@ export const eventSchema = {
 export const eventDetailSchema = {
   $id: 'EventDetail',
   type: 'object',
-  properties: { ...eventSchema.properties, deliveries: { type: 'array', items: { $ref: 'Delivery#' } } },
+  properties: { ...eventSchema.properties, deliveries: { type: 'array', items: withoutId(deliverySchema) } },
   required: eventSchema.required,
 } as const;
 

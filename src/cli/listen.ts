@@ -40,7 +40,9 @@ export function listen(options: ListenOptions): Promise<Server> {
       } catch {
         // not JSON: print as received
       }
-      const fail = Math.random() < options.failRate;
+      // A per-URL failure rate (…/hooks?fail=0.3) lets one listener play several receivers.
+      const perUrl = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('fail'));
+      const fail = Math.random() < (perUrl > 0 ? perUrl : options.failRate);
       print(`\n${new Date().toISOString()}  ${req.method} ${req.url}  topic=${topic}  id=${id}  signature ${verdict}${fail ? '  → answering 500 (--fail-rate)' : ''}\n${body}`);
       setTimeout(() => {
         res.writeHead(fail ? 500 : 200, { 'content-type': 'text/plain' });

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, SETTINGS, flagName, loadConfig } from '../config.js';
 import { VERSION, createHerald } from '../herald.js';
 import { listen } from './listen.js';
+import { runDemo } from './demo.js';
 
 const program = new Command('herald').description('Herald: webhook delivery you can run yourself').version(VERSION);
 
@@ -69,6 +70,17 @@ program
     const close = () => server.close(() => process.exit(0));
     process.on('SIGINT', close);
     process.on('SIGTERM', close);
+  });
+
+withSettings(program.command('demo').description('Herald, a listener and a demo workspace receiving loyalty events every second'))
+  .option('--listen-port <port>', "the listener's port", '9000')
+  .action(async (flags: Record<string, string>) => {
+    const { listenPort, ...settings } = flags;
+    const config = loadConfig(process.env, kebab(settings), { dataDir: settings.dataDir ?? process.env.HERALD_DATA_DIR ?? './data-demo' });
+    const demo = await runDemo(config, Number(listenPort), (line) => console.log(line));
+    const stop = () => demo.stop().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 
 /** commander gives camelCase keys; the config wants flag names. */

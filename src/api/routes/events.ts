@@ -1,17 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { CLIENT_ID_PATTERN, newId } from '../../domain/ids.js';
+import { EventRejected, prepareEvents, type EventInput } from '../../delivery/event-input.js';
 import type { PublishInput, PublishOutcome } from '../../store/store.js';
 import { workspaceFor } from '../auth.js';
-import { HttpError, notFound, type FieldError } from '../problems.js';
+import { HttpError, notFound } from '../problems.js';
 import { iso, presentDelivery, presentEvent } from '../present.js';
 import { pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
-
-interface EventInput {
-  topic: string;
-  data: Record<string, unknown>;
-  id?: string;
-}
 
 const eventSchema = {
   type: 'object',
@@ -33,21 +27,14 @@ function accepted(o: PublishOutcome) {
 export function eventRoutes(services: Services): FastifyPluginAsync {
   const { store, config } = services;
 
-  /** Everything about one event that JSON Schema cannot check; faults are collected with their paths. */
-  async function toInput(e: EventInput, path: string, errors: FieldError[], idempotencyKey: string | null): Promise<PublishInput> {
-    if (!(await services.topics.get(e.topic))) {
-      errors.push({ path: `${path}topic`, message: `"${e.topic}" is not in the topic catalog (GET /api/v1/topics)` });
+  /** The checks beyond the schema, with the faults turned into an HTTP answer. */
+  async function toInputs(events: EventInput[], idempotencyKey: string | null, paths: (i: number) => string): Promise<PublishInput[]> {
+    try {
+      return await prepareEvents(services.topics, config.maxPayloadBytes, events, idempotencyKey, paths);
+    } catch (err) {
+      if (err instanceof EventRejected) throw new HttpError(err.status, err.message, err.errors);
+      throw err;
     }
-    if (e.id !== undefined && !CLIENT_ID_PATTERN.test(e.id)) {
-      errors.push({ path: `${path}id`, message: 'must be 1 to 64 letters, digits, _ or -' });
-    }
-    const size = Buffer.byteLength(JSON.stringify(e.data));
-    if (size > config.maxPayloadBytes) {
-      throw new HttpError(413, `${path}data is ${size} bytes; the limit is ${config.maxPayloadBytes}`, [
-        { path: `${path}data`, message: `is larger than ${config.maxPayloadBytes} bytes` },
-      ]);
-    }
-    return { id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data };
   }
 
   async function publish(req: FastifyRequest<{ Params: { ws: string } }>, inputs: PublishInput[]) {
@@ -70,10 +57,8 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
       bodyLimit: config.maxPayloadBytes + 64 * 1024,
     }, async (req, reply) => {
       await workspaceFor(req, services, req.params.ws);
-      const errors: FieldError[] = [];
-      const input = await toInput(req.body, '', errors, idempotencyKey(req));
-      if (errors.length) throw new HttpError(400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-      const [outcome] = await publish(req, [input]);
+      const inputs = await toInputs([req.body], idempotencyKey(req), () => '');
+      const [outcome] = await publish(req, inputs);
       reply.status(202);
       return accepted(outcome!);
     });
@@ -91,12 +76,7 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
       bodyLimit: Math.max(32 * 1024 * 1024, config.maxPayloadBytes * 4),
     }, async (req, reply) => {
       await workspaceFor(req, services, req.params.ws);
-      const errors: FieldError[] = [];
-      const inputs: PublishInput[] = [];
-      for (let i = 0; i < req.body.events.length; i++) {
-        inputs.push(await toInput(req.body.events[i]!, `events[${i}].`, errors, null));
-      }
-      if (errors.length) throw new HttpError(400, errors.slice(0, 20).map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+      const inputs = await toInputs(req.body.events, null, (i) => `events[${i}].`);
       const outcomes = await publish(req, inputs);
       reply.status(202);
       return { data: outcomes.map(accepted) };
