@@ -105,6 +105,14 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
           {
             onResult: (result, delivery) => {
               metrics.observe(result);
+              if (log.isLevelEnabled('debug')) {
+                const a = result.attempt;
+                log.debug(
+                  { delivery: delivery.id, webhook: delivery.webhook.id, topic: delivery.topic, attempt: a?.number, status: result.status,
+                    statusCode: a?.statusCode, error: a?.error, ms: a?.durationMs },
+                  'attempt',
+                );
+              }
               ownEvents.afterAttempt(result, delivery);
             },
             onHealth: (effects) => ownEvents.afterHealth(effects),

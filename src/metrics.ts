@@ -6,6 +6,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly attempts: Counter<'outcome'>;
   private readonly duration: Histogram;
+  private readonly webhookFailures: Counter<'webhook_id'>;
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
@@ -19,6 +20,12 @@ export class Metrics {
       name: 'herald_attempt_duration_seconds',
       help: 'Duration of delivery attempts, from request to the end of the answer.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.webhookFailures = new Counter({
+      name: 'herald_webhook_failed_attempts_total',
+      help: 'Failed delivery attempts per webhook.',
+      labelNames: ['webhook_id'],
       registers: [this.registry],
     });
     new Gauge({
@@ -44,5 +51,6 @@ export class Metrics {
     if (!result.attempt) return;
     this.attempts.inc({ outcome: result.status === 'pending' ? 'retrying' : result.status });
     this.duration.observe(result.attempt.durationMs / 1000);
+    if (result.status !== 'succeeded') this.webhookFailures.inc({ webhook_id: result.webhookId });
   }
 }
