@@ -15,6 +15,9 @@ import type { WebhookLimiter } from './limits.js';
 // Results are written in groups: every result that arrives in one turn of the event loop is
 // recorded in one transaction.
 
+/** Shortest sleep after a claim that found nothing, though the queue says something is due. */
+const MIN_WAIT_MS = 50;
+
 export interface WorkerOptions {
   concurrency: number;
   leaseMs: number;
@@ -86,7 +89,7 @@ export class DeliveryWorker {
       this.woken = false;
       const free = concurrency - this.inFlight;
       if (free <= 0) {
-        await this.sleep(maxIdle);
+        if (!this.woken) await this.sleep(maxIdle);
         continue;
       }
       const now = Date.now();
@@ -102,7 +105,8 @@ export class DeliveryWorker {
       }
       if (claimed.length === free) {
         // Maybe more is due: claim again now if slots are left, else when one frees.
-        if (dispatched < free) continue;
+        // (A slot that freed while the database answered has already set `woken`.)
+        if (dispatched < free || this.woken) continue;
         await this.sleep(maxIdle);
         continue;
       }
@@ -113,7 +117,9 @@ export class DeliveryWorker {
       } catch (err) {
         this.log.error({ err }, 'reading the next due time failed');
       }
-      const wait = due === null ? maxIdle : Math.min(maxIdle, Math.max(0, due - Date.now()));
+      // Something due that nothing could claim must not turn this loop into a spin that starves the process.
+      const floor = claimed.length === 0 ? MIN_WAIT_MS : 0;
+      const wait = due === null ? maxIdle : Math.min(maxIdle, Math.max(floor, due - Date.now()));
       if (wait > 0 && !this.woken) await this.sleep(wait);
     }
   }

