@@ -43,6 +43,16 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     }
   });
 
+  // JSON nested deeper than any real payload would overflow the stack of the recursive walks
+  // after parsing (JSON.stringify, validation): refuse it as bad input instead of failing with a 500.
+  app.addHook('preValidation', async (req) => {
+    const path = tooDeep(req.body, MAX_JSON_DEPTH);
+    if (path !== null) {
+      const message = `is nested deeper than ${MAX_JSON_DEPTH} levels`;
+      throw new HttpError(400, `${path}: ${message}`, [{ path, message }]);
+    }
+  });
+
   app.setErrorHandler((err: any, req, reply) => {
     const { status, detail, errors } = describe(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
@@ -64,6 +74,27 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   await app.register(meRoutes(services), { prefix: '/api/v1' });
   await app.register(dashboardRoutes());
   return app;
+}
+
+export const MAX_JSON_DEPTH = 128;
+
+/** The path (its first segments) at which `value` nests deeper than `max`, or null; iterative, so any depth is safe. */
+function tooDeep(value: unknown, max: number): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 1, path: '' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return path || 'body';
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).map(([k, x]) => [k, x]);
+    for (const [key, child] of entries) {
+      if (child === null || typeof child !== 'object') continue;
+      // Only the first few segments: enough to name the field, short enough to read.
+      const childPath = depth > 3 ? path : key.startsWith('[') ? path + key : path ? `${path}.${key}` : key;
+      stack.push({ v: child, depth: depth + 1, path: childPath });
+    }
+  }
+  return null;
 }
 
 function describe(err: any): { status: number; detail: string; errors?: FieldError[] } {

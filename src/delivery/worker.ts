@@ -74,6 +74,7 @@ export class DeliveryWorker {
     this.wake();
     await this.running?.catch(() => undefined);
     this.running = null;
+    // A slot is freed once its result is recorded, so this also waits for those records.
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     await this.flush();
   }
@@ -131,7 +132,10 @@ export class DeliveryWorker {
     for (const d of claimed) {
       // A disabled webhook's delivery is closed without an attempt; no slot is needed.
       if (d.webhook.enabled) {
-        const admission = this.limiter.admit(d.webhook.id, d.webhook.openUntil, d.webhook.rateLimit, now);
+        // A manual retry (a cycle of one attempt) is someone asking for an attempt now: it
+        // passes an open circuit, though not the webhook's concurrency or rate.
+        const openUntil = d.cycleLimit === 1 ? null : d.webhook.openUntil;
+        const admission = this.limiter.admit(d.webhook.id, openUntil, d.webhook.rateLimit, now);
         if (!admission.admitted) {
           later.push({ seq: d.seq, claim: d.claim, at: admission.retryAt });
           continue;
@@ -157,19 +161,27 @@ export class DeliveryWorker {
   }
 
   private finished(delivery: ClaimedDelivery, result: AttemptResult | null): void {
-    this.inFlight--;
     if (delivery.webhook.enabled) {
       const attempt = result?.attempt;
       this.limiter.done(delivery.webhook.id, attempt?.durationMs ?? 0, !attempt || attempt.statusCode === null);
     }
-    if (result) {
-      this.hooks.onResult?.(result, delivery);
-      this.results.push(result);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flush());
-      }
+    if (!result) {
+      this.release(1);
+      return;
     }
+    this.hooks.onResult?.(result, delivery);
+    // The slot stays taken until the result is recorded: at any moment, at most `concurrency`
+    // deliveries have been sent without their outcome being durable (what a crash can repeat).
+    this.results.push(result);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  /** Frees the slots of attempts whose results are recorded (or given up on). */
+  private release(slots: number): void {
+    this.inFlight -= slots;
     if (this.inFlight === 0) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();
@@ -190,10 +202,9 @@ export class DeliveryWorker {
       } catch (err) {
         // The claims' leases bring these deliveries back; at-least-once holds.
         this.log.error({ err, count: batch.length }, 'recording attempt results failed');
-        return;
+      } finally {
+        this.release(batch.length);
       }
-      // A retry may now be due sooner than the current sleep.
-      if (batch.some((r) => r.status === 'pending')) this.wake();
     });
     return this.flushing;
   }

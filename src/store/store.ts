@@ -234,7 +234,7 @@ export interface Store {
 
   listDeliveries(workspaceId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
   getDelivery(workspaceId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] } | null>;
-  /** Queues one more attempt now; false when there is no such delivery. */
+  /** Queues one more attempt now; false when there is no such delivery or its webhook was deleted. */
   retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean>;
   /** Queues a webhook's failed deliveries created in [since, until) for a new cycle of retries. */
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;

@@ -3,6 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createHerald, type Herald } from '../../src/herald.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -55,6 +57,11 @@ export interface TestHerald {
   restart(overrides?: Partial<Config>): Promise<TestHerald>;
 }
 
+/**
+ * Starts Herald with TEST_DEFAULTS and `overrides`. Without `dataDir`, in a fresh temporary
+ * directory; with one, on that directory (a restart), which then belongs to this Herald:
+ * its stop() removes it.
+ */
 export async function startHerald(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestHerald> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'herald-e2e-')));
   const config = loadConfig({}, {}, { ...TEST_DEFAULTS, ...overrides, dataDir: dir });
@@ -196,8 +203,8 @@ export async function listDeliveries(h: TestHerald, ws: string, query: Record<st
   const out: any[] = [];
   let cursor: string | null = null;
   do {
-    const q = new URLSearchParams({ ...query, limit: '500', ...(cursor ? { cursor } : {}) });
-    const res = await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?${q}`);
+    const q: URLSearchParams = new URLSearchParams({ ...query, limit: '500', ...(cursor ? { cursor } : {}) });
+    const res: ApiResponse = await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?${q}`);
     if (res.status !== 200) throw new Error(`listing deliveries: ${res.status} ${res.text}`);
     out.push(...res.body.data);
     cursor = res.body.next_cursor;
@@ -247,4 +254,69 @@ export async function createKey(h: TestHerald, ws: string, name = 'e2e'): Promis
   const res = await h.api('POST', `/api/v1/workspaces/${ws}/keys`, { name });
   if (res.status !== 201) throw new Error(`creating a key: ${res.status} ${res.text}`);
   return { id: res.body.id, key: res.body.key };
+}
+
+// ---- Herald as a separate process (the real CLI), for crash and signal tests -----------
+
+export interface HeraldProcess {
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  exited: Promise<number | string>;
+  /** Everything the process printed so far. */
+  output(): string;
+}
+
+/** Runs `herald serve` (src/cli/main.ts through tsx) on `dataDir`; resolves once it listens. */
+export async function spawnHerald(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<HeraldProcess> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      HERALD_HOST: '127.0.0.1',
+      HERALD_PORT: '0',
+      HERALD_DATA_DIR: dataDir,
+      HERALD_ADMIN_KEY: ADMIN_KEY,
+      HERALD_ALLOW_PRIVATE_TARGETS: 'true',
+      HERALD_LOG_LEVEL: 'warn',
+      HERALD_RETRY_BASE_MS: '200',
+      HERALD_RETRY_FACTOR: '2',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve(m[1]!.replace(/\/$/, ''));
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`herald serve exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return { url, child, exited, output: () => out };
+}
+
+/** An Api for a Herald that runs elsewhere (e.g. a spawned process). */
+export function apiFor(url: string): Api {
+  return makeApi(url, ADMIN_KEY);
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'herald-e2e-'));
 }

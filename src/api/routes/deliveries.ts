@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.js';
 import type { DeliveryStatus } from '../../store/store.js';
 import { workspaceFor } from '../auth.js';
-import { notFound } from '../problems.js';
+import { HttpError, notFound } from '../problems.js';
 import { presentDelivery, presentDeliveryDetail } from '../present.js';
 import { idParam, pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
 
@@ -41,7 +41,10 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
 
     app.post<{ Params: { ws: string; id: string } }>('/workspaces/:ws/deliveries/:id/retry', { schema: { params: withId('id') } }, async (req, reply) => {
       await workspaceFor(req, services, req.params.ws);
-      if (!(await store.retryDelivery(req.params.ws, req.params.id, Date.now()))) throw notFound(`delivery ${req.params.id}`);
+      if (!(await store.retryDelivery(req.params.ws, req.params.id, Date.now()))) {
+        if (await store.getDelivery(req.params.ws, req.params.id)) throw new HttpError(409, `delivery ${req.params.id} cannot be retried: its webhook was deleted`);
+        throw notFound(`delivery ${req.params.id}`);
+      }
       services.wakeWorkers();
       const found = await store.getDelivery(req.params.ws, req.params.id);
       reply.status(202);

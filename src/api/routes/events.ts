@@ -101,8 +101,11 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
     });
 
     app.post<{ Params: { ws: string; id: string } }>('/workspaces/:ws/events/:id/replay', { schema: { params: withId('id') } }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
-      const deliveries = await store.replayEvent(req.params.ws, req.params.id, services.fanOut, Date.now());
+      const workspace = await workspaceFor(req, services, req.params.ws);
+      // As for a publish, nothing is queued while the workspace's webhooks are switched off.
+      const deliveries = workspace.webhooksEnabled
+        ? await store.replayEvent(req.params.ws, req.params.id, services.fanOut, Date.now())
+        : (await store.getEvent(req.params.ws, req.params.id)) ? 0 : null;
       if (deliveries === null) throw notFound(`event ${req.params.id}`);
       if (deliveries > 0) services.wakeWorkers();
       reply.status(202);

@@ -195,11 +195,10 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const now = Date.now();
       const secret = req.body?.secret ?? generateSecret();
       const grace = (req.body?.grace_seconds ?? 86_400) * 1000;
-      // The old secret keeps signing beside the new one until the grace period ends.
-      const previousSecrets = [
-        ...(grace > 0 ? [{ secret: webhook.secret, expiresAt: now + grace }] : []),
-        ...webhook.previousSecrets.filter((p) => p.expiresAt > now),
-      ].slice(0, 5);
+      // The old secret keeps signing beside the new one until the grace period ends; a grace
+      // of 0 means only the new secret signs from now on (earlier rotations' secrets too stop).
+      const previousSecrets =
+        grace > 0 ? [{ secret: webhook.secret, expiresAt: now + grace }, ...webhook.previousSecrets.filter((p) => p.expiresAt > now)].slice(0, 5) : [];
       await store.updateWebhook(req.params.ws, req.params.id, { secret: services.secrets.seal(secret), previousSecrets }, now);
       return { secret, previous_secret_expires_at: grace > 0 ? new Date(now + grace).toISOString() : null };
     });

@@ -132,6 +132,7 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE workspace_id = ?)').run(id);
       this.sql('DELETE FROM deliveries WHERE workspace_id = ?').run(id);
       this.sql('DELETE FROM events WHERE workspace_id = ?').run(id);
+      this.sql('DELETE FROM webhook_health WHERE webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = ?)').run(id);
       this.sql('DELETE FROM webhooks WHERE workspace_id = ?').run(id);
       this.sql('DELETE FROM api_keys WHERE workspace_id = ?').run(id);
       return this.sql('DELETE FROM workspaces WHERE id = ?').run(id).changes > 0;
@@ -238,7 +239,9 @@ export class SqliteStore implements Store {
     const remove = this.db.transaction(() => {
       const gone = this.sql('DELETE FROM webhooks WHERE workspace_id = ? AND id = ?').run(workspaceId, id).changes > 0;
       if (gone) {
-        this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status = 'pending'`).run(now, id);
+        // claim + 1: the result of an attempt still in flight is stale and cannot revive the delivery.
+        this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, claim = claim + 1, updated_at = ? WHERE webhook_id = ? AND status = 'pending'`).run(now, id);
+        this.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
       }
       return gone;
     });
@@ -365,10 +368,10 @@ export class SqliteStore implements Store {
   }
 
   async retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean> {
-    // One more attempt: a new cycle that allows exactly one.
+    // One more attempt: a new cycle that allows exactly one (not when its webhook is gone: nothing could claim it).
     return this.sql(
       `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = 1, updated_at = ?
-       WHERE id = ? AND workspace_id = ?`,
+       WHERE id = ? AND workspace_id = ? AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
     ).run(now, now, id, workspaceId).changes > 0;
   }
 
