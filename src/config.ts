@@ -125,7 +125,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'headerPrefix', env: 'HERALD_HEADER_PREFIX', parse: headerPrefix, default: 'x-nector', help: 'prefix of the compatibility headers' },
   { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'attempts in flight at once per process' },
   { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },
-  { key: 'webhookConcurrency', env: 'HERALD_WEBHOOK_CONCURRENCY', parse: integer(1, 10_000), default: 64, help: 'most attempts in flight for one webhook' },
+  { key: 'webhookConcurrency', env: 'HERALD_WEBHOOK_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'most attempts in flight for one webhook' },
   { key: 'circuitThreshold', env: 'HERALD_CIRCUIT_THRESHOLD', parse: integer(1, 1000), default: 5, help: "failures in a row that open a webhook's circuit" },
   { key: 'circuitCooldownMs', env: 'HERALD_CIRCUIT_COOLDOWN_MS', parse: integer(100, 86_400_000), default: 5_000, help: 'first wait of an opened circuit (doubles on each reopening)' },
   { key: 'disableAfterMs', env: 'HERALD_DISABLE_AFTER_MS', parse: integer(1000, 365 * 86_400_000), default: 5 * 86_400_000, help: 'disable a webhook whose every attempt has failed this long' },

@@ -43,15 +43,33 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly cache = new Map<string, Statement>();
+  private readonly synchronous: 'FULL' | 'NORMAL';
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.synchronous = options.synchronous ?? 'FULL';
+    this.db.pragma(`synchronous = ${this.synchronous}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('cache_size = -65536');
+  }
+
+  /**
+   * Runs a queue-bookkeeping transaction (claims, attempt results) without waiting for the
+   * disk: in WAL mode a crash of the process still loses nothing, and a power cut can at most
+   * lose the last such commits, which only means some deliveries are attempted again —
+   * at-least-once holds. Publishing, which answers 202 on it, always syncs.
+   */
+  private relaxed<T>(run: () => T): T {
+    if (this.synchronous === 'NORMAL') return run();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return run();
+    } finally {
+      this.db.pragma(`synchronous = ${this.synchronous}`);
+    }
   }
 
   /** Prepared once, reused on every call. */
@@ -83,7 +101,10 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.sql('SELECT 1').get();
+    // A write, not a read: SELECT 1 succeeds on a full disk or a read-only file, where every
+    // publish fails. BEGIN IMMEDIATE takes the write lock, as a publish does.
+    const probe = this.sql('INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at');
+    this.db.transaction(() => probe.run(Date.now())).immediate();
   }
 
   // ---- workspaces -----------------------------------------------------------------------
@@ -424,7 +445,7 @@ export class SqliteStore implements Store {
       }
       return rows;
     });
-    return claim.immediate();
+    return this.relaxed(() => claim.immediate());
   }
 
   async queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
@@ -464,7 +485,7 @@ export class SqliteStore implements Store {
       }
       return health ? this.applyHealth(health, outcomes, now) : [];
     });
-    return record.immediate();
+    return this.relaxed(() => record.immediate());
   }
 
   private applyHealth(policy: HealthPolicy, outcomes: { webhookId: string; ok: boolean }[], now: number): HealthEffect[] {
@@ -483,24 +504,29 @@ export class SqliteStore implements Store {
          failing_since = excluded.failing_since, open_until = excluded.open_until, updated_at = excluded.updated_at`,
     );
     for (const [id, h] of plan.failing) write.run(id, h.consecutiveFailures, h.failingSince, h.openUntil, now);
+    const effects: HealthEffect[] = [];
     for (const effect of plan.effects) {
       if (effect.kind === 'circuit-opened') {
         // Its deliveries wait for the circuit, without counting as attempts.
         this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at < ?`)
           .run(effect.until, effect.webhookId, effect.until);
       } else {
-        this.sql('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1')
-          .run(effect.reason, now, effect.webhookId);
+        const changed = this.sql('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1')
+          .run(effect.reason, now, effect.webhookId).changes;
+        // Failures of attempts still in flight when it was disabled do not disable it (nor announce it) again.
+        if (changed === 0) continue;
       }
+      effects.push(effect);
     }
-    return plan.effects;
+    return effects;
   }
 
   async releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void> {
     const release = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
-    this.db.transaction(() => {
+    const run = this.db.transaction(() => {
       for (const c of claims) release.run(c.at, c.seq, c.claim);
-    }).immediate();
+    });
+    this.relaxed(() => run.immediate());
   }
 
   async purge(before: number, limit: number): Promise<number> {
