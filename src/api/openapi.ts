@@ -7,7 +7,7 @@ import { VERSION } from '../version.js';
 // What each route answers and a one-line summary, keyed by "METHOD path". Attached to the
 // routes as they are registered, so the response schemas serialise the answers and the
 // OpenAPI document is generated from the very schemas the routes run with.
-const ROUTES: Record<string, { summary: string; status: number; response?: object }> = {
+const ROUTES: Record<string, { summary: string; status: number; response?: object; alsoStatus?: number }> = {
   'POST /api/v1/workspaces': { summary: 'Create a workspace (admin)', status: 201, response: ref('Workspace') },
   'GET /api/v1/workspaces': { summary: 'List workspaces (admin)', status: 200, response: listOf('Workspace') },
   'GET /api/v1/workspaces/:ws': { summary: 'Get a workspace', status: 200, response: ref('Workspace') },
@@ -17,7 +17,7 @@ const ROUTES: Record<string, { summary: string; status: number; response?: objec
   'GET /api/v1/workspaces/:ws/keys': { summary: 'List API keys (without the keys)', status: 200, response: listOf('ApiKey') },
   'DELETE /api/v1/workspaces/:ws/keys/:key': { summary: 'Revoke an API key', status: 204 },
   'GET /api/v1/topics': { summary: 'List the topic catalog', status: 200, response: listOf('Topic') },
-  'POST /api/v1/topics': { summary: 'Add or update a topic (admin)', status: 201, response: ref('Topic') },
+  'POST /api/v1/topics': { summary: 'Add a topic (201) or update one (200) (admin)', status: 201, alsoStatus: 200, response: ref('Topic') },
   'POST /api/v1/workspaces/:ws/webhooks': { summary: 'Subscribe a URL to a topic', status: 201, response: ref('Webhook') },
   'GET /api/v1/workspaces/:ws/webhooks': { summary: 'List webhooks', status: 200, response: listOf('Webhook') },
   'GET /api/v1/workspaces/:ws/webhooks/:id': { summary: 'Get a webhook', status: 200, response: ref('Webhook') },
@@ -61,6 +61,14 @@ const ROUTES: Record<string, { summary: string; status: number; response?: objec
     summary: 'Try a filter against a body', status: 200,
     response: { type: 'object', properties: { matches: { type: 'boolean' } }, required: ['matches'] },
   },
+  'GET /api/v1/me': {
+    summary: 'Who the API key belongs to: the admin, or a workspace', status: 200,
+    response: {
+      type: 'object',
+      properties: { kind: { type: 'string', enum: ['admin', 'workspace'] }, workspace_id: { type: 'string' } },
+      required: ['kind'],
+    },
+  },
 };
 
 export function documentedRoutes(): string[] {
@@ -84,15 +92,19 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const doc = ROUTES[`${methods[0]} ${url}`];
+    const success = doc?.response ?? { type: 'null', description: 'no content' };
+    // Errors are sent as application/problem+json (problems.ts), and documented so.
+    const problemAnswer = { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } };
     route.schema = {
       ...route.schema,
       tags: [tagOf(url)],
       summary: doc?.summary,
       security: [{ bearer: [] }],
       response: {
-        ...(doc ? { [doc.status]: doc.response ?? { type: 'null', description: 'no content' } } : {}),
-        '4xx': ref('Problem'),
-        '5xx': ref('Problem'),
+        ...(doc ? { [doc.status]: success } : {}),
+        ...(doc?.alsoStatus ? { [doc.alsoStatus]: success } : {}),
+        '4xx': problemAnswer,
+        '5xx': problemAnswer,
       },
     } as typeof route.schema;
   });

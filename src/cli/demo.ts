@@ -20,13 +20,23 @@ export interface DemoHandle {
 
 export async function runDemo(config: Config, listenPort: number, print: (line: string) => void, everyMs = 1000): Promise<DemoHandle> {
   const herald = await createHerald({ ...config, allowPrivateTargets: true });
-  const address = await herald.start();
-  const listener = await listen({
-    port: listenPort, host: '127.0.0.1', secret: DEMO_SECRET, failRate: 0, delayMs: 0, headerPrefix: config.headerPrefix, print,
-  });
-  const port = (listener.address() as { port: number }).port;
+  let address: string | null;
+  let listener: Server | null = null;
+  let port: number;
+  try {
+    address = await herald.start();
+    listener = await listen({
+      port: listenPort, host: '127.0.0.1', secret: DEMO_SECRET, failRate: 0, delayMs: 0, headerPrefix: config.headerPrefix, print,
+    });
+    port = (listener.address() as { port: number }).port;
+    await setUp(herald, port);
+  } catch (err) {
+    // Nothing is left running when the demo cannot start (e.g. the listener's port is taken).
+    await herald.stop();
+    if (listener) await new Promise((resolve) => listener!.close(resolve));
+    throw err;
+  }
   const adminKey = herald.adminKey;
-  await setUp(herald, port);
 
   let n = 0;
   const timer = setInterval(() => {
@@ -36,13 +46,14 @@ export async function runDemo(config: Config, listenPort: number, print: (line: 
   }, everyMs);
 
   print(`\nHerald demo is running.\n  dashboard:  ${address}/  (admin key: ${adminKey})\n  workspace:  demo, webhooks on, secret "${DEMO_SECRET}"\n  listener:   http://127.0.0.1:${port}/ prints every webhook below\nCtrl-C stops it.\n`);
+  const server = listener;
   return {
     herald,
-    listener,
+    listener: server,
     async stop() {
       clearInterval(timer);
       await herald.stop();
-      await new Promise((resolve) => listener.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
@@ -53,7 +64,15 @@ async function setUp(herald: Herald, port: number): Promise<void> {
   const call = (method: 'POST' | 'PATCH' | 'GET', url: string, payload?: object) =>
     app.inject({ method, url: `/api/v1${url}`, headers: auth, payload });
   const existing = await call('GET', '/workspaces/demo');
-  if (existing.statusCode === 404) {
+  if (existing.statusCode === 200) {
+    // A demo data directory from an earlier run: point its webhooks at this run's listener,
+    // whose port may differ (--listen-port, or 0 for any free port).
+    const hooks = JSON.parse((await call('GET', '/workspaces/demo/webhooks?limit=500')).body).data as { id: string; url: string }[];
+    for (const h of hooks) {
+      const url = h.url.replace(/^http:\/\/127\.0\.0\.1:\d+\//, `http://127.0.0.1:${port}/`);
+      if (url !== h.url) await call('PATCH', `/workspaces/demo/webhooks/${h.id}`, { url });
+    }
+  } else {
     await call('POST', '/workspaces', { id: 'demo', name: 'Acme Coffee (demo)', uri: 'https://acme-coffee.example' });
     const hooks = [
       { topic: 'walletreward_create', url: `http://127.0.0.1:${port}/hooks/rewards`, filter: { amount: { $gte: 100 } }, description: 'Rewards of 100 coins or more' },

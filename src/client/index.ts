@@ -17,6 +17,9 @@ export type Delivery = FromSchema<typeof deliverySchema>;
 export type DeliveryDetail = FromSchema<typeof deliveryDetailSchema>;
 export type Problem = FromSchema<typeof problemSchema>;
 
+/** Who an API key belongs to (GET /api/v1/me). */
+export type Me = { kind: 'admin' } | { kind: 'workspace'; workspace_id: string };
+
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
@@ -104,6 +107,11 @@ export class HeraldClient {
       yield* p.data;
       cursor = p.next_cursor ?? undefined;
     } while (cursor);
+  }
+
+  /** Who this client's API key belongs to: the admin, or which workspace. */
+  me(): Promise<Me> {
+    return this.request<Me>('GET', '/me');
   }
 
   readonly workspaces = {

@@ -60,8 +60,13 @@ export function verifyWebhook<T = Record<string, unknown>>(
 
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
   const expected = 'v1,' + createHmac('sha256', standardKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
-  // During a secret rotation there is one signature per valid secret.
-  if (!signatures.split(' ').some((s) => safeEqual(s, expected))) throw new WebhookVerificationError('no signature matches the secret');
+  // During a secret rotation there is one signature per valid secret, the current secret's first.
+  const matched = signatures.split(' ').findIndex((s) => safeEqual(s, expected));
+  if (matched === -1) throw new WebhookVerificationError('no signature matches the secret');
+  // The compatibility headers are made with the current secret only: a receiver still on an
+  // older secret during the grace period cannot check them (its signature, already verified,
+  // authenticates the body).
+  if (matched > 0) return parseBody<T>(body);
 
   const prefix = options.headerPrefix ?? 'x-nector';
   const hmac = header(headers, `${prefix}-webhook-hmac`);
@@ -72,6 +77,10 @@ export function verifyWebhook<T = Record<string, unknown>>(
   if (digest !== undefined && !safeEqual(digest, createHash('sha256').update(secret, 'utf8').digest('hex'))) {
     throw new WebhookVerificationError(`${prefix}-webhook-secret is not the SHA-256 of the secret`);
   }
+  return parseBody<T>(body);
+}
+
+function parseBody<T>(body: Buffer): T {
   try {
     return JSON.parse(body.toString('utf8')) as T;
   } catch {
