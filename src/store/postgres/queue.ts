@@ -1,0 +1,254 @@
+// The delivery queue on PostgreSQL: claim, record, release, purge. Each operation is one
+// statement over unnest() arrays (or a short transaction), whatever the batch size.
+//
+// A pending delivery is due at next_attempt_at. Claiming pushes next_attempt_at to the end of
+// the lease and bumps `claim`; a result is recorded only under the claim it was taken with,
+// so a worker that lost its lease (crashed, stalled) cannot overwrite a newer attempt.
+import type { Pool, PoolClient } from 'pg';
+import { planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
+import type { AttemptResult, ClaimedDelivery, EventRecord } from '../store.js';
+import { rowToClaimed, type Row } from '../rows.js';
+import { advisoryKeys } from './connection.js';
+
+type Db = Pool | PoolClient;
+
+/** The columns rowToClaimed reads, from deliveries d ⋈ events e ⋈ webhooks w ⟕ webhook_health h. */
+const CLAIMED_COLUMNS = `d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
+  e.id AS event_id, e.topic, e.body,
+  w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version,
+  w.rate_limit, w.previous_secrets, h.open_until`;
+const CLAIMED_JOINS = 'JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN webhook_health h ON h.webhook_id = d.webhook_id';
+
+/**
+ * Claims up to `limit` due deliveries, earliest first, in one statement. SKIP LOCKED: claimers
+ * on other connections pass over the rows this one is taking instead of waiting for them, so
+ * each delivery goes to exactly one of them.
+ */
+export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+  const { rows } = await db.query({
+    name: 'herald_claim_due',
+    text: `WITH due AS MATERIALIZED (
+             SELECT seq, next_attempt_at AS due_at FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED
+           ), d AS (
+             UPDATE deliveries SET next_attempt_at = $3, claim = deliveries.claim + 1
+             FROM due WHERE deliveries.seq = due.seq
+             RETURNING deliveries.*, due.due_at
+           )
+           SELECT ${CLAIMED_COLUMNS} FROM d JOIN events e ON e.seq = d.event_seq ${CLAIMED_JOINS}
+           ORDER BY d.due_at, d.seq`,
+    values: [now, limit, leaseUntil],
+  });
+  return rows.map(rowToClaimed);
+}
+
+/** An event and its delivery, already claimed (claim 1, one attempt allowed), for a test send. */
+export async function createTestDelivery(
+  c: PoolClient, workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number,
+): Promise<ClaimedDelivery> {
+  const [row] = (
+    await c.query(
+      `WITH e AS (
+         INSERT INTO events (id, workspace_id, topic, body, added_fields, deliveries, created_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq, id, topic, body
+       ), d AS (
+         INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, claim, cycle_limit, created_at, updated_at)
+         SELECT $7, $2, e.seq, w.id, w.url, 'pending', $8, 1, 1, $6, $6 FROM e, webhooks w WHERE w.workspace_id = $2 AND w.id = $9
+         RETURNING *
+       )
+       SELECT ${CLAIMED_COLUMNS} FROM d JOIN e ON e.seq = d.event_seq ${CLAIMED_JOINS}`,
+      [event.id, workspaceId, event.topic, event.body, event.addedFields.join(',') || null, event.createdAt, deliveryId, leaseUntil, webhookId],
+    )
+  ).rows;
+  // Thrown inside the caller's transaction, so the event goes too.
+  if (!row) throw new Error(`webhook ${webhookId} of workspace ${workspaceId} does not exist`);
+  return rowToClaimed(row);
+}
+
+export async function queueStats(db: Db, now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
+  const [row] = (
+    await db.query(
+      `SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest
+       FROM deliveries WHERE status = 'pending'`,
+      [now],
+    )
+  ).rows;
+  return { pending: Number(row.pending), oldestDueAt: row.oldest == null ? null : Number(row.oldest) };
+}
+
+export async function nextDueAt(db: Db): Promise<number | null> {
+  const [row] = (await db.query(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`)).rows;
+  return row.due == null ? null : Number(row.due);
+}
+
+/**
+ * Runs `UPDATE deliveries … ` (without RETURNING) and, when it changed rows and `channel` is
+ * given, sends NOTIFY on it (delivered at commit), in one statement. Returns how many rows changed.
+ */
+export async function requeue(db: Db, update: string, values: unknown[], channel: string | null): Promise<number> {
+  if (channel === null) return (await db.query(update, values)).rowCount ?? 0;
+  const [row] = (
+    await db.query(
+      `WITH changed AS (${update} RETURNING 1)
+       SELECT (SELECT count(*) FROM changed) AS n, (SELECT pg_notify($${values.length + 1}, '') FROM changed LIMIT 1)::text AS notified`,
+      [...values, channel],
+    )
+  ).rows;
+  return Number(row.n);
+}
+
+/** Gives claims back, due at `at` (now at shutdown; later when a webhook's limit or circuit holds it). */
+export async function releaseClaims(db: Db, claims: { seq: number; claim: number; at: number }[], channel: string): Promise<void> {
+  // Other nodes are told only of claims given back for now: waking every worker for
+  // deliveries held back for later would cost each of them a claim that finds nothing.
+  const dueNow = claims.some((c) => c.at <= Date.now());
+  await requeue(
+    db,
+    `UPDATE deliveries d SET next_attempt_at = c.at FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(seq, claim, at)
+     WHERE d.seq = c.seq AND d.claim = c.claim AND d.status = 'pending'`,
+    [claims.map((c) => c.seq), claims.map((c) => c.claim), claims.map((c) => c.at)],
+    dueNow ? channel : null,
+  );
+}
+
+/**
+ * Records a batch of results in one statement: the claim-guarded UPDATE, and the attempts of
+ * the rows it changed (a stale claim's attempt is dropped with its update). Returns the seq
+ * of every delivery it changed.
+ */
+export async function recordResults(db: Db, results: AttemptResult[], now: number): Promise<Set<number>> {
+  const { rows } = await db.query({ name: 'herald_record_results', text: RECORD_RESULTS, values: recordValues(results, now) });
+  return new Set(rows.map((r: Row) => Number(r.seq)));
+}
+
+/** recordResults, then each webhook's health from the attempts that counted, in the caller's transaction. */
+export async function recordResultsWithHealth(c: PoolClient, results: AttemptResult[], now: number, policy: HealthPolicy): Promise<HealthEffect[]> {
+  // Health is read, folded and written back per webhook: lock each webhook of the batch
+  // first (in one order, before any row lock) so that two workers cannot lose an update.
+  const webhookIds = [...new Set(results.map((r) => r.webhookId))];
+  await c.query('SELECT count(*) FROM unnest($1::bigint[]) AS k, LATERAL pg_advisory_xact_lock(k)', [advisoryKeys('herald.health', webhookIds)]);
+  const changed = await recordResults(c, results, now);
+  const outcomes = results
+    .filter((r) => r.attempt !== null && changed.has(r.seq))
+    .map((r) => ({ webhookId: r.webhookId, ok: r.status === 'succeeded' }));
+  if (outcomes.length === 0) return [];
+
+  const failing = [...new Set(outcomes.filter((o) => !o.ok).map((o) => o.webhookId))];
+  const current = new Map<string, WebhookHealth>();
+  if (failing.length > 0) {
+    for (const row of (await c.query('SELECT * FROM webhook_health WHERE webhook_id = ANY($1::text[])', [failing])).rows) {
+      current.set(row.webhook_id, {
+        consecutiveFailures: Number(row.consecutive_failures),
+        failingSince: row.failing_since == null ? null : Number(row.failing_since),
+        openUntil: row.open_until == null ? null : Number(row.open_until),
+      });
+    }
+  }
+  const plan = planHealth(policy, outcomes, current, now);
+  if (plan.healed.length > 0) await c.query('DELETE FROM webhook_health WHERE webhook_id = ANY($1::text[])', [plan.healed]);
+  if (plan.failing.size > 0) {
+    const list = [...plan.failing];
+    await c.query(
+      `INSERT INTO webhook_health (webhook_id, consecutive_failures, failing_since, open_until, updated_at)
+       SELECT u.*, $5::bigint FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS u
+       ON CONFLICT (webhook_id) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+         failing_since = excluded.failing_since, open_until = excluded.open_until, updated_at = excluded.updated_at`,
+      [list.map(([id]) => id), list.map(([, h]) => h.consecutiveFailures), list.map(([, h]) => h.failingSince), list.map(([, h]) => h.openUntil), now],
+    );
+  }
+  const opened = plan.effects.filter((e) => e.kind === 'circuit-opened');
+  if (opened.length > 0) {
+    // Its deliveries wait for the circuit, without counting as attempts.
+    await c.query(
+      `UPDATE deliveries d SET next_attempt_at = u.until FROM unnest($1::text[], $2::bigint[]) AS u(webhook_id, until)
+       WHERE d.webhook_id = u.webhook_id AND d.status = 'pending' AND d.next_attempt_at < u.until`,
+      [opened.map((e) => e.webhookId), opened.map((e) => e.until)],
+    );
+  }
+  const disabled = plan.effects.filter((e) => e.kind === 'disabled');
+  let switchedOff = new Set<string>();
+  if (disabled.length > 0) {
+    const { rows } = await c.query(
+      `UPDATE webhooks w SET enabled = false, disabled_reason = u.reason, updated_at = $3
+       FROM unnest($1::text[], $2::text[]) AS u(id, reason) WHERE w.id = u.id AND w.enabled
+       RETURNING w.id`,
+      [disabled.map((e) => e.webhookId), disabled.map((e) => e.reason), now],
+    );
+    switchedOff = new Set(rows.map((r: Row) => r.id as string));
+  }
+  // Failures of attempts still in flight when it was disabled do not disable it (nor announce it) again.
+  return plan.effects.filter((e) => e.kind !== 'disabled' || switchedOff.has(e.webhookId));
+}
+
+/** Deletes up to `limit` old events whose deliveries are all finished, with their deliveries and attempts. */
+export async function purge(c: PoolClient, before: number, limit: number): Promise<number> {
+  // Oldest first (seq order follows time), skipping events that still have work pending and
+  // events that another transaction holds (a replay).
+  const seqs = (
+    await c.query(
+      `SELECT seq FROM events e WHERE e.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
+       ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [before, limit],
+    )
+  ).rows.map((r: Row) => r.seq);
+  if (seqs.length === 0) return 0;
+  await c.query('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE event_seq = ANY($1::bigint[]))', [seqs]);
+  await c.query('DELETE FROM deliveries WHERE event_seq = ANY($1::bigint[])', [seqs]);
+  await c.query('DELETE FROM events WHERE seq = ANY($1::bigint[])', [seqs]);
+  return seqs.length;
+}
+
+const RECORD_RESULTS = `
+  WITH r AS MATERIALIZED (
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[],
+                         $8::int[], $9::bigint[], $10::int[], $11::text[], $12::text[])
+      AS r(seq, claim, status, next_attempt_at, url, status_code, error, number, started_at, duration_ms, response_body, request_headers)
+  ), changed AS (
+    UPDATE deliveries d SET
+      status = r.status,
+      attempts = d.attempts + (CASE WHEN r.number IS NULL THEN 0 ELSE 1 END),
+      next_attempt_at = r.next_attempt_at,
+      last_status_code = coalesce(r.status_code, d.last_status_code),
+      last_error = CASE WHEN r.number IS NULL THEN 'webhook disabled' ELSE r.error END,
+      url = r.url,
+      updated_at = $13,
+      cycle_limit = CASE WHEN r.status = 'pending' THEN d.cycle_limit ELSE NULL END
+    FROM r WHERE d.seq = r.seq AND d.claim = r.claim
+    RETURNING d.seq
+  ), inserted AS (
+    INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
+    SELECT r.seq, r.number, r.started_at, r.duration_ms, r.status_code, r.error, r.response_body, r.request_headers::json
+    FROM r JOIN changed ON changed.seq = r.seq WHERE r.number IS NOT NULL
+    ON CONFLICT DO NOTHING
+  )
+  SELECT seq FROM changed`;
+
+function recordValues(results: AttemptResult[], now: number): unknown[] {
+  const a = (r: AttemptResult) => r.attempt;
+  return [
+    results.map((r) => r.seq),
+    results.map((r) => r.claim),
+    results.map((r) => r.status),
+    results.map((r) => r.nextAttemptAt),
+    results.map((r) => r.url),
+    results.map((r) => a(r)?.statusCode ?? null),
+    results.map((r) => noNul(a(r)?.error ?? null)),
+    results.map((r) => a(r)?.number ?? null),
+    results.map((r) => a(r)?.startedAt ?? null),
+    results.map((r) => a(r)?.durationMs ?? null),
+    results.map((r) => noNul(a(r)?.responseBody ?? null)),
+    results.map((r) => (a(r) ? JSON.stringify(a(r)!.requestHeaders) : null)),
+    now,
+  ];
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, which a receiver's response (or an error quoting it)
+ * may contain; it is replaced so that the whole batch of results is not refused for it.
+ */
+function noNul(text: string | null): string | null {
+  return text !== null && text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}

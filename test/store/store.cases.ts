@@ -1,0 +1,886 @@
+// The Store conformance suite: every adapter runs these same cases (test/store/sqlite.test.ts,
+// test/store/postgres.test.ts), so that they behave alike down to paging, idempotency and
+// the queue's claims. Each case gets a fresh, migrated, empty store from the factory and
+// cleans it up, pass or fail. Times are fixed, so nothing here depends on the clock.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ConflictError,
+  type AttemptResult,
+  type ClaimedDelivery,
+  type DeliveryStatus,
+  type EventRecord,
+  type PublishInput,
+  type Store,
+  type Webhook,
+  type Workspace,
+} from '../../src/store/store.js';
+import { FanOut } from '../../src/delivery/fan-out.js';
+import { newId } from '../../src/domain/ids.js';
+
+export interface StoreFixture {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh, migrated, empty store. */
+export type StoreFactory = () => Promise<StoreFixture>;
+
+const T0 = 1_700_000_000_000;
+const DAY = 24 * 3600 * 1000;
+const TOPIC = 'walletreward_create';
+const OTHER_TOPIC = 'order_create';
+
+// ---- builders --------------------------------------------------------------------------
+
+function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
+  return { id, name: `Shop ${id}`, uri: `https://${id}.example`, webhooksEnabled: true, createdAt: T0, updatedAt: T0, ...over };
+}
+
+function webhook(workspaceId: string, over: Partial<Webhook> = {}): Webhook {
+  return {
+    id: newId('wh', T0),
+    workspaceId,
+    topic: TOPIC,
+    url: 'https://hooks.example/in',
+    secret: 'whsec_c2VjcmV0',
+    prefix: '',
+    filter: null,
+    headers: {},
+    description: null,
+    enabled: true,
+    disabledReason: null,
+    rateLimit: null,
+    previousSecrets: [],
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+function input(over: Partial<PublishInput> = {}): PublishInput {
+  return { id: newId('evt', T0), clientId: false, idempotencyKey: null, topic: TOPIC, data: { amount: 1 }, ...over };
+}
+
+function result(d: ClaimedDelivery, status: DeliveryStatus, over: Partial<AttemptResult> = {}, at = T0 + 10): AttemptResult {
+  return {
+    seq: d.seq,
+    claim: d.claim,
+    webhookId: d.webhook.id,
+    status,
+    nextAttemptAt: status === 'pending' ? at + 60_000 : null,
+    url: d.webhook.url,
+    attempt: {
+      number: d.attempts + 1,
+      startedAt: at,
+      durationMs: 12,
+      statusCode: status === 'succeeded' ? 200 : 500,
+      error: status === 'succeeded' ? null : 'HTTP 500',
+      responseBody: status === 'succeeded' ? 'ok' : 'boom',
+      requestHeaders: { 'content-type': 'application/json', 'webhook-id': d.id },
+    },
+    ...over,
+  };
+}
+
+// ---- the cases -------------------------------------------------------------------------
+
+export function storeCases(factory: StoreFactory): void {
+  const planner = new FanOut();
+
+  /** A case with its own store, cleaned up whatever happens. */
+  function test(name: string, fn: (store: Store) => Promise<void>, options: { timeout?: number } = {}): void {
+    it(name, { timeout: options.timeout ?? 30_000 }, async () => {
+      const fixture = await factory();
+      try {
+        await fn(fixture.store);
+      } finally {
+        await fixture.cleanup();
+      }
+    });
+  }
+
+  /** One event published to a workspace; returns its outcome. */
+  async function publishOne(store: Store, ws: string, inp: PublishInput, now = T0) {
+    const [outcomes] = await store.publish([{ workspaceId: ws, inputs: [inp] }], planner, now);
+    assert.ok(outcomes, `workspace ${ws} exists`);
+    return outcomes[0]!;
+  }
+
+  /** A workspace with webhooks enabled and one plain webhook on TOPIC. */
+  async function setup(store: Store, ws = 'acme'): Promise<{ hook: Webhook }> {
+    await store.createWorkspace(workspace(ws));
+    const hook = webhook(ws);
+    await store.createWebhook(hook);
+    return { hook };
+  }
+
+  async function deliveriesOf(store: Store, ws: string, eventId: string) {
+    return (await store.listDeliveries(ws, { eventId }, { limit: 500 })).rows;
+  }
+
+  describe('migrations', () => {
+    test('migrate() again is a no-op and ping() answers', async (store) => {
+      await store.createWorkspace(workspace('kept'));
+      await store.migrate();
+      await store.ping();
+      assert.ok(await store.getWorkspace('kept'));
+    });
+  });
+
+  describe('workspaces', () => {
+    test('create, get, update and delete', async (store) => {
+      await store.createWorkspace(workspace('acme', { webhooksEnabled: false }));
+      assert.deepEqual(await store.getWorkspace('acme'), workspace('acme', { webhooksEnabled: false }));
+      assert.equal(await store.getWorkspace('nope'), null);
+
+      const renamed = await store.updateWorkspace('acme', { name: 'Acme Coffee' }, T0 + 5);
+      assert.deepEqual(renamed, workspace('acme', { name: 'Acme Coffee', webhooksEnabled: false, updatedAt: T0 + 5 }));
+      const cleared = await store.updateWorkspace('acme', { uri: null, webhooksEnabled: true }, T0 + 6);
+      assert.deepEqual(cleared, workspace('acme', { name: 'Acme Coffee', uri: null, webhooksEnabled: true, updatedAt: T0 + 6 }));
+      assert.deepEqual(await store.getWorkspace('acme'), cleared);
+      assert.equal(await store.updateWorkspace('nope', { name: 'x' }, T0), null);
+
+      assert.equal(await store.deleteWorkspace('acme'), true);
+      assert.equal(await store.deleteWorkspace('acme'), false);
+      assert.equal(await store.getWorkspace('acme'), null);
+    });
+
+    test('a taken id is a ConflictError', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      await assert.rejects(store.createWorkspace(workspace('acme', { name: 'Other' })), ConflictError);
+      assert.equal((await store.getWorkspace('acme'))!.name, 'Shop acme');
+    });
+
+    test('lists newest first, page by page', async (store) => {
+      for (let i = 0; i < 5; i++) await store.createWorkspace(workspace(`ws${i}`));
+      const first = await store.listWorkspaces({ limit: 2 });
+      assert.deepEqual(first.rows.map((w) => w.id), ['ws4', 'ws3']);
+      assert.equal(typeof first.next, 'number');
+      const second = await store.listWorkspaces({ limit: 2, cursor: first.next! });
+      assert.deepEqual(second.rows.map((w) => w.id), ['ws2', 'ws1']);
+      const last = await store.listWorkspaces({ limit: 2, cursor: second.next! });
+      assert.deepEqual(last.rows.map((w) => w.id), ['ws0']);
+      assert.equal(last.next, null);
+      const all = await store.listWorkspaces({ limit: 5 });
+      assert.equal(all.rows.length, 5);
+      assert.equal(all.next, null);
+    });
+  });
+
+  describe('api keys', () => {
+    test('found by hash until revoked; listed without revoked ones', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      await store.createWorkspace(workspace('other'));
+      const k1 = { id: 'key_1', workspaceId: 'acme', name: 'ci', createdAt: T0 };
+      const k2 = { id: 'key_2', workspaceId: 'acme', name: null, createdAt: T0 + 1 };
+      await store.createKey(k1, 'hash-1');
+      await store.createKey(k2, 'hash-2');
+      assert.deepEqual(await store.findKeyByHash('hash-1'), k1);
+      assert.equal(await store.findKeyByHash('hash-x'), null);
+
+      const page = await store.listKeys('acme', { limit: 1 });
+      assert.deepEqual(page.rows, [k2]);
+      assert.deepEqual((await store.listKeys('acme', { limit: 1, cursor: page.next! })).rows, [k1]);
+      assert.deepEqual((await store.listKeys('other', { limit: 10 })).rows, []);
+
+      assert.equal(await store.revokeKey('other', 'key_1', T0), false, 'only from its own workspace');
+      assert.equal(await store.revokeKey('acme', 'key_1', T0 + 2), true);
+      assert.equal(await store.revokeKey('acme', 'key_1', T0 + 3), false, 'already revoked');
+      assert.equal(await store.findKeyByHash('hash-1'), null);
+      assert.deepEqual((await store.listKeys('acme', { limit: 10 })).rows, [k2]);
+    });
+  });
+
+  describe('topics', () => {
+    test('seeding keeps what exists; put adds or replaces; the catalog keeps its order', async (store) => {
+      const a = { name: 'a_create', label: 'A', description: 'first', sample: { nested: { x: [1, 'two', null] }, z: 1, a: 2 } };
+      const b = { name: 'b_create', label: 'B', description: 'second', sample: {} };
+      await store.seedTopics([a, b]);
+      await store.seedTopics([{ ...a, label: 'changed' }, { name: 'c_create', label: 'C', description: '', sample: { c: true } }]);
+      assert.deepEqual((await store.listTopics()).map((t) => t.name), ['a_create', 'b_create', 'c_create']);
+      assert.deepEqual(await store.getTopic('a_create'), a, 'seeding does not overwrite');
+      assert.deepEqual(Object.keys((await store.getTopic('a_create'))!.sample), ['nested', 'z', 'a'], 'sample keeps its key order');
+      assert.equal(await store.getTopic('zzz'), null);
+
+      await store.putTopic({ ...b, label: 'B2', sample: { k: 'v' } });
+      await store.putTopic({ name: 'd_update', label: 'D', description: 'd', sample: { d: 1 } });
+      assert.deepEqual(await store.getTopic('b_create'), { ...b, label: 'B2', sample: { k: 'v' } });
+      assert.deepEqual((await store.listTopics()).map((t) => t.name), ['a_create', 'b_create', 'c_create', 'd_update']);
+    });
+  });
+
+  describe('webhooks', () => {
+    test('round-trip every field; scoped to the workspace', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      await store.createWorkspace(workspace('other'));
+      const full = webhook('acme', {
+        prefix: 'shop1_',
+        filter: { amount: { $gte: 100 }, $or: [{ tier: 'gold' }, { tags: 'vip' }] },
+        headers: { 'x-b': '2', 'x-a': '1' },
+        description: 'coins',
+        enabled: false,
+        disabledReason: 'paused',
+        rateLimit: 5,
+        previousSecrets: [{ secret: 'old', expiresAt: T0 + DAY }],
+      });
+      await store.createWebhook(full);
+      assert.deepEqual(await store.getWebhook('acme', full.id), full);
+      assert.equal(await store.getWebhook('other', full.id), null);
+      assert.equal(await store.getWebhook('acme', 'wh_missing'), null);
+      assert.deepEqual(await store.findWebhook(full.id), full);
+      assert.equal(await store.findWebhook('wh_missing'), null);
+    });
+
+    test('list by topic, newest first, page by page', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      const hooks: Webhook[] = [];
+      for (let i = 0; i < 5; i++) {
+        const w = webhook('acme', { id: `wh_${i}`, topic: i % 2 ? OTHER_TOPIC : TOPIC });
+        hooks.push(w);
+        await store.createWebhook(w);
+      }
+      const page1 = await store.listWebhooks('acme', undefined, { limit: 3 });
+      assert.deepEqual(page1.rows.map((w) => w.id), ['wh_4', 'wh_3', 'wh_2']);
+      const page2 = await store.listWebhooks('acme', undefined, { limit: 3, cursor: page1.next! });
+      assert.deepEqual(page2.rows.map((w) => w.id), ['wh_1', 'wh_0']);
+      assert.equal(page2.next, null);
+      assert.deepEqual((await store.listWebhooks('acme', OTHER_TOPIC, { limit: 10 })).rows.map((w) => w.id), ['wh_3', 'wh_1']);
+      assert.deepEqual((await store.listWebhooks('acme', TOPIC, { limit: 10 })).rows, [hooks[4], hooks[2], hooks[0]]);
+      assert.deepEqual((await store.listWebhooks('nope', undefined, { limit: 10 })).rows, []);
+    });
+
+    test('update changes only what the patch names, and always moves the version', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      const w = webhook('acme', { filter: { a: 1 }, description: 'd', headers: { 'x-a': '1' } });
+      await store.createWebhook(w);
+      const u1 = await store.updateWebhook('acme', w.id, { url: 'https://new.example/x', filter: null, description: undefined }, T0);
+      assert.deepEqual(u1, { ...w, url: 'https://new.example/x', filter: null, updatedAt: T0 + 1 });
+      const u2 = await store.updateWebhook('acme', w.id, { enabled: false, disabledReason: 'failing', headers: {} }, T0);
+      assert.deepEqual(u2, { ...u1, enabled: false, disabledReason: 'failing', headers: {}, updatedAt: T0 + 2 });
+      const u3 = await store.updateWebhook('acme', w.id, { enabled: true, disabledReason: null, topic: OTHER_TOPIC, rateLimit: 3 }, T0 + 1000);
+      assert.deepEqual(u3, { ...u2, enabled: true, disabledReason: null, topic: OTHER_TOPIC, rateLimit: 3, updatedAt: T0 + 1000 });
+      assert.deepEqual(await store.getWebhook('acme', w.id), u3);
+      assert.equal(await store.updateWebhook('other', w.id, { url: 'https://x.example' }, T0), null);
+      assert.equal(await store.updateWebhook('acme', 'wh_missing', { url: 'https://x.example' }, T0), null);
+    });
+
+    test('delete cancels its pending deliveries and keeps finished ones', async (store) => {
+      const { hook } = await setup(store);
+      const other = webhook('acme');
+      await store.createWebhook(other);
+      const done = await publishOne(store, 'acme', input());
+      const [claimed] = (await store.claimDue(T0, 10, T0 + 60_000)).filter((c) => c.webhook.id === hook.id);
+      await store.recordResults([result(claimed!, 'succeeded')], T0 + 20);
+      const waiting = await publishOne(store, 'acme', input(), T0 + 30);
+      const [inFlight] = (await store.claimDue(T0 + 30, 10, T0 + 60_000)).filter((c) => c.webhook.id === hook.id);
+      assert.equal(inFlight!.eventId, waiting.event.id);
+
+      assert.equal(await store.deleteWebhook('other-ws', hook.id, T0 + 40), false);
+      assert.equal(await store.deleteWebhook('acme', hook.id, T0 + 40), true);
+      assert.equal(await store.deleteWebhook('acme', hook.id, T0 + 41), false);
+      assert.equal(await store.getWebhook('acme', hook.id), null);
+
+      const mine = (await store.listDeliveries('acme', { webhookId: hook.id }, { limit: 10 })).rows;
+      const byEvent = new Map(mine.map((d) => [d.eventId, d]));
+      assert.equal(byEvent.get(done.event.id)!.status, 'succeeded');
+      assert.equal(byEvent.get(waiting.event.id)!.status, 'cancelled');
+      assert.equal(byEvent.get(waiting.event.id)!.nextAttemptAt, null);
+      assert.equal(byEvent.get(waiting.event.id)!.updatedAt, T0 + 40);
+      // The attempt that was in flight finishes after the delete: its result is stale.
+      await store.recordResults([result(inFlight!, 'succeeded')], T0 + 50);
+      assert.equal((await store.getDelivery('acme', inFlight!.id))!.delivery.status, 'cancelled');
+      assert.equal(await store.retryDelivery('acme', inFlight!.id, T0 + 60), false, 'nothing could deliver it');
+      assert.equal(await store.retryDelivery('acme', byEvent.get(done.event.id)!.id, T0 + 60), false);
+      const others = (await store.listDeliveries('acme', { webhookId: other.id, status: 'pending' }, { limit: 10 })).rows;
+      assert.equal(others.length, 2, "the other webhook's deliveries are untouched");
+    });
+  });
+
+  describe('publish', () => {
+    test('fans out to the enabled webhooks of the topic whose filter matches', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      const plain = webhook('acme', { id: 'wh_plain' });
+      const off = webhook('acme', { id: 'wh_off', enabled: false });
+      const big = webhook('acme', { id: 'wh_big', filter: { amount: { $gte: 100 } }, url: 'https://big.example/in' });
+      const elsewhere = webhook('acme', { id: 'wh_other', topic: OTHER_TOPIC });
+      for (const w of [plain, off, big, elsewhere]) await store.createWebhook(w);
+
+      const small = await publishOne(store, 'acme', input({ data: { amount: 50 } }));
+      assert.equal(small.created, true);
+      assert.equal(small.event.deliveries, 1);
+      assert.deepEqual((await deliveriesOf(store, 'acme', small.event.id)).map((d) => d.webhookId), ['wh_plain']);
+
+      const large = await publishOne(store, 'acme', input({ data: { amount: 150 } }), T0 + 1);
+      assert.equal(large.event.deliveries, 2);
+      const ds = await deliveriesOf(store, 'acme', large.event.id);
+      assert.deepEqual(ds.map((d) => d.webhookId).sort(), ['wh_big', 'wh_plain']);
+      for (const d of ds) {
+        assert.equal(d.status, 'pending');
+        assert.equal(d.nextAttemptAt, T0 + 1);
+        assert.equal(d.attempts, 0);
+        assert.equal(d.topic, TOPIC);
+        assert.equal(d.eventId, large.event.id);
+        assert.equal(d.url, d.webhookId === 'wh_big' ? 'https://big.example/in' : plain.url);
+        assert.equal(d.createdAt, T0 + 1);
+        assert.match(d.id, /^dlv_/);
+      }
+      const event = await store.getEvent('acme', large.event.id);
+      assert.deepEqual(event, large.event);
+      assert.deepEqual(JSON.parse(event!.body), { amount: 150, business_name: 'Shop acme', business_uri: 'https://acme.example' });
+      assert.deepEqual(event!.addedFields, ['business_name', 'business_uri']);
+      assert.equal(event!.createdAt, T0 + 1);
+    });
+
+    test('nothing is queued while the workspace has webhooks switched off', async (store) => {
+      await setup(store);
+      await store.updateWorkspace('acme', { webhooksEnabled: false }, T0);
+      const out = await publishOne(store, 'acme', input({ data: { business_name: 'Own', business_uri: null, n: 1 } }));
+      assert.equal(out.created, true);
+      assert.equal(out.event.deliveries, 0);
+      assert.deepEqual(out.event.addedFields, []);
+      assert.deepEqual(await store.getEvent('acme', out.event.id), out.event);
+      assert.deepEqual(await deliveriesOf(store, 'acme', out.event.id), []);
+      assert.deepEqual(await store.queueStats(T0), { pending: 0, oldestDueAt: null });
+    });
+
+    test('a client id returns the first event, across calls and within one batch', async (store) => {
+      await setup(store);
+      const first = await publishOne(store, 'acme', input({ id: 'order-1', clientId: true, data: { v: 1 } }));
+      assert.equal(first.created, true);
+      assert.equal(first.event.deliveries, 1);
+      const again = await publishOne(store, 'acme', input({ id: 'order-1', clientId: true, data: { v: 2 } }), T0 + 2 * DAY);
+      assert.equal(again.created, false);
+      assert.deepEqual(again.event, first.event, 'a client id is remembered beyond 24 h');
+
+      const [batch] = await store.publish(
+        [{ workspaceId: 'acme', inputs: [input({ id: 'order-2', clientId: true, data: { v: 1 } }), input({ id: 'order-2', clientId: true, data: { v: 2 } })] }],
+        planner, T0 + 5,
+      );
+      assert.equal(batch![0]!.created, true);
+      assert.equal(batch![1]!.created, false);
+      assert.deepEqual(batch![1]!.event, batch![0]!.event);
+      assert.equal(JSON.parse(batch![1]!.event.body).v, 1);
+      assert.equal((await deliveriesOf(store, 'acme', 'order-2')).length, 1);
+      assert.equal((await store.listEvents('acme', undefined, { limit: 10 })).rows.length, 2);
+
+      // The same id in another workspace is another event.
+      await setup(store, 'other');
+      assert.equal((await publishOne(store, 'other', input({ id: 'order-1', clientId: true }))).created, true);
+    });
+
+    test('an idempotency key returns the first event for 24 hours, across calls and within one batch', async (store) => {
+      await setup(store);
+      const first = await publishOne(store, 'acme', input({ idempotencyKey: 'k1', data: { v: 1 } }));
+      const again = await publishOne(store, 'acme', input({ idempotencyKey: 'k1', data: { v: 2 } }), T0 + DAY - 1);
+      assert.equal(again.created, false);
+      assert.deepEqual(again.event, first.event);
+      const later = await publishOne(store, 'acme', input({ idempotencyKey: 'k1', data: { v: 3 } }), T0 + DAY + 1);
+      assert.equal(later.created, true, 'the key is forgotten after 24 h');
+      assert.notEqual(later.event.id, first.event.id);
+      const afterThat = await publishOne(store, 'acme', input({ idempotencyKey: 'k1' }), T0 + DAY + 2);
+      assert.equal(afterThat.event.id, later.event.id, 'the newest event with the key answers');
+
+      const [batch] = await store.publish(
+        [{ workspaceId: 'acme', inputs: [input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k3' })] }],
+        planner, T0 + DAY + 3,
+      );
+      assert.deepEqual(batch!.map((o) => o.created), [true, false, true]);
+      assert.equal(batch![1]!.event.id, batch![0]!.event.id);
+      assert.equal((await store.queueStats(T0 + 2 * DAY)).pending, 4, 'one delivery per created event');
+    });
+
+    test('concurrent publishes of one client id or key store one event', async (store) => {
+      await setup(store);
+      const publishes = Array.from({ length: 8 }, (_, i) =>
+        store.publish(
+          [{ workspaceId: 'acme', inputs: [input({ id: 'same-id', clientId: true, data: { i } }), input({ idempotencyKey: 'same-key', data: { i } })] }],
+          planner, T0 + i,
+        ),
+      );
+      const outcomes = (await Promise.all(publishes)).map((r) => r[0]!);
+      const byId = outcomes.map((o) => o[0]!);
+      const byKey = outcomes.map((o) => o[1]!);
+      assert.equal(byId.filter((o) => o.created).length, 1);
+      assert.equal(byKey.filter((o) => o.created).length, 1);
+      assert.equal(new Set(byId.map((o) => o.event.id)).size, 1);
+      assert.equal(new Set(byKey.map((o) => o.event.id)).size, 1);
+      assert.equal(new Set(byId.map((o) => o.event.body)).size, 1, 'every repeat answers with the stored event');
+      assert.equal((await store.listEvents('acme', undefined, { limit: 100 })).rows.length, 2);
+      assert.equal((await store.queueStats(T0 + 10)).pending, 2, 'deliveries only for the stored events');
+    });
+
+    test('a client id is checked before the idempotency key', async (store) => {
+      await setup(store);
+      const byKey = await publishOne(store, 'acme', input({ idempotencyKey: 'k' }));
+      const byId = await publishOne(store, 'acme', input({ id: 'c1', clientId: true }));
+      const both = await publishOne(store, 'acme', input({ id: 'c1', clientId: true, idempotencyKey: 'k' }), T0 + 1);
+      assert.equal(both.created, false);
+      assert.equal(both.event.id, byId.event.id);
+      const keyOnly = await publishOne(store, 'acme', input({ id: 'c2', clientId: true, idempotencyKey: 'k' }), T0 + 1);
+      assert.equal(keyOnly.created, false);
+      assert.equal(keyOnly.event.id, byKey.event.id);
+    });
+
+    test('several batches in one call; a missing workspace is null', async (store) => {
+      await setup(store, 'a');
+      await setup(store, 'b');
+      const out = await store.publish(
+        [
+          { workspaceId: 'a', inputs: [input(), input({ topic: OTHER_TOPIC })] },
+          { workspaceId: 'gone', inputs: [input()] },
+          { workspaceId: 'b', inputs: [input({ id: 'same', clientId: true })] },
+          { workspaceId: 'a', inputs: [input({ id: 'same', clientId: true })] },
+        ],
+        planner, T0,
+      );
+      assert.equal(out.length, 4);
+      assert.deepEqual(out[0]!.map((o) => [o.created, o.event.deliveries]), [[true, 1], [true, 0]]);
+      assert.equal(out[1], null);
+      assert.deepEqual(out[2]!.map((o) => [o.created, o.event.workspaceId]), [[true, 'b']]);
+      assert.deepEqual(out[3]!.map((o) => [o.created, o.event.workspaceId]), [[true, 'a']]);
+      assert.equal((await store.listEvents('a', undefined, { limit: 10 })).rows.length, 3);
+      assert.equal((await store.listEvents('b', undefined, { limit: 10 })).rows.length, 1);
+      assert.equal((await store.queueStats(T0)).pending, 3);
+      assert.deepEqual(await store.publish([], planner, T0), []);
+    });
+
+    test('events list by topic, newest first, page by page', async (store) => {
+      await setup(store);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await publishOne(store, 'acme', input({ topic: i % 2 ? OTHER_TOPIC : TOPIC }), T0 + i)).event.id);
+      const p1 = await store.listEvents('acme', undefined, { limit: 2 });
+      assert.deepEqual(p1.rows.map((e) => e.id), [ids[4], ids[3]]);
+      const p2 = await store.listEvents('acme', undefined, { limit: 2, cursor: p1.next! });
+      assert.deepEqual(p2.rows.map((e) => e.id), [ids[2], ids[1]]);
+      const p3 = await store.listEvents('acme', undefined, { limit: 2, cursor: p2.next! });
+      assert.deepEqual(p3.rows.map((e) => e.id), [ids[0]]);
+      assert.equal(p3.next, null);
+      assert.deepEqual((await store.listEvents('acme', OTHER_TOPIC, { limit: 10 })).rows.map((e) => e.id), [ids[3], ids[1]]);
+      assert.equal(await store.getEvent('other', ids[0]!), null);
+    });
+  });
+
+  describe('replay', () => {
+    test('fans out again to the webhooks that match now', async (store) => {
+      const { hook } = await setup(store);
+      const first = await publishOne(store, 'acme', input({ data: { amount: 500 } }));
+      await store.createWebhook(webhook('acme', { id: 'wh_new', filter: { amount: { $gt: 100 } } }));
+      await store.createWebhook(webhook('acme', { id: 'wh_no', filter: { amount: { $lt: 100 } } }));
+      await store.updateWebhook('acme', hook.id, { enabled: false }, T0);
+
+      assert.equal(await store.replayEvent('acme', first.event.id, planner, T0 + 100), 1);
+      assert.equal((await store.getEvent('acme', first.event.id))!.deliveries, 2);
+      const ds = await deliveriesOf(store, 'acme', first.event.id);
+      assert.deepEqual(ds.map((d) => d.webhookId), ['wh_new', hook.id], 'newest first');
+      assert.equal(ds[0]!.nextAttemptAt, T0 + 100);
+      assert.equal(await store.replayEvent('acme', 'evt_missing', planner, T0), null);
+      assert.equal(await store.replayEvent('other', first.event.id, planner, T0), null);
+    });
+  });
+
+  describe('deliveries', () => {
+    test('list by webhook, event and status; get with attempts', async (store) => {
+      const { hook } = await setup(store);
+      const second = webhook('acme', { id: 'wh_second' });
+      await store.createWebhook(second);
+      const e1 = await publishOne(store, 'acme', input());
+      const e2 = await publishOne(store, 'acme', input(), T0 + 1);
+      const all = await store.listDeliveries('acme', {}, { limit: 3 });
+      assert.equal(all.rows.length, 3);
+      const rest = await store.listDeliveries('acme', {}, { limit: 3, cursor: all.next! });
+      assert.equal(rest.rows.length, 1);
+      assert.equal(rest.next, null);
+      assert.equal(new Set([...all.rows, ...rest.rows].map((d) => d.id)).size, 4);
+
+      assert.equal((await store.listDeliveries('acme', { webhookId: second.id }, { limit: 10 })).rows.length, 2);
+      assert.equal((await store.listDeliveries('acme', { eventId: e1.event.id }, { limit: 10 })).rows.length, 2);
+      assert.equal((await store.listDeliveries('acme', { eventId: e1.event.id, webhookId: hook.id }, { limit: 10 })).rows.length, 1);
+      assert.equal((await store.listDeliveries('other', {}, { limit: 10 })).rows.length, 0);
+
+      const claimed = await store.claimDue(T0 + 5, 10, T0 + 60_000);
+      const target = claimed.find((c) => c.eventId === e2.event.id && c.webhook.id === hook.id)!;
+      const r1 = result(target, 'pending', {}, T0 + 10);
+      await store.recordResults([r1], T0 + 11);
+      const [again] = (await store.claimDue(T0 + 10 + 60_000, 10, T0 + 200_000)).filter((c) => c.id === target.id);
+      const r2 = result(again!, 'succeeded', {}, T0 + 70_000);
+      await store.recordResults([r2], T0 + 70_001);
+
+      assert.deepEqual(
+        (await store.listDeliveries('acme', { status: 'succeeded' }, { limit: 10 })).rows.map((d) => d.id),
+        [target.id],
+      );
+      const got = await store.getDelivery('acme', target.id);
+      assert.ok(got);
+      assert.equal(got.delivery.status, 'succeeded');
+      assert.equal(got.delivery.attempts, 2);
+      assert.equal(got.delivery.nextAttemptAt, null);
+      assert.equal(got.delivery.lastStatusCode, 200);
+      assert.equal(got.delivery.lastError, null);
+      assert.equal(got.delivery.updatedAt, T0 + 70_001);
+      assert.deepEqual(got.attempts, [r1.attempt, r2.attempt]);
+      assert.equal(await store.getDelivery('other', target.id), null);
+      assert.equal(await store.getDelivery('acme', 'dlv_missing'), null);
+    });
+
+    test('retry queues one more attempt now, also for a succeeded delivery', async (store) => {
+      await setup(store);
+      await publishOne(store, 'acme', input());
+      const [d] = await store.claimDue(T0, 10, T0 + 60_000);
+      await store.recordResults([result(d!, 'failed')], T0 + 20);
+      const failed = (await store.getDelivery('acme', d!.id))!.delivery;
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.nextAttemptAt, null);
+      assert.equal(await store.nextDueAt(), null);
+
+      assert.equal(await store.retryDelivery('acme', d!.id, T0 + 1000), true);
+      const pending = (await store.getDelivery('acme', d!.id))!.delivery;
+      assert.equal(pending.status, 'pending');
+      assert.equal(pending.nextAttemptAt, T0 + 1000);
+      assert.equal(pending.attempts, 1);
+      const [again] = await store.claimDue(T0 + 1000, 10, T0 + 100_000);
+      assert.equal(again!.id, d!.id);
+      assert.equal(again!.cycleStart, 1);
+      assert.equal(again!.cycleLimit, 1);
+      await store.recordResults([result(again!, 'succeeded')], T0 + 1001);
+      const done = (await store.getDelivery('acme', d!.id))!.delivery;
+      assert.equal(done.status, 'succeeded');
+
+      assert.equal(await store.retryDelivery('acme', d!.id, T0 + 2000), true);
+      const [third] = await store.claimDue(T0 + 2000, 10, T0 + 100_000);
+      assert.deepEqual([third!.cycleStart, third!.cycleLimit, third!.attempts], [2, 1, 2]);
+
+      assert.equal(await store.retryDelivery('acme', 'dlv_missing', T0), false);
+      assert.equal(await store.retryDelivery('other', d!.id, T0), false);
+    });
+
+    test("recover requeues a webhook's failed deliveries created in [since, until)", async (store) => {
+      const { hook } = await setup(store);
+      const other = webhook('acme');
+      await store.createWebhook(other);
+      for (const at of [T0, T0 + 100, T0 + 200, T0 + 300]) await publishOne(store, 'acme', input(), at);
+      const claimed = await store.claimDue(T0 + 1000, 100, T0 + 60_000);
+      assert.equal(claimed.length, 8);
+      // All fail but the one of `hook` created at T0 + 300, which succeeds.
+      const created = new Map((await store.listDeliveries('acme', {}, { limit: 100 })).rows.map((d) => [d.id, d.createdAt]));
+      await store.recordResults(
+        claimed.map((c) => result(c, c.webhook.id === hook.id && created.get(c.id) === T0 + 300 ? 'succeeded' : 'failed')),
+        T0 + 1001,
+      );
+      assert.equal(await store.recoverDeliveries('acme', hook.id, T0 + 100, T0 + 300, T0 + 2000), 2);
+      const pending = (await store.listDeliveries('acme', { status: 'pending' }, { limit: 100 })).rows;
+      assert.deepEqual(pending.map((d) => [d.webhookId, d.createdAt, d.nextAttemptAt]).sort(), [
+        [hook.id, T0 + 100, T0 + 2000],
+        [hook.id, T0 + 200, T0 + 2000],
+      ]);
+      const again = await store.claimDue(T0 + 2000, 10, T0 + 100_000);
+      assert.equal(again.length, 2);
+      for (const c of again) assert.deepEqual([c.cycleStart, c.cycleLimit, c.attempts], [1, null, 1]);
+      assert.equal(await store.recoverDeliveries('acme', hook.id, T0 + 300, T0 + 400, T0 + 3000), 0, 'a succeeded one stays');
+      assert.equal(await store.recoverDeliveries('other', other.id, 0, T0 + 1000, T0 + 3000), 0);
+      assert.equal(await store.recoverDeliveries('acme', other.id, 0, T0 + 1000, T0 + 3000), 4);
+    });
+
+    test('a test delivery is stored already claimed, for one attempt', async (store) => {
+      const { hook } = await setup(store);
+      const body = JSON.stringify({ hello: 'world', business_name: 'Shop acme', business_uri: null });
+      const event: EventRecord = { id: 'evt_test', workspaceId: 'acme', topic: TOPIC, body, addedFields: ['business_name'], createdAt: T0, deliveries: 1 };
+      const claimed = await store.createTestDelivery('acme', hook.id, event, 'dlv_test', T0 + 60_000);
+      assert.equal(claimed.id, 'dlv_test');
+      assert.equal(claimed.claim, 1);
+      assert.equal(claimed.attempts, 0);
+      assert.equal(claimed.cycleStart, 0);
+      assert.equal(claimed.cycleLimit, 1);
+      assert.equal(claimed.eventId, 'evt_test');
+      assert.equal(claimed.body, body);
+      assert.equal(claimed.webhook.id, hook.id);
+      assert.equal(claimed.webhook.url, hook.url);
+      assert.deepEqual(await store.getEvent('acme', 'evt_test'), event);
+      assert.deepEqual(await store.claimDue(T0 + 1000, 10, T0 + 100_000), [], 'leased to the caller');
+      await store.recordResults([result(claimed, 'succeeded')], T0 + 20);
+      const got = await store.getDelivery('acme', 'dlv_test');
+      assert.equal(got!.delivery.status, 'succeeded');
+      assert.equal(got!.attempts.length, 1);
+    });
+  });
+
+  describe('the queue', () => {
+    test('claimDue takes due deliveries only, earliest first, up to the limit, under a lease', async (store) => {
+      const { hook } = await setup(store);
+      await store.updateWebhook('acme', hook.id, { prefix: 'p_', headers: { 'x-extra': '1' } }, T0 + 1);
+      const times = [T0 + 30, T0 + 10, T0 + 20, T0 + 5000];
+      for (const t of times) await publishOne(store, 'acme', input({ data: { t } }), t);
+      assert.equal(await store.nextDueAt(), T0 + 10);
+      assert.deepEqual(await store.queueStats(T0 + 25), { pending: 4, oldestDueAt: T0 + 10 });
+      assert.deepEqual(await store.queueStats(T0), { pending: 4, oldestDueAt: null });
+
+      assert.deepEqual(await store.claimDue(T0 + 5, 10, T0 + 60_000), [], 'nothing due yet');
+      const first = await store.claimDue(T0 + 100, 2, T0 + 60_000);
+      assert.deepEqual(first.map((c) => JSON.parse(c.body).t), [T0 + 10, T0 + 20]);
+      const c = first[0]!;
+      assert.equal(c.claim, 1);
+      assert.equal(c.attempts, 0);
+      assert.equal(c.workspaceId, 'acme');
+      assert.equal(c.topic, TOPIC);
+      assert.deepEqual(
+        { ...c.webhook, version: 0 },
+        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null },
+      );
+      assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
+      const stored = (await store.getDelivery('acme', c.id))!.delivery;
+      assert.equal(stored.nextAttemptAt, T0 + 60_000, 'the lease pushes next_attempt_at');
+      assert.equal(stored.status, 'pending');
+
+      const second = await store.claimDue(T0 + 100, 10, T0 + 60_000);
+      assert.deepEqual(second.map((d) => JSON.parse(d.body).t), [T0 + 30]);
+      assert.equal(await store.nextDueAt(), T0 + 5000);
+      assert.deepEqual(await store.queueStats(T0 + 100), { pending: 4, oldestDueAt: null });
+
+      // When a lease runs out the delivery comes back, with a new claim number.
+      const back = await store.claimDue(T0 + 60_000, 10, T0 + 120_000);
+      assert.equal(back.length, 4);
+      assert.equal(back.find((d) => d.id === c.id)!.claim, 2);
+      assert.equal(back.find((d) => JSON.parse(d.body).t === T0 + 5000)!.claim, 1);
+    });
+
+    test('parallel claimers never take the same delivery', async (store) => {
+      await setup(store);
+      const inputs = Array.from({ length: 500 }, (_, i) => input({ data: { i } }));
+      const [out] = await store.publish([{ workspaceId: 'acme', inputs }], planner, T0);
+      assert.equal(out!.length, 500);
+      const takers = Array.from({ length: 4 }, async () => {
+        const mine: ClaimedDelivery[] = [];
+        for (;;) {
+          const got = await store.claimDue(T0 + 1, 25, T0 + 60_000);
+          if (got.length === 0) return mine;
+          mine.push(...got);
+        }
+      });
+      const results = await Promise.all(takers);
+      const ids = results.flat().map((d) => d.id);
+      assert.equal(ids.length, 500, 'every delivery was claimed once');
+      assert.equal(new Set(ids).size, 500, 'no delivery was claimed twice');
+      assert.ok(results.flat().every((d) => d.claim === 1));
+    }, { timeout: 60_000 });
+
+    test('recordResults: attempts, next state, and stale claims ignored', async (store) => {
+      await setup(store);
+      for (let i = 0; i < 4; i++) await publishOne(store, 'acme', input({ data: { i } }), T0 + i);
+      const [a, b, c, d] = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      const retry = result(a!, 'pending', { nextAttemptAt: T0 + 5000 });
+      const ok = result(b!, 'succeeded', { url: 'https://moved.example/in' });
+      const stale = result(c!, 'succeeded', { claim: c!.claim - 1 });
+      const closed: AttemptResult = { seq: d!.seq, claim: d!.claim, webhookId: d!.webhook.id, status: 'failed', nextAttemptAt: null, url: d!.webhook.url, attempt: null };
+      await store.recordResults([retry, ok, stale, closed], T0 + 50);
+
+      const got = async (id: string) => (await store.getDelivery('acme', id))!;
+      const ra = await got(a!.id);
+      assert.deepEqual(
+        [ra.delivery.status, ra.delivery.attempts, ra.delivery.nextAttemptAt, ra.delivery.lastStatusCode, ra.delivery.lastError, ra.delivery.updatedAt],
+        ['pending', 1, T0 + 5000, 500, 'HTTP 500', T0 + 50],
+      );
+      assert.deepEqual(ra.attempts, [retry.attempt]);
+      const rb = await got(b!.id);
+      assert.deepEqual([rb.delivery.status, rb.delivery.attempts, rb.delivery.nextAttemptAt, rb.delivery.url], ['succeeded', 1, null, 'https://moved.example/in']);
+      const rc = await got(c!.id);
+      assert.deepEqual([rc.delivery.status, rc.delivery.attempts, rc.attempts.length], ['pending', 0, 0], 'the stale claim changed nothing');
+      assert.equal(rc.delivery.nextAttemptAt, T0 + 60_000);
+      const rd = await got(d!.id);
+      assert.deepEqual(
+        [rd.delivery.status, rd.delivery.attempts, rd.delivery.lastError, rd.delivery.lastStatusCode, rd.attempts.length],
+        ['failed', 0, 'webhook disabled', null, 0],
+      );
+      assert.equal(await store.nextDueAt(), T0 + 5000);
+
+      // The retry: claimed again, it keeps the last status code when the next attempt has none.
+      const [again] = await store.claimDue(T0 + 5000, 10, T0 + 70_000);
+      assert.equal(again!.id, a!.id);
+      assert.equal(again!.attempts, 1);
+      const timeout = result(again!, 'failed', {}, T0 + 5001);
+      timeout.attempt = { ...timeout.attempt!, statusCode: null, error: 'timed out', responseBody: null };
+      await store.recordResults([timeout], T0 + 5100);
+      const final = await got(a!.id);
+      assert.deepEqual([final.delivery.status, final.delivery.attempts, final.delivery.lastStatusCode, final.delivery.lastError], ['failed', 2, 500, 'timed out']);
+      assert.deepEqual(final.attempts.map((x) => x.number), [1, 2]);
+      await store.recordResults([], T0 + 6000);
+    });
+
+    test('recordResults keeps odd response bodies', async (store) => {
+      await setup(store);
+      await publishOne(store, 'acme', input());
+      const [d] = await store.claimDue(T0, 1, T0 + 60_000);
+      const r = result(d!, 'failed');
+      r.attempt = { ...r.attempt!, responseBody: 'a\u0000b "quoted" \\ {json} é 😀', requestHeaders: { 'x-q': 'say "hi"', 'x-nul': 'a\u0000b' } };
+      await store.recordResults([r], T0 + 20);
+      const [attempt] = (await store.getDelivery('acme', d!.id))!.attempts;
+      assert.match(attempt!.responseBody!, /^a.b "quoted" \\ \{json\} é 😀$/u);
+      assert.deepEqual(attempt!.requestHeaders, { 'x-q': 'say "hi"', 'x-nul': 'a\u0000b' });
+    });
+
+    test('releaseClaims makes claimed deliveries due again, for the current claim only', async (store) => {
+      await setup(store);
+      for (let i = 0; i < 3; i++) await publishOne(store, 'acme', input(), T0 + i);
+      const [a, b, c] = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      await store.recordResults([result(c!, 'succeeded')], T0 + 15);
+      await store.releaseClaims([
+        { seq: a!.seq, claim: a!.claim, at: T0 + 20 },
+        { seq: b!.seq, claim: b!.claim - 1, at: T0 + 20 },
+        { seq: c!.seq, claim: c!.claim, at: T0 + 20 },
+      ]);
+      await store.releaseClaims([]);
+      const again = await store.claimDue(T0 + 20, 10, T0 + 90_000);
+      assert.deepEqual(again.map((d) => [d.id, d.claim]), [[a!.id, 2]]);
+      assert.equal((await store.getDelivery('acme', b!.id))!.delivery.nextAttemptAt, T0 + 60_000);
+      assert.equal((await store.getDelivery('acme', c!.id))!.delivery.status, 'succeeded');
+    });
+
+    test('nextDueAt and queueStats on an empty queue', async (store) => {
+      assert.equal(await store.nextDueAt(), null);
+      assert.deepEqual(await store.queueStats(T0), { pending: 0, oldestDueAt: null });
+      assert.deepEqual(await store.claimDue(T0, 10, T0 + 1000), []);
+    });
+  });
+
+  describe('webhook health', () => {
+    const policy = { threshold: 2, cooldownMs: 1000, maxCooldownMs: 10_000, disableAfterMs: 5000 };
+
+    test('failures in a row open the circuit and hold back its deliveries; a success closes it', async (store) => {
+      const { hook } = await setup(store);
+      const other = webhook('acme', { topic: OTHER_TOPIC });
+      await store.createWebhook(other);
+      for (let i = 0; i < 3; i++) await publishOne(store, 'acme', input(), T0 + i);
+      await publishOne(store, 'acme', input({ topic: OTHER_TOPIC }), T0 + 3);
+      const [a, b] = await store.claimDue(T0 + 10, 2, T0 + 60_000);
+      assert.deepEqual(await store.recordResults([result(a!, 'pending')], T0 + 20, policy), [], 'one failure is not enough');
+      const effects = await store.recordResults([result(b!, 'pending')], T0 + 30, policy);
+      assert.deepEqual(effects, [{ kind: 'circuit-opened', webhookId: hook.id, until: T0 + 1030 }]);
+
+      // The unclaimed delivery of that webhook now waits for the circuit; the other webhook's does not.
+      const due = await store.claimDue(T0 + 1000, 10, T0 + 90_000);
+      assert.deepEqual(due.map((d) => d.webhook.id), [other.id]);
+      const [probe] = await store.claimDue(T0 + 1030, 1, T0 + 90_000);
+      assert.equal(probe!.webhook.id, hook.id);
+      assert.equal(probe!.webhook.openUntil, T0 + 1030);
+      assert.equal(due[0]!.webhook.openUntil, null);
+
+      assert.deepEqual(await store.recordResults([result(probe!, 'succeeded')], T0 + 1040, policy), []);
+      await store.releaseClaims([{ seq: a!.seq, claim: a!.claim, at: T0 + 1050 }]);
+      const [after] = await store.claimDue(T0 + 60_010, 1, T0 + 120_000);
+      assert.equal(after!.webhook.openUntil, null, 'the success closed the circuit');
+    });
+
+    test('a webhook failing for too long is disabled; switching it back on starts afresh', async (store) => {
+      const { hook } = await setup(store);
+      for (let i = 0; i < 3; i++) await publishOne(store, 'acme', input(), T0 + i);
+      const [a, b, late] = await store.claimDue(T0 + 10, 3, T0 + 60_000);
+      await store.recordResults([result(a!, 'pending')], T0 + 100, policy);
+      const effects = await store.recordResults([result(b!, 'failed')], T0 + 5100, policy);
+      assert.equal(effects.length, 2);
+      const disabled = effects.find((e) => e.kind === 'disabled');
+      assert.ok(disabled && disabled.kind === 'disabled' && disabled.webhookId === hook.id && disabled.reason.length > 0);
+      const off = (await store.getWebhook('acme', hook.id))!;
+      assert.equal(off.enabled, false);
+      assert.equal(off.disabledReason, disabled.reason);
+      assert.equal(off.updatedAt, T0 + 5100);
+      // An attempt that was in flight fails too: the webhook is not disabled (nor announced) twice.
+      const again = await store.recordResults([result(late!, 'failed')], T0 + 5200, policy);
+      assert.deepEqual(again.filter((e) => e.kind === 'disabled'), []);
+      assert.equal((await store.getWebhook('acme', hook.id))!.updatedAt, T0 + 5100);
+
+      await store.updateWebhook('acme', hook.id, { enabled: true, disabledReason: null }, T0 + 6000);
+      await publishOne(store, 'acme', input(), T0 + 6001);
+      const [c] = (await store.claimDue(T0 + 6001, 10, T0 + 90_000)).filter((d) => d.id !== a!.id);
+      assert.equal(c!.webhook.openUntil, null, 'health was reset');
+      assert.deepEqual(await store.recordResults([result(c!, 'pending')], T0 + 6100, policy), [], 'one failure again is not enough');
+      assert.equal((await store.getWebhook('acme', hook.id))!.enabled, true);
+    });
+
+    test('stale results and results without an attempt say nothing of health', async (store) => {
+      const { hook } = await setup(store);
+      for (let i = 0; i < 3; i++) await publishOne(store, 'acme', input(), T0 + i);
+      const [a, b, c] = await store.claimDue(T0 + 10, 3, T0 + 60_000);
+      const closed: AttemptResult = { seq: b!.seq, claim: b!.claim, webhookId: hook.id, status: 'failed', nextAttemptAt: null, url: hook.url, attempt: null };
+      const effects = await store.recordResults([result(a!, 'pending', { claim: a!.claim - 1 }), closed, result(c!, 'pending')], T0 + 20, policy);
+      assert.deepEqual(effects, [], 'only one real failure counted');
+    });
+  });
+
+  describe('purge', () => {
+    test('deletes old events whose deliveries are all finished, oldest first, up to the limit', async (store) => {
+      await setup(store);
+      const e: string[] = [];
+      for (let i = 0; i < 4; i++) e.push((await publishOne(store, 'acme', input(), T0 + i)).event.id);
+      const claimed = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      // e0, e1 and e2 finished (e2 has attempts), e3 still pending.
+      await store.recordResults(claimed.filter((d) => d.eventId !== e[3]).map((d) => result(d, d.eventId === e[0] ? 'failed' : 'succeeded')), T0 + 20);
+      const e3Delivery = claimed.find((d) => d.eventId === e[3])!;
+
+      assert.equal(await store.purge(T0 + 3, 2), 2);
+      assert.equal(await store.getEvent('acme', e[0]!), null);
+      assert.equal(await store.getEvent('acme', e[1]!), null);
+      assert.ok(await store.getEvent('acme', e[2]!));
+      assert.equal(await store.purge(T0 + 2, 10), 0, 'created_at < before');
+      assert.equal(await store.purge(T0 + 100, 10), 1, 'e2 goes; e3 has a pending delivery');
+      assert.deepEqual((await store.listEvents('acme', undefined, { limit: 10 })).rows.map((x) => x.id), [e[3]]);
+      assert.deepEqual((await store.listDeliveries('acme', {}, { limit: 10 })).rows.map((d) => d.id), [e3Delivery.id]);
+      await store.recordResults([result(e3Delivery, 'succeeded')], T0 + 30);
+      assert.equal(await store.purge(T0 + 100, 10), 1);
+      assert.deepEqual((await store.listDeliveries('acme', {}, { limit: 10 })).rows, []);
+      assert.equal(await store.purge(T0 + 100, 10), 0);
+    });
+  });
+
+  describe('deleting a workspace', () => {
+    test('removes its keys, webhooks, events, deliveries and attempts, and nothing else', async (store) => {
+      const { hook } = await setup(store, 'acme');
+      await setup(store, 'keep');
+      await store.createKey({ id: 'key_a', workspaceId: 'acme', name: null, createdAt: T0 }, 'hash-a');
+      const e = await publishOne(store, 'acme', input());
+      await publishOne(store, 'acme', input(), T0 + 1);
+      await publishOne(store, 'keep', input());
+      const claimed = await store.claimDue(T0 + 5, 10, T0 + 60_000);
+      const mine = claimed.find((c) => c.workspaceId === 'acme' && c.eventId === e.event.id)!;
+      await store.recordResults([result(mine, 'succeeded')], T0 + 10);
+
+      assert.equal(await store.deleteWorkspace('acme'), true);
+      assert.equal(await store.getWorkspace('acme'), null);
+      assert.equal(await store.findKeyByHash('hash-a'), null);
+      assert.equal(await store.getWebhook('acme', hook.id), null);
+      assert.equal(await store.getEvent('acme', e.event.id), null);
+      assert.equal(await store.getDelivery('acme', mine.id), null);
+      assert.deepEqual((await store.listDeliveries('acme', {}, { limit: 10 })).rows, []);
+      assert.deepEqual((await store.listEvents('acme', undefined, { limit: 10 })).rows, []);
+      assert.equal((await store.queueStats(T0 + 100_000)).pending, 1, "the other workspace's delivery stays");
+      const left = await store.claimDue(T0 + 100_000, 10, T0 + 200_000);
+      assert.deepEqual(left.map((d) => d.workspaceId), ['keep']);
+      // The id is free again, and the new workspace starts empty.
+      await store.createWorkspace(workspace('acme'));
+      assert.deepEqual((await store.listWebhooks('acme', undefined, { limit: 10 })).rows, []);
+      assert.equal((await publishOne(store, 'acme', input({ id: e.event.id, clientId: true }), T0 + 2)).created, true);
+    });
+  });
+
+  describe('types', () => {
+    test('numbers come back as numbers and flags as booleans', async (store) => {
+      await setup(store);
+      await store.createKey({ id: 'key_t', workspaceId: 'acme', name: 'n', createdAt: T0 }, 'hash-t');
+      const out = await publishOne(store, 'acme', input());
+      const [c] = await store.claimDue(T0, 1, T0 + 60_000);
+      await store.recordResults([result(c!, 'pending')], T0 + 10);
+      const numbers: [string, unknown][] = [
+        ['claimed.seq', c!.seq], ['claimed.claim', c!.claim], ['claimed.attempts', c!.attempts], ['claimed.cycleStart', c!.cycleStart],
+        ['claimed.webhook.version', c!.webhook.version], ['event.createdAt', (await store.getEvent('acme', out.event.id))!.createdAt],
+        ['event.deliveries', (await store.getEvent('acme', out.event.id))!.deliveries],
+        ['key.createdAt', (await store.findKeyByHash('hash-t'))!.createdAt],
+        ['nextDueAt', await store.nextDueAt()], ['queueStats.pending', (await store.queueStats(T0)).pending],
+      ];
+      const got = (await store.getDelivery('acme', c!.id))!;
+      for (const k of ['attempts', 'nextAttemptAt', 'lastStatusCode', 'createdAt', 'updatedAt'] as const) numbers.push([`delivery.${k}`, got.delivery[k]]);
+      for (const k of ['number', 'startedAt', 'durationMs', 'statusCode'] as const) numbers.push([`attempt.${k}`, got.attempts[0]![k]]);
+      for (const [name, value] of numbers) assert.equal(typeof value, 'number', `${name} is ${typeof value}`);
+      const ws = (await store.getWorkspace('acme'))!;
+      assert.equal(ws.webhooksEnabled, true);
+      assert.equal(typeof c!.webhook.enabled, 'boolean');
+    });
+  });
+}
