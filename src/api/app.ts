@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { HttpError, pointerToPath, problem, type FieldError } from './problems.js';
@@ -32,6 +32,12 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A path with broken percent-encoding (e.g. /workspaces/%zz) never reaches the error
+    // handler; without this Fastify answers it with its own JSON shape, not problem+json.
+    frameworkErrors: (err, _req, reply) => {
+      const body = problem(400, `the request URL is not valid: ${err.message}`, [{ path: 'url', message: 'is not a valid URL' }]);
+      void (reply as unknown as FastifyReply).code(400).type('application/problem+json').send(body);
+    },
   });
 
   // JSON only: anything else is a 415, not a body that fails validation in odd ways.
@@ -50,6 +56,15 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     if (path !== null) {
       const message = `is nested deeper than ${MAX_JSON_DEPTH} levels`;
       throw new HttpError(400, `${path}: ${message}`, [{ path, message }]);
+    }
+    // Text fields are stored as text, which PostgreSQL refuses to hold a NUL in; refuse it
+    // everywhere alike. (Payloads such as `data` are stored as JSON, where it is escaped.)
+    if (req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body)) {
+      for (const [key, value] of Object.entries(req.body)) {
+        if (typeof value === 'string' && value.includes('\u0000')) {
+          throw new HttpError(400, `${key}: must not contain the NUL character (U+0000)`, [{ path: key, message: 'must not contain the NUL character (U+0000)' }]);
+        }
+      }
     }
   });
 
