@@ -1,0 +1,139 @@
+import { useEffect, useState } from 'react';
+import type { DeliveryDetail, EventRecord } from './types';
+import { topicLabel, useWorkspace } from './context';
+import { Dialog } from './Dialog';
+import { StatusBadge } from './StatusBadge';
+import { AttemptView } from './AttemptView';
+import { dateTime, timeAgo } from './format';
+import { message } from './errors';
+import { useNotify } from './Toasts';
+
+interface Props {
+  deliveryId: string;
+  onClose: () => void;
+}
+
+/** One delivery: what was sent, each attempt, and "Retry". */
+export function DeliveryDialog({ deliveryId, onClose }: Props) {
+  const { api, workspace, topics, touch } = useWorkspace();
+  const notify = useNotify();
+  const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
+  const [event, setEvent] = useState<EventRecord | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [waitFor, setWaitFor] = useState<number | null>(null);
+  const [tick, setTick] = useState(0);
+  const [retrying, setRetrying] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    api.getDelivery(workspace.id, deliveryId).then(
+      (d) => {
+        if (!live) return;
+        setDelivery(d);
+        if (waitFor !== null && d.attempts.length >= waitFor) setWaitFor(null);
+      },
+      (err) => live && setError(message(err)),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, workspace.id, deliveryId, tick]);
+
+  useEffect(() => {
+    if (!delivery || event) return;
+    api.getEvent(workspace.id, delivery.event_id).then(setEvent, () => {});
+  }, [api, workspace.id, delivery, event]);
+
+  // Follow the delivery while Herald is still working on it.
+  const busy = waitFor !== null || delivery?.status === 'pending';
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, [busy]);
+
+  async function retry() {
+    if (!delivery) return;
+    setRetrying(true);
+    try {
+      await api.retryDelivery(workspace.id, delivery.id);
+      setWaitFor(delivery.attempts.length + 1);
+      notify('Sending it again…', 'info');
+      touch();
+      setTick((t) => t + 1);
+    } catch (err) {
+      setError(message(err));
+    } finally {
+      setRetrying(false);
+    }
+  }
+
+  const attempts = delivery ? [...delivery.attempts].reverse() : [];
+  return (
+    <Dialog
+      title="Delivery"
+      subtitle={<code>{deliveryId}</code>}
+      onClose={onClose}
+      size="large"
+      actions={
+        <button type="button" className="btn btn-primary" onClick={retry} disabled={!delivery || retrying || waitFor !== null}>
+          {waitFor !== null ? 'Sending…' : 'Retry'}
+        </button>
+      }
+    >
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      {!delivery && !error && <p role="status">Loading…</p>}
+      {delivery && (
+        <>
+          <dl className="facts">
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={delivery.status} />
+              </dd>
+            </div>
+            <div>
+              <dt>Event</dt>
+              <dd>
+                {topicLabel(topics, delivery.topic)} <code className="sub">{delivery.event_id}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Webhook Uri</dt>
+              <dd className="mono break">{delivery.url}</dd>
+            </div>
+            <div>
+              <dt>Created</dt>
+              <dd title={dateTime(delivery.created_at)}>{timeAgo(delivery.created_at)}</dd>
+            </div>
+            {delivery.status === 'pending' && delivery.next_attempt_at && (
+              <div>
+                <dt>Next attempt</dt>
+                <dd title={dateTime(delivery.next_attempt_at)}>{timeAgo(delivery.next_attempt_at)}</dd>
+              </div>
+            )}
+          </dl>
+
+          <h3 className="block-title">Attempts ({delivery.attempts.length})</h3>
+          <div aria-live="polite">
+            {attempts.length === 0 && <p className="muted">No attempt yet: it is waiting for its turn.</p>}
+            {attempts.map((a, i) => (
+              <AttemptView key={a.number} attempt={a} open={i === 0} />
+            ))}
+          </div>
+
+          <h3 className="block-title">Request body</h3>
+          <p className="hint">The same bytes on every attempt: the event's data with business_name and business_uri added.</p>
+          <pre className="code" tabIndex={0} aria-label="Request body">
+            {event ? JSON.stringify(event.data, null, 2) : 'Loading…'}
+          </pre>
+        </>
+      )}
+    </Dialog>
+  );
+}

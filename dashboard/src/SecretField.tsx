@@ -1,0 +1,79 @@
+import { useState } from 'react';
+import { Field } from './Field';
+import { useWorkspace } from './context';
+import { message } from './errors';
+
+interface Props {
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  /** When editing: the webhook whose current secret may be shown. */
+  webhookId?: string;
+}
+
+/** A random secret in Herald's own format: whsec_ + base64 of 32 random bytes. */
+export function generateSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return 'whsec_' + btoa(String.fromCharCode(...bytes));
+}
+
+/** "Webhook Secret": optional; receivers find its SHA-256 in x-nector-webhook-secret. */
+export function SecretField({ value, onChange, error, webhookId }: Props) {
+  const { api, workspace } = useWorkspace();
+  const [current, setCurrent] = useState<string | null>(null);
+  const [revealError, setRevealError] = useState<string | null>(null);
+
+  async function reveal() {
+    try {
+      setCurrent((await api.webhookSecret(workspace.id, webhookId!)).secret);
+    } catch (err) {
+      setRevealError(message(err));
+    }
+  }
+
+  return (
+    <Field
+      label="Webhook Secret"
+      optional
+      error={error}
+      aside={
+        <button type="button" className="link-btn" onClick={() => onChange(generateSecret())}>
+          Generate one
+        </button>
+      }
+      hint={
+        <>
+          <p>
+            Any value that suits your business. Each request carries its SHA-256 (lowercase hex) in the{' '}
+            <code>x-nector-webhook-secret</code> header, so your receiver can check that the webhook came from you, and an HMAC of the body
+            signed with it in <code>x-nector-webhook-hmac</code>.{' '}
+            {webhookId ? 'Leave empty to keep the current secret.' : 'Leave empty and Herald generates one.'}
+          </p>
+          {webhookId && current === null && (
+            <button type="button" className="link-btn" onClick={reveal}>
+              Show the current secret
+            </button>
+          )}
+          {current !== null && (
+            <p>
+              Current secret: <code className="secret">{current}</code>
+            </p>
+          )}
+          {revealError && <p className="field-error">{revealError}</p>}
+        </>
+      }
+    >
+      {(p) => (
+        <input
+          {...p}
+          className="mono"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          placeholder={webhookId ? 'unchanged' : 'e.g. my-shop-secret'}
+          spellCheck={false}
+          autoComplete="off"
+        />
+      )}
+    </Field>
+  );
+}

@@ -1,0 +1,61 @@
+import { useState } from 'react';
+import type { Workspace } from './types';
+import { useWorkspace } from './context';
+import { Switch } from './Switch';
+import { message } from './errors';
+
+interface Props {
+  workspace: Workspace;
+  onChange: (w: Workspace) => void;
+}
+
+/** The workspace's "Status": webhooks_enabled. While it is off, nothing is sent. */
+export function StatusCard({ workspace, onChange }: Props) {
+  const { api } = useWorkspace();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const on = workspace.webhooks_enabled;
+
+  async function toggle(next: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      onChange(await api.updateWorkspace(workspace.id, { webhooks_enabled: next }));
+    } catch (err) {
+      setError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className={`status-card ${on ? 'is-on' : 'is-off'}`} aria-labelledby="status-label">
+      <div className="status-main">
+        <div className="status-switch">
+          <span id="status-label" className="status-label">
+            Status
+          </span>
+          <Switch id="status-switch" checked={on} onChange={toggle} disabled={busy} labelledBy="status-label" describedBy="status-text" />
+        </div>
+        <div id="status-text" className="status-text">
+          {on ? (
+            <>
+              <strong>Webhooks are being sent.</strong> Each request must be answered within 10 seconds; a request that
+              fails is retried up to 5 times, with a longer wait each time.
+            </>
+          ) : (
+            <>
+              <strong>Webhooks are off: nothing is being sent.</strong> Events that arrive now are kept but not delivered.
+              Switch Status on to start sending.
+            </>
+          )}
+        </div>
+      </div>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

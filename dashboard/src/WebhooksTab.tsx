@@ -1,0 +1,127 @@
+import { useEffect, useState } from 'react';
+import type { Delivery, Webhook } from './types';
+import { topicLabel, useWorkspace } from './context';
+import { WebhookDialog } from './WebhookDialog';
+import { StatusBadge, lastResult } from './StatusBadge';
+import { describeFilter } from './filterModel';
+import { timeAgo } from './format';
+import { useSendTest } from './useDeliveryTools';
+
+interface Props {
+  onOpenLog: (webhookId: string) => void;
+}
+
+/** "Send Webhooks": the workspace's webhooks; "Create" and a click on a row open the popup. */
+export function WebhooksTab({ onOpenLog }: Props) {
+  const { api, workspace, topics, webhooks, activity } = useWorkspace();
+  const [dialog, setDialog] = useState<{ webhook?: Webhook } | null>(null);
+  const [last, setLast] = useState<Record<string, Delivery | null>>({});
+  const { sendTest, busy } = useSendTest();
+
+  useEffect(() => {
+    let live = true;
+    const load = async () => {
+      const entries = await Promise.all(
+        webhooks.map(async (w) => {
+          try {
+            const page = await api.listDeliveries(workspace.id, { webhook_id: w.id, limit: 1 });
+            return [w.id, page.data[0] ?? null] as const;
+          } catch {
+            return [w.id, null] as const;
+          }
+        }),
+      );
+      if (live) setLast(Object.fromEntries(entries));
+    };
+    load();
+    const timer = setInterval(load, 5000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api, workspace.id, webhooks, activity]);
+
+  return (
+    <section aria-labelledby="webhooks-title">
+      <div className="section-head">
+        <div>
+          <h2 id="webhooks-title">Send Webhooks</h2>
+          <p className="muted">Each webhook sends one event to one URL. Click a webhook to change or delete it.</p>
+        </div>
+        <button type="button" className="btn btn-primary" onClick={() => setDialog({})}>
+          <span aria-hidden="true">+ </span>Create
+        </button>
+      </div>
+
+      {webhooks.length === 0 ? (
+        <div className="empty-state">
+          <p className="empty-title">No webhooks yet</p>
+          <p className="muted">Click “Create” to send an event, such as Wallet Coins Rewarded, to your URL.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="table table-click table-stack" aria-label="Webhooks">
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">Webhook Uri</th>
+                <th scope="col">Prefix</th>
+                <th scope="col">Filters</th>
+                <th scope="col">Enabled</th>
+                <th scope="col">Last delivery</th>
+                <th scope="col"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {webhooks.map((w) => {
+                const d = last[w.id];
+                const filterText = describeFilter(w.filter);
+                return (
+                  <tr key={w.id} onClick={() => setDialog({ webhook: w })}>
+                    <td data-label="Event">
+                      <button type="button" className="row-link" onClick={(e) => (e.stopPropagation(), setDialog({ webhook: w }))}>
+                        {topicLabel(topics, w.topic)}
+                      </button>
+                      <div className="sub mono">{w.topic}</div>
+                    </td>
+                    <td className="mono cell-url" data-label="Webhook Uri">{w.url}</td>
+                    <td className="mono" data-label="Prefix">{w.prefix || <span className="muted">—</span>}</td>
+                    <td className="cell-filter" title={filterText} data-label="Filters">
+                      {filterText ? <code>{filterText}</code> : <span className="muted">All events</span>}
+                    </td>
+                    <td data-label="Enabled">
+                      <span className={`badge ${w.enabled ? 'badge-green' : 'badge-gray'}`}>{w.enabled ? 'Enabled' : 'Paused'}</span>
+                    </td>
+                    <td data-label="Last delivery">
+                      {d === undefined ? (
+                        <span className="muted">…</span>
+                      ) : d === null ? (
+                        <span className="muted">None yet</span>
+                      ) : (
+                        <div className="last">
+                          <StatusBadge status={d.status} />
+                          <span className="sub">
+                            {lastResult(d)} · {timeAgo(d.updated_at)}
+                          </span>
+                        </div>
+                      )}
+                    </td>
+                    <td className="cell-actions" onClick={(e) => e.stopPropagation()}>
+                      <button type="button" className="btn btn-small" disabled={busy === w.id} onClick={() => sendTest(w.id)}>
+                        Send test
+                      </button>
+                      <button type="button" className="btn btn-small btn-ghost" onClick={() => onOpenLog(w.id)}>
+                        Deliveries
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {dialog && <WebhookDialog webhook={dialog.webhook} onClose={() => setDialog(null)} />}
+    </section>
+  );
+}

@@ -1,0 +1,107 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Api } from './api';
+import type { Topic, Webhook, Workspace } from './types';
+import { WorkspaceContext, type WorkspaceState } from './context';
+import { StatusCard } from './StatusCard';
+import { Tabs } from './Tabs';
+import { WebhooksTab } from './WebhooksTab';
+import { DeliveryLog } from './DeliveryLog';
+import { HealthTab } from './HealthTab';
+import { message } from './errors';
+
+interface Props {
+  api: Api;
+  workspaceId: string;
+}
+
+const TABS = [
+  { id: 'webhooks', label: 'Send Webhooks' },
+  { id: 'log', label: 'Delivery Log' },
+  { id: 'health', label: 'Health' },
+];
+
+/** The Webhooks page of one workspace: the status switch, then the tabs. */
+export function WorkspacePage({ api, workspaceId }: Props) {
+  const [workspace, setWorkspace] = useState<Workspace | null>(null);
+  const [topics, setTopics] = useState<Topic[]>([]);
+  const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tab, setTab] = useState('webhooks');
+  const [logWebhook, setLogWebhook] = useState('');
+  const [activity, setActivity] = useState(0);
+
+  const reloadWebhooks = useCallback(async () => {
+    const next = await api.listWebhooks(workspaceId);
+    // Same list, same object: nothing below re-renders or re-fetches for nothing.
+    setWebhooks((old) => (old && JSON.stringify(old) === JSON.stringify(next) ? old : next));
+  }, [api, workspaceId]);
+
+  // Webhooks may also be changed through the API or in another tab: follow them.
+  useEffect(() => {
+    if (!webhooks) return;
+    reloadWebhooks().catch(() => {});
+    const timer = setInterval(() => reloadWebhooks().catch(() => {}), 10_000);
+    return () => clearInterval(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tab, reloadWebhooks, webhooks === null]);
+
+  useEffect(() => {
+    Promise.all([api.getWorkspace(workspaceId), api.topics(), api.listWebhooks(workspaceId)]).then(
+      ([w, t, h]) => {
+        setWorkspace(w);
+        setTopics(t);
+        setWebhooks(h);
+      },
+      (err) => setError(message(err)),
+    );
+  }, [api, workspaceId]);
+
+  const touch = useCallback(() => setActivity((n) => n + 1), []);
+  const ctx = useMemo<WorkspaceState | null>(
+    () => (workspace && webhooks ? { api, workspace, topics, webhooks, reloadWebhooks, activity, touch } : null),
+    [api, workspace, topics, webhooks, reloadWebhooks, activity, touch],
+  );
+
+  if (error) {
+    return (
+      <div className="page">
+        <h1>Webhooks</h1>
+        <p className="field-error" role="alert">
+          This workspace could not be loaded: {error}
+        </p>
+      </div>
+    );
+  }
+  if (!ctx) {
+    return (
+      <div className="page" role="status">
+        Loading…
+      </div>
+    );
+  }
+
+  function openLog(webhookId: string) {
+    setLogWebhook(webhookId);
+    setTab('log');
+  }
+
+  return (
+    <WorkspaceContext.Provider value={ctx}>
+      <div className="page">
+        <div className="page-head">
+          <div>
+            <p className="eyebrow">{ctx.workspace.name}</p>
+            <h1>Webhooks</h1>
+            <p className="muted">Send your events to your own URLs as they happen: pick an event, give the URL, and Herald delivers it.</p>
+          </div>
+        </div>
+        <StatusCard workspace={ctx.workspace} onChange={setWorkspace} />
+        <Tabs tabs={TABS} selected={tab} onSelect={setTab} label="Webhooks sections">
+          {tab === 'webhooks' && <WebhooksTab onOpenLog={openLog} />}
+          {tab === 'log' && <DeliveryLog webhookId={logWebhook} onWebhookChange={setLogWebhook} />}
+          {tab === 'health' && <HealthTab onOpenLog={openLog} />}
+        </Tabs>
+      </div>
+    </WorkspaceContext.Provider>
+  );
+}
