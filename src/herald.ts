@@ -154,7 +154,13 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
     async stop() {
       if (stopped) return;
       stopped = true;
-      await app?.close();
+      if (app) {
+        // Requests in flight get a few seconds to finish; a client that stalls does not hold
+        // the shutdown (attempts in flight are still waited for below).
+        const force = setTimeout(() => app.server.closeAllConnections(), 5_000);
+        await app.close();
+        clearTimeout(force);
+      }
       retention?.stop();
       await unlisten?.();
       await worker?.stop();

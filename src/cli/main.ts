@@ -20,7 +20,10 @@ withSettings(program.command('serve').description('run the API, the dashboard an
     if (herald.generatedAdminKey) {
       console.log(`\nHerald generated an admin API key (stored in ${config.dataDir}/admin.key, shown only now):\n\n    ${herald.generatedAdminKey}\n`);
     }
-    if (address) console.log(`Herald ${VERSION} is listening on ${address} (role ${config.role}, ${herald.store.kind} store)`);
+    if (address) {
+      console.log(`Herald ${VERSION} is listening on ${address} (role ${config.role}, ${herald.store.kind} store)`);
+      console.log(`Dashboard: ${address}/   API: ${address}/api/v1   API reference: ${address}/docs`);
+    }
     else console.log(`Herald ${VERSION} worker started (${herald.store.kind} store)`);
     let stopping = false;
     const shutdown = (signal: string) => {
