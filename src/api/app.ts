@@ -32,6 +32,9 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A whole request must arrive within a minute (Fastify's default is no limit), so that
+    // clients trickling a body cannot hold connections open forever.
+    requestTimeout: 60_000,
     // A path with broken percent-encoding (e.g. /workspaces/%zz) never reaches the error
     // handler; without this Fastify answers it with its own JSON shape, not problem+json.
     frameworkErrors: (err, _req, reply) => {

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -17,11 +18,13 @@ export class Retention {
   ) {}
 
   start(): void {
+    this.stopped = false;
     this.timer = setInterval(() => void this.runOnce(), this.options.everyMs);
     this.timer.unref();
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -36,7 +39,9 @@ export class Retention {
       for (;;) {
         const n = await this.store.purge(before, this.options.batch);
         total += n;
-        if (n < this.options.batch || this.timer === null) break;
+        // Stop between batches once stop() was called (not merely because no timer runs: a
+        // pass started directly, e.g. by runOnce(), goes on until nothing old is left).
+        if (n < this.options.batch || this.stopped) break;
         await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
       }
       if (total > 0) this.log.info({ events: total }, 'purged events past the retention period');

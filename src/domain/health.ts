@@ -36,8 +36,17 @@ export interface HealthStep {
 
 export function afterAttempt(policy: HealthPolicy, health: WebhookHealth, ok: boolean, now: number): HealthStep {
   if (ok) return { health: HEALTHY, opened: null, disabledReason: null };
-  const failures = health.consecutiveFailures + 1;
   const failingSince = health.failingSince ?? now;
+  if (health.openUntil !== null && now < health.openUntil) {
+    // The circuit is open, so this attempt was already in flight when it opened (the others
+    // of the same burst): it says nothing new, and neither extends the wait nor doubles the
+    // next one, or a burst of concurrent failures would make the first wait 2^burst as long.
+    const disabledReason = now - failingSince >= policy.disableAfterMs
+      ? `every attempt failed since ${new Date(failingSince).toISOString()} (${health.consecutiveFailures} in a row)`
+      : null;
+    return { health: { ...health, failingSince }, opened: null, disabledReason };
+  }
+  const failures = health.consecutiveFailures + 1;
   let openUntil = health.openUntil;
   let opened: number | null = null;
   if (failures >= policy.threshold) {
