@@ -37,6 +37,8 @@ export interface Config {
   disableAfterMs: number;
   /** Events and attempts older than this many days are purged. */
   retentionDays: number;
+  /** Incoming connections held open at once; more are refused. */
+  maxConnections: number;
   logLevel: string;
 }
 
@@ -130,6 +132,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'circuitCooldownMs', env: 'HERALD_CIRCUIT_COOLDOWN_MS', parse: integer(100, 86_400_000), default: 5_000, help: 'first wait of an opened circuit (doubles on each reopening)' },
   { key: 'disableAfterMs', env: 'HERALD_DISABLE_AFTER_MS', parse: integer(1000, 365 * 86_400_000), default: 5 * 86_400_000, help: 'disable a webhook whose every attempt has failed this long' },
   { key: 'retentionDays', env: 'HERALD_RETENTION_DAYS', parse: integer(1, 36_500), default: 30, help: 'purge events and attempts older than this' },
+  { key: 'maxConnections', env: 'HERALD_MAX_CONNECTIONS', parse: integer(1, 1_000_000), default: 10_000, help: 'incoming connections held open at once' },
   { key: 'logLevel', env: 'HERALD_LOG_LEVEL', parse: text, default: 'info', help: 'pino log level' },
 ];
 

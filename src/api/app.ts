@@ -43,6 +43,9 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     },
   });
 
+  // A flood of connections is refused at the socket rather than exhausting file descriptors.
+  app.server.maxConnections = services.config.maxConnections;
+
   // JSON only: anything else is a 415, not a body that fails validation in odd ways.
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
