@@ -102,17 +102,23 @@ export const MAX_JSON_DEPTH = 128;
 /** The path (its first segments) at which `value` nests deeper than `max`, or null; iterative, so any depth is safe. */
 function tooDeep(value: unknown, max: number): string | null {
   if (value === null || typeof value !== 'object') return null;
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 1, path: '' }];
+  // Runs on every request body: no per-node allocation beyond the stack entries themselves.
+  const stack: { v: object; depth: number; path: string }[] = [{ v: value, depth: 1, path: '' }];
   while (stack.length > 0) {
     const { v, depth, path } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
     if (depth > max) return path || 'body';
-    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).map(([k, x]) => [k, x]);
-    for (const [key, child] of entries) {
-      if (child === null || typeof child !== 'object') continue;
-      // Only the first few segments: enough to name the field, short enough to read.
-      const childPath = depth > 3 ? path : key.startsWith('[') ? path + key : path ? `${path}.${key}` : key;
-      stack.push({ v: child, depth: depth + 1, path: childPath });
+    // Only the first few segments go into the path: enough to name the field, short enough to read.
+    const named = depth <= 3;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const child = v[i];
+        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: named ? `${path}[${i}]` : path });
+      }
+    } else {
+      for (const key in v) {
+        const child = (v as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: named ? (path ? `${path}.${key}` : key) : path });
+      }
     }
   }
   return null;
