@@ -143,12 +143,12 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       }));
     },
     async start() {
-      worker?.start();
-      retention?.start();
+      // Listen first: a backlog waiting for the worker must not delay the API's start.
+      const address = app ? await app.listen({ host: config.host, port: config.port }) : null;
       // Other nodes' publishes, retries and released claims wake this worker at once.
       if (worker && store.listen) unlisten = await store.listen(() => worker.wake());
-      if (!app) return null;
-      const address = await app.listen({ host: config.host, port: config.port });
+      worker?.start();
+      retention?.start();
       return address;
     },
     async stop() {
@@ -170,7 +170,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   };
 }
 
-function openStore(config: Config, log: Logger): Store {
+/** The store that the configuration names: PostgreSQL for HERALD_DATABASE_URL, else SQLite in the data directory. */
+export function openStore(config: Config, log: Logger): Store {
   if (config.databaseUrl && /^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     return new PostgresStore({
       connectionString: config.databaseUrl,

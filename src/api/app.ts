@@ -74,6 +74,13 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     }
   });
 
+  // An API write is answered only once it is on disk (stores that commit before syncing
+  // share one sync among the writes that arrive together).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) await services.store.durable?.();
+    return payload;
+  });
+
   app.setErrorHandler((err: any, req, reply) => {
     const { status, detail, errors } = describe(err);
     if (status >= 500) req.log.error({ err }, 'request failed');

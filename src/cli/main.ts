@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, SETTINGS, flagName, loadConfig } from '../config.js';
-import { VERSION, createHerald } from '../herald.js';
+import pino from 'pino';
+import { VERSION, createHerald, openStore } from '../herald.js';
 import { listen } from './listen.js';
 import { runDemo } from './demo.js';
+import { CopyError, runCopy } from './copy.js';
 
 const program = new Command('herald').description('Herald: webhook delivery you can run yourself').version(VERSION);
 
@@ -19,6 +21,10 @@ withSettings(program.command('serve').description('run the API, the dashboard an
     const address = await herald.start();
     if (herald.generatedAdminKey) {
       console.log(`\nHerald generated an admin API key (stored in ${config.dataDir}/admin.key, shown only now):\n\n    ${herald.generatedAdminKey}\n`);
+    }
+    if (herald.store.kind === 'postgres' && !config.adminKey && config.role !== 'worker') {
+      // Each node would otherwise have an admin key of its own, and behind a load balancer the API would answer 401 at random.
+      console.warn(`HERALD_ADMIN_KEY is not set: this node's admin key is the one in ${config.dataDir}/admin.key; with several nodes, give them all the same HERALD_ADMIN_KEY`);
     }
     if (address) {
       console.log(`Herald ${VERSION} is listening on ${address} (role ${config.role}, ${herald.store.kind} store)`);
@@ -44,10 +50,44 @@ withSettings(program.command('serve').description('run the API, the dashboard an
 
 withSettings(program.command('migrate').description('apply database migrations and exit'))
   .action(async (flags: Record<string, string>) => {
+    // Only the database: no admin key is read or generated, nothing listens.
     const config = loadConfig(process.env, kebab(flags), { role: 'worker' });
-    const herald = await createHerald(config);
-    await herald.stop();
-    console.log(`migrations applied (${herald.store.kind})`);
+    const store = openStore(config, pino({ level: config.logLevel }));
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    console.log(`migrations applied (${store.kind})`);
+  });
+
+program
+  .command('copy')
+  .description('copy every workspace, key, webhook, event and delivery to an empty database (SQLite to PostgreSQL); stop Herald first')
+  .option('--from <location>', 'SQLite data directory or herald.db file, or a postgres:// URL (default: HERALD_DATA_DIR, else ./data)')
+  .option('--to <location>', 'postgres:// URL, or a SQLite data directory (default: HERALD_DATABASE_URL)')
+  .option('--from-schema <name>', 'PostgreSQL schema of the source, when it is PostgreSQL')
+  .option('--to-schema <name>', 'PostgreSQL schema of the target (default: HERALD_DATABASE_SCHEMA)')
+  .option('--batch-size <rows>', 'rows per read and per insert', '500')
+  .action(async (o: { from?: string; to?: string; fromSchema?: string; toSchema?: string; batchSize: string }) => {
+    const to = o.to ?? process.env.HERALD_DATABASE_URL;
+    if (!to) throw new ConfigError('copy: give --to postgres://… (or set HERALD_DATABASE_URL)');
+    const batchSize = Number(o.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new ConfigError('--batch-size must be a whole number from 1 to 10000');
+    try {
+      await runCopy({
+        from: o.from ?? process.env.HERALD_DATA_DIR ?? './data',
+        to,
+        fromSchema: o.fromSchema,
+        toSchema: o.toSchema ?? (process.env.HERALD_DATABASE_SCHEMA || undefined),
+        batchSize,
+        print: (line) => console.log(line),
+      });
+    } catch (err) {
+      if (!(err instanceof CopyError)) throw err;
+      console.error(`herald copy: ${err.message}`);
+      process.exit(1);
+    }
   });
 
 program

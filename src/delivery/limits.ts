@@ -2,11 +2,15 @@
 //  - concurrency: each webhook starts with a few attempts in flight and earns more with fast
 //    successes, up to the configured maximum; timeouts and failures halve it (AIMD). A
 //    receiver that hangs for the whole timeout therefore holds a handful of slots, never all.
-//  - rate: an optional requests-per-second token bucket per webhook.
 //  - circuit: a webhook whose circuit is open waits; half-open allows one probe at a time.
+//  - rate: an optional requests-per-second limit, kept in the database so that it holds
+//    across every worker of every node (takeRateShares, Store.takeRateTokens).
 // A delivery that is not admitted goes back to the queue, due again when it may be admitted.
 
+import type { Logger } from 'pino';
 import { circuitState } from '../domain/health.js';
+import { rateInterval } from '../domain/rate.js';
+import type { ClaimedDelivery, Store } from '../store/store.js';
 
 export interface LimiterOptions {
   /** Most attempts in flight for one webhook. */
@@ -22,8 +26,6 @@ interface WebhookState {
   limit: number;
   /** Moving average of attempt durations, ms. */
   avgMs: number;
-  tokens: number;
-  tokensAt: number;
 }
 
 export type Admission = { admitted: true } | { admitted: false; retryAt: number };
@@ -37,13 +39,14 @@ export class WebhookLimiter {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, tokens: -1, tokensAt: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0 };
       this.states.set(id, s);
     }
     return s;
   }
 
-  admit(webhookId: string, openUntil: number | null, rateLimit: number | null, now: number): Admission {
+  /** Whether the webhook's circuit and concurrency let one more attempt start now; if so, it counts as in flight. */
+  admit(webhookId: string, openUntil: number | null, now: number): Admission {
     const s = this.state(webhookId);
     const circuit = circuitState({ openUntil }, now);
     if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
@@ -52,18 +55,14 @@ export class WebhookLimiter {
       // Back when a slot is likely to free: about one attempt's time, bounded.
       return { admitted: false, retryAt: now + Math.min(5_000, Math.max(25, Math.round(s.avgMs))) };
     }
-    if (rateLimit !== null && rateLimit > 0) {
-      if (s.tokens < 0) {
-        s.tokens = rateLimit;
-        s.tokensAt = now;
-      }
-      s.tokens = Math.min(rateLimit, s.tokens + ((now - s.tokensAt) / 1000) * rateLimit);
-      s.tokensAt = now;
-      if (s.tokens < 1) return { admitted: false, retryAt: now + Math.ceil(((1 - s.tokens) / rateLimit) * 1000) };
-      s.tokens -= 1;
-    }
     s.inFlight++;
     return { admitted: true };
+  }
+
+  /** An admitted attempt that did not start after all (its webhook's rate held it back). */
+  cancel(webhookId: string): void {
+    const s = this.states.get(webhookId);
+    if (s) s.inFlight = Math.max(0, s.inFlight - 1);
   }
 
   /**
@@ -89,4 +88,40 @@ export class WebhookLimiter {
   private forgetIdle(): void {
     for (const [id, s] of this.states) if (s.inFlight === 0) this.states.delete(id);
   }
+}
+
+/** Deliveries of rate-limited webhooks, split into those that may start now and those that wait. */
+export interface RateShares {
+  start: ClaimedDelivery[];
+  wait: { delivery: ClaimedDelivery; at: number }[];
+}
+
+/**
+ * Asks the store once per webhook (not once per delivery) how many of its claimed deliveries
+ * its rate limit lets go now. Those held back wait one send interval apart from when the next
+ * may go, so that they come due about as fast as they can be sent instead of all at once.
+ * When the store cannot answer, none of them go, and they come back a second later.
+ */
+export async function takeRateShares(
+  store: Pick<Store, 'takeRateTokens'>,
+  byWebhook: Map<string, ClaimedDelivery[]>,
+  now: number,
+  log: Logger,
+): Promise<RateShares> {
+  const shares: RateShares = { start: [], wait: [] };
+  await Promise.all(
+    [...byWebhook.values()].map(async (group) => {
+      const perSecond = group[0]!.webhook.rateLimit!;
+      let grant = { granted: 0, retryAt: now + 1000 };
+      try {
+        grant = await store.takeRateTokens(group[0]!.webhook.id, perSecond, group.length, now);
+      } catch (err) {
+        log.error({ err, webhook: group[0]!.webhook.id }, 'taking rate-limit tokens failed; holding its deliveries back for 1 s');
+      }
+      shares.start.push(...group.slice(0, grant.granted));
+      const interval = rateInterval(perSecond);
+      group.slice(grant.granted).forEach((delivery, i) => shares.wait.push({ delivery, at: grant.retryAt + Math.floor(i * interval) }));
+    }),
+  );
+  return shares;
 }

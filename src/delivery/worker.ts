@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js';
 import type { AttemptRunner } from './attempt.js';
-import type { WebhookLimiter } from './limits.js';
+import { takeRateShares, type WebhookLimiter } from './limits.js';
 
 // The delivery loop. States:
 //   sleeping  — nothing is due: waits until the next retry is due, or until wake() (a publish,
@@ -43,6 +43,8 @@ export class DeliveryWorker {
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private readonly idle = new Set<() => void>();
+  /** The earliest time at which a delivery given back by the last admit() may be admitted. */
+  private admissibleAt = Infinity;
 
   constructor(
     private readonly store: Store,
@@ -107,8 +109,13 @@ export class DeliveryWorker {
       if (claimed.length === free) {
         // Maybe more is due: claim again now if slots are left, else when one frees.
         // (A slot that freed while the database answered has already set `woken`.)
-        if (dispatched < free || this.woken) continue;
-        await this.sleep(maxIdle);
+        if (this.woken || (dispatched > 0 && dispatched < free)) continue;
+        // None could be admitted (their webhooks are at their concurrency, rate or circuit
+        // limits) and the backlog behind them is likely the same: wait for a slot to free or
+        // the earliest of them to become admissible, rather than spin through the backlog
+        // without ever yielding to I/O (which starved the API and the attempts in flight).
+        const wait = dispatched === 0 ? Math.max(1, this.admissibleAt - Date.now()) : maxIdle;
+        await this.sleep(Math.min(maxIdle, wait));
         continue;
       }
       if (this.woken) continue;
@@ -128,21 +135,44 @@ export class DeliveryWorker {
   /** Starts the attempts whose webhook may take one now; gives the others back. Returns how many started. */
   private async admit(claimed: ClaimedDelivery[], now: number): Promise<number> {
     const later: { seq: number; claim: number; at: number }[] = [];
+    const holdBack = (d: ClaimedDelivery, at: number) => {
+      later.push({ seq: d.seq, claim: d.claim, at });
+      this.admissibleAt = Math.min(this.admissibleAt, at);
+    };
+    // Deliveries of rate-limited webhooks, admitted so far, that still need their webhook's share of the rate.
+    const rated = new Map<string, ClaimedDelivery[]>();
     let started = 0;
+    this.admissibleAt = Infinity;
     for (const d of claimed) {
       // A disabled webhook's delivery is closed without an attempt; no slot is needed.
       if (d.webhook.enabled) {
         // A manual retry (a cycle of one attempt) is someone asking for an attempt now: it
         // passes an open circuit, though not the webhook's concurrency or rate.
         const openUntil = d.cycleLimit === 1 ? null : d.webhook.openUntil;
-        const admission = this.limiter.admit(d.webhook.id, openUntil, d.webhook.rateLimit, now);
+        const admission = this.limiter.admit(d.webhook.id, openUntil, now);
         if (!admission.admitted) {
-          later.push({ seq: d.seq, claim: d.claim, at: admission.retryAt });
+          holdBack(d, admission.retryAt);
+          continue;
+        }
+        if (d.webhook.rateLimit !== null && d.webhook.rateLimit > 0) {
+          const group = rated.get(d.webhook.id);
+          if (group) group.push(d);
+          else rated.set(d.webhook.id, [d]);
           continue;
         }
       }
       this.dispatch(d);
       started++;
+    }
+    if (rated.size > 0) {
+      // The rate is kept in the database, so that it holds across workers: one call per webhook.
+      const shares = await takeRateShares(this.store, rated, Date.now(), this.log);
+      for (const d of shares.start) this.dispatch(d);
+      started += shares.start.length;
+      for (const { delivery, at } of shares.wait) {
+        this.limiter.cancel(delivery.webhook.id);
+        holdBack(delivery, at);
+      }
     }
     if (later.length > 0) await this.store.releaseClaims(later);
     return started;

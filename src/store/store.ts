@@ -3,6 +3,10 @@
 // Times are Unix milliseconds; JSON columns come back parsed.
 
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
+import type { RateGrant } from '../domain/rate.js';
+import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from './portable.js';
+
+export type { RateGrant } from '../domain/rate.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -195,6 +199,8 @@ export interface Store {
   close(): Promise<void>;
   /** Throws when the database cannot be used. */
   ping(): Promise<void>;
+  /** Resolves once the writes made so far are on disk (for stores that commit before syncing). */
+  durable?(): Promise<void>;
 
   createWorkspace(ws: Workspace): Promise<void>;
   listWorkspaces(page: PageRequest): Promise<Page<Workspace>>;
@@ -263,8 +269,27 @@ export interface Store {
   /** Gives claimed deliveries back, due again at `at` (now, at shutdown). */
   releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void>;
   /**
+   * Takes up to `count` sends of a webhook limited to `perSecond` requests per second, at
+   * `now`: how many may go now, and when the next may. Atomic, and shared by every worker of
+   * the database, so the limit holds across nodes (src/domain/rate.ts has the rule).
+   */
+  takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant>;
+  /**
    * Deletes up to `limit` events created before `before` whose deliveries are all finished,
    * with their deliveries and attempts. Returns how many events went.
    */
   purge(before: number, limit: number): Promise<number>;
+
+  // ---- copying a whole database (herald copy; the tables are in portable.ts) ------------
+
+  /** Up to `limit` rows of a table in portable form, in key order, after the key `after` (null: from the start). */
+  exportRows(table: TableName, after: PortableValue[] | null, limit: number): Promise<ExportPage>;
+  /**
+   * Stores exported rows as they are (ids, seqs, secrets as stored, queue state), all in one
+   * transaction: when the batches end, everything is committed; when they throw (or a row is
+   * refused), nothing is. Tables must come parents first, as PORTABLE_TABLES lists them.
+   */
+  importRows(batches: AsyncIterable<ImportBatch>): Promise<void>;
+  /** How many rows each table holds. */
+  countRows(): Promise<TableCounts>;
 }

@@ -17,6 +17,7 @@ import {
 } from '../../src/store/store.js';
 import { FanOut } from '../../src/delivery/fan-out.js';
 import { newId } from '../../src/domain/ids.js';
+import { copyCases } from './copy.cases.js';
 
 export interface StoreFixture {
   store: Store;
@@ -741,6 +742,56 @@ export function storeCases(factory: StoreFactory): void {
     });
   });
 
+  describe('rate limits', () => {
+    // rate_limit 50: one send per 20 ms, and 5 (a tenth of a second's worth) at once.
+    test('takeRateTokens grants a burst, then one send per interval; idle time does not pile up', async (store) => {
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 10, T0), { granted: 5, retryAt: T0 + 20 });
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 10, T0 + 19), { granted: 0, retryAt: T0 + 20 });
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 10, T0 + 20), { granted: 1, retryAt: T0 + 40 });
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 10, T0 + 70), { granted: 2, retryAt: T0 + 80 });
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 1, T0 + 80), { granted: 1, retryAt: T0 + 100 });
+      // Another webhook has a rate of its own.
+      assert.deepEqual(await store.takeRateTokens('wh_b', 50, 3, T0 + 80), { granted: 3, retryAt: T0 + 80 });
+      // A minute idle: a burst again, not a minute's worth.
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 100, T0 + 60_000), { granted: 5, retryAt: T0 + 60_020 });
+      // Asking for nothing takes nothing.
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 0, T0 + 60_020), { granted: 0, retryAt: T0 + 60_020 });
+      assert.deepEqual(await store.takeRateTokens('wh_a', 50, 1, T0 + 60_020), { granted: 1, retryAt: T0 + 60_040 });
+    });
+
+    test('any second holds at most rate + burst sends, however the takers interleave', async (store) => {
+      const rate = 7; // 142.857… ms apart: fractions must round alike in every adapter
+      const grants: number[] = [];
+      let seed = 42;
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      for (let now = T0; now < T0 + 5000; now += 1 + Math.floor(random() * 60)) {
+        const { granted, retryAt } = await store.takeRateTokens('wh_r', rate, 1 + Math.floor(random() * 4), now);
+        for (let i = 0; i < granted; i++) grants.push(now);
+        assert.ok(retryAt >= now);
+      }
+      for (const start of grants) {
+        const inWindow = grants.filter((t) => t >= start && t < start + 1000).length;
+        assert.ok(inWindow <= rate + 1, `${inWindow} sends within one second`);
+      }
+      // Takers that come late lose their slot (a burst of one cannot catch up), so a little less than 5 × rate.
+      assert.ok(grants.length >= rate * 5 * 0.8 && grants.length <= rate * 5 + 1, `${grants.length} sends in 5 s`);
+    });
+
+    test('concurrent takers share one burst', async (store) => {
+      const grants = await Promise.all(Array.from({ length: 12 }, () => store.takeRateTokens('wh_c', 50, 2, T0)));
+      assert.equal(grants.reduce((n, g) => n + g.granted, 0), 5);
+      assert.ok(grants.every((g) => (g.granted < 2 ? g.retryAt === T0 + 20 : g.retryAt === T0)), JSON.stringify(grants));
+    });
+
+    test("deleting a webhook forgets its rate", async (store) => {
+      const { hook } = await setup(store);
+      assert.equal((await store.takeRateTokens(hook.id, 1, 5, T0)).granted, 1);
+      assert.equal((await store.takeRateTokens(hook.id, 1, 5, T0 + 10)).granted, 0);
+      await store.deleteWebhook('acme', hook.id, T0 + 20);
+      assert.equal((await store.takeRateTokens(hook.id, 1, 5, T0 + 30)).granted, 1, 'a fresh start');
+    });
+  });
+
   describe('webhook health', () => {
     const policy = { threshold: 2, cooldownMs: 1000, maxCooldownMs: 10_000, disableAfterMs: 5000 };
 
@@ -883,4 +934,6 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(typeof c!.webhook.enabled, 'boolean');
     });
   });
+
+  copyCases(factory);
 }

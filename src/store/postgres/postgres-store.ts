@@ -1,7 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { newId } from '../../domain/ids.js';
 import type { HealthEffect, HealthPolicy } from '../../domain/health.js';
+import type { RateGrant } from '../../domain/rate.js';
 import { readMigrations } from '../migrations.js';
+import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import {
   ConflictError,
   type ApiKey,
@@ -28,6 +30,8 @@ import {
 import { clientConfig, createPool, inTransaction, WorkListener, type PostgresOptions } from './connection.js';
 import { insertDeliveries, publishBatches } from './publish.js';
 import * as queue from './queue.js';
+import * as copy from './copy.js';
+import { takeRateTokens } from './rate.js';
 
 export type { PostgresOptions } from './connection.js';
 
@@ -177,6 +181,7 @@ export class PostgresStore implements Store {
       await c.query('DELETE FROM deliveries WHERE workspace_id = $1', [id]);
       await c.query('DELETE FROM events WHERE workspace_id = $1', [id]);
       await c.query('DELETE FROM webhook_health WHERE webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = $1)', [id]);
+      await c.query('DELETE FROM webhook_rate WHERE webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = $1)', [id]);
       await c.query('DELETE FROM webhooks WHERE workspace_id = $1', [id]);
       await c.query('DELETE FROM api_keys WHERE workspace_id = $1', [id]);
       return ((await c.query('DELETE FROM workspaces WHERE id = $1', [id])).rowCount ?? 0) > 0;
@@ -310,6 +315,7 @@ export class PostgresStore implements Store {
           [now, id],
         );
         await c.query('DELETE FROM webhook_health WHERE webhook_id = $1', [id]);
+        await c.query('DELETE FROM webhook_rate WHERE webhook_id = $1', [id]);
       }
       return gone;
     });
@@ -433,7 +439,25 @@ export class PostgresStore implements Store {
     if (claims.length > 0) await this.relaxedTx((c) => queue.releaseClaims(c, claims, this.channel));
   }
 
+  takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
+    return takeRateTokens(this.pool, webhookId, perSecond, count, now);
+  }
+
   purge(before: number, limit: number): Promise<number> {
     return this.tx((c) => queue.purge(c, before, limit));
+  }
+
+  // ---- copying a whole database (copy.ts) ------------------------------------------------
+
+  exportRows(table: TableName, after: PortableValue[] | null, limit: number): Promise<ExportPage> {
+    return copy.exportRows(this.pool, table, after, limit);
+  }
+
+  importRows(batches: AsyncIterable<ImportBatch>): Promise<void> {
+    return this.tx((c) => copy.importRows(c, batches));
+  }
+
+  countRows(): Promise<TableCounts> {
+    return copy.countRows(this.pool);
   }
 }
