@@ -164,7 +164,7 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldProcess> {
   child.once('exit', (code, signal) => {
     if (!stopping) death = `Herald (pid ${child.pid}) exited by itself: code ${code}, signal ${signal}`;
   });
-  const m = await waitForLine(child, /listening on (http:\/\/\S+)/, 60_000, `Herald (role ${o.role})`, remember).catch((err: Error) => {
+  const m = await waitForLine(child, o.role === 'worker' ? /(worker) started/ : /listening on (http:\/\/\S+)/, 60_000, `Herald (role ${o.role})`, remember).catch((err: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${err.message}\n--- Herald output ---\n${tail.slice(-30).join('\n')}`);
   });

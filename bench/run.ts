@@ -31,6 +31,7 @@ const HELP = `npm run bench -- [options]
   --bad-events N           bad-neighbour events                             [= --events]
   --bad-window S           bad-neighbour: longest time healthy deliveries are counted  [120]
   --max-wait S             longest wait for any one phase's deliveries      [3600]
+  --workers N              PostgreSQL only: an API node plus N worker processes instead of one node [0]
   --concurrency N          HERALD_WORKER_CONCURRENCY, also the baseline's   [$HERALD_WORKER_CONCURRENCY or Herald's default]
   --timeout-ms N           HERALD_DELIVERY_TIMEOUT_MS, also the baseline's  [$HERALD_DELIVERY_TIMEOUT_MS or Herald's default]
   --cpu-prof               run Herald under node --cpu-prof; profiles and their summaries go to bench/results/
@@ -65,6 +66,7 @@ function parse() {
       'bad-window': { type: 'string' },
       'max-wait': { type: 'string' },
       concurrency: { type: 'string' },
+      workers: { type: 'string' },
       'timeout-ms': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
@@ -105,6 +107,7 @@ function parse() {
     scenarios,
     quick: q,
     concurrency: values.concurrency === undefined ? undefined : Math.round(positive('concurrency', values.concurrency, 1)),
+    workers: values.workers === undefined ? 0 : Math.round(positive('workers', values.workers, 0)),
     timeoutMs: values['timeout-ms'] === undefined ? undefined : Math.round(positive('timeout-ms', values['timeout-ms'], 1)),
     cpuProf: values['cpu-prof'],
     build: !values['no-build'],
@@ -231,6 +234,7 @@ async function main(): Promise<number> {
     databaseUrl,
     adminKey: `bench-admin-${randomBytes(16).toString('hex')}`,
     concurrency,
+    workers: opts.workers,
     timeoutMs,
     receiver,
     sizes: opts.sizes,

@@ -37,6 +37,8 @@ export interface Ctx {
   databaseUrl?: string;
   adminKey: string;
   concurrency: number;
+  /** With PostgreSQL: run an API node plus this many worker processes instead of one node. */
+  workers: number;
   timeoutMs: number;
   receiver: Receiver;
   sizes: Sizes;
@@ -65,6 +67,8 @@ const shopUri = (i: number) => `https://shop${i}.bench.example`;
 
 interface Run {
   herald: HeraldProcess;
+  /** Worker processes beside an API node (--workers). */
+  workers: HeraldProcess[];
   api: HeraldApi;
   dataDir: string;
   /** PostgreSQL schema of this run's tables (HERALD_DATABASE_SCHEMA), or undefined on SQLite. */
@@ -80,10 +84,11 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
   // On PostgreSQL every scenario gets a schema of its own (Herald creates it), dropped afterwards.
   const schema = ctx.store === 'postgres' ? `${ctx.runId}_${scenario}`.toLowerCase() : undefined;
   const profileName = `${ctx.stamp}-${ctx.store}-${scenario}-${role}.cpuprofile`;
+  const split = role === 'all' && ctx.workers > 0 && ctx.store === 'postgres';
   const herald = await startHerald({
     root: ctx.root,
     dataDir: dir,
-    role,
+    role: split ? 'api' : role,
     adminKey: ctx.adminKey,
     concurrency: ctx.concurrency,
     databaseUrl: ctx.databaseUrl,
@@ -95,12 +100,23 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
     logFile: join(ctx.tmpRoot, 'logs', `herald-${n}-${scenario}-${role}.log`),
   });
   if (ctx.cpuProfile) ctx.profiles.push(join(ctx.resultsDir, profileName));
-  ctx.log(`  Herald started (role ${role}, pid ${herald.pid}, ${herald.url})`);
-  return { herald, api: new HeraldApi(herald.url, ctx.adminKey, connections), dataDir: dir, schema };
+  ctx.log(`  Herald started (role ${split ? 'api' : role}, pid ${herald.pid}, ${herald.url})`);
+  const workers: HeraldProcess[] = [];
+  for (let i = 0; split && i < ctx.workers; i++) {
+    const w = await startHerald({
+      root: ctx.root, dataDir: dir, role: 'worker', adminKey: ctx.adminKey, concurrency: ctx.concurrency, databaseUrl: ctx.databaseUrl,
+      env: { HERALD_DELIVERY_TIMEOUT_MS: String(ctx.timeoutMs), ...(schema ? { HERALD_DATABASE_SCHEMA: schema } : {}) },
+      logFile: join(ctx.tmpRoot, 'logs', `herald-${n}-${scenario}-worker${i + 1}.log`),
+    });
+    ctx.log(`  worker ${i + 1} started (pid ${w.pid})`);
+    workers.push(w);
+  }
+  return { herald, workers, api: new HeraldApi(herald.url, ctx.adminKey, connections), dataDir: dir, schema };
 }
 
 async function stopRun(ctx: Ctx, run: Run, options: { workspaces?: string[]; keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
   await run.api.close().catch(() => undefined);
+  await Promise.all(run.workers.map((w) => w.stop(options.graceMs ?? 15_000)));
   await run.herald.stop(options.graceMs ?? 15_000);
   if (options.keepDir || ctx.keepData) return;
   rmSync(run.dataDir, { recursive: true, force: true });
