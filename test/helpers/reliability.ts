@@ -6,7 +6,8 @@ import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { makeApi, sleep, waitUntil, type Api, type ApiResponse, type TestHerald } from './herald.js';
+import { after } from 'node:test';
+import { makeApi, sleep, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from './herald.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
 import { AttemptRunner } from '../../src/delivery/attempt.js';
 import { HttpSender } from '../../src/delivery/http-sender.js';
@@ -450,6 +451,31 @@ export function startExtraWorker(h: TestHerald, options: { concurrency: number; 
       stopped = true;
       await worker.stop();
       await sender.close();
+    },
+  };
+}
+
+/**
+ * What a test file starts and must stop: Heralds, tracking receivers and anything else handed
+ * to `defer`, all stopped (newest first) after the file's tests.
+ */
+export function fileScope() {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  after(async () => {
+    while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch(() => undefined);
+  });
+  const defer = (...fns: (() => Promise<unknown> | unknown)[]) => void cleanups.push(...fns);
+  return {
+    defer,
+    async herald(overrides: Parameters<typeof startHerald>[0]): Promise<TestHerald> {
+      const h = await startHerald(overrides);
+      defer(() => h.stop());
+      return h;
+    },
+    async receiver(handler?: Handler): Promise<TrackingReceiver> {
+      const r = await TrackingReceiver.start(handler);
+      defer(() => r.close());
+      return r;
     },
   };
 }

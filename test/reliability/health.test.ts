@@ -2,28 +2,13 @@
 // counted as attempts, while one probe at a time checks whether it has recovered), the
 // auto-disable after sustained failure with its reason, re-enabling and "recover", and
 // Herald's own events (`webhook.disabled`, `delivery.failed`) delivered like any other topic.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWebhook, createWorkspace, getDelivery, listDeliveries, publish, sleep, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, queueDrained, type Handler } from '../helpers/reliability.js';
+import { createWebhook, createWorkspace, getDelivery, listDeliveries, publish, sleep, waitUntil, type TestHerald } from '../helpers/herald.js';
+import { TrackingReceiver, fileScope, queueDrained, type Handler } from '../helpers/reliability.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
-
-async function herald(overrides: Parameters<typeof startHerald>[0]): Promise<TestHerald> {
-  const h = await startHerald(overrides);
-  cleanups.push(() => h.stop());
-  return h;
-}
-
-async function receiver(handler?: Handler): Promise<TrackingReceiver> {
-  const r = await TrackingReceiver.start(handler);
-  cleanups.push(() => r.close());
-  return r;
-}
+const { herald, receiver } = fileScope();
 
 const fail500: Handler = (_s, res) => {
   res.writeHead(500, { 'content-type': 'application/json' });

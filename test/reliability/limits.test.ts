@@ -1,29 +1,14 @@
 // Limits that keep one bad party from hurting the rest: per-webhook concurrency (a receiver
 // that hangs holds a few slots, never all), connections per receiver, the per-webhook rate
 // limit, how much of a receiver's answer is read, and the size of requests Herald accepts.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { createWebhook, createWorkspace, getDelivery, sleep, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, rawRequest, rowCounts, startExtraWorker, type Handler } from '../helpers/reliability.js';
+import { createWebhook, createWorkspace, getDelivery, sleep, waitUntil, type TestHerald } from '../helpers/herald.js';
+import { TrackingReceiver, fileScope, rawRequest, rowCounts, startExtraWorker, type Handler } from '../helpers/reliability.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
-
-async function herald(overrides: Parameters<typeof startHerald>[0]): Promise<TestHerald> {
-  const h = await startHerald(overrides);
-  cleanups.push(() => h.stop());
-  return h;
-}
-
-async function receiver(handler?: Handler): Promise<TrackingReceiver> {
-  const r = await TrackingReceiver.start(handler);
-  cleanups.push(() => r.close());
-  return r;
-}
+const { herald, receiver, defer } = fileScope();
 
 async function publishMany(h: TestHerald, ws: string, topic: string, n: number, tag: string): Promise<void> {
   const events = Array.from({ length: n }, (_, i) => ({ topic, data: { tag, i } }));
@@ -93,7 +78,7 @@ describe('rate limit', { timeout: 90_000 }, () => {
   async function rateRun(workers: number, RATE: number, N: number): Promise<{ times: number[]; other: number[]; extra: number }> {
     const h = await herald({ workerConcurrency: 32 });
     const extras = Array.from({ length: workers - 1 }, () => startExtraWorker(h, { concurrency: 32, maxIdleMs: 100 }));
-    for (const x of extras) cleanups.push(() => x.stop());
+    for (const x of extras) defer(() => x.stop());
     const r = await receiver();
     const other = await receiver();
     const ws = (await createWorkspace(h)).id as string;
@@ -226,7 +211,7 @@ describe('inbound connections', { timeout: 60_000 }, () => {
     const ws = (await createWorkspace(h)).id as string;
     const { port } = new URL(h.url);
     const sockets: net.Socket[] = [];
-    cleanups.push(async () => sockets.forEach((s) => s.destroy()));
+    defer(async () => sockets.forEach((s) => s.destroy()));
     const connect = () =>
       new Promise<net.Socket>((resolve, reject) => {
         const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
