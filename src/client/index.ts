@@ -5,6 +5,7 @@ import type {
   acceptedEventSchema, deliveryDetailSchema, deliverySchema, eventDetailSchema, eventSchema, keySchema, problemSchema,
   topicSchema, webhookSchema, workspaceSchema,
 } from '../api/schemas.js';
+import type { webhookCreateSchema } from '../api/routes/webhooks.js';
 
 export type Workspace = FromSchema<typeof workspaceSchema>;
 export type ApiKey = FromSchema<typeof keySchema>;
@@ -30,17 +31,8 @@ export interface PageQuery {
   cursor?: string;
 }
 
-export interface WebhookInput {
-  topic: string;
-  url: string;
-  secret?: string;
-  prefix?: string;
-  filter?: Record<string, unknown> | null;
-  headers?: Record<string, string>;
-  description?: string | null;
-  enabled?: boolean;
-  rate_limit?: number | null;
-}
+/** What creating a webhook takes: the route's own body schema. */
+export type WebhookInput = FromSchema<typeof webhookCreateSchema>;
 
 export interface EventInput {
   topic: string;

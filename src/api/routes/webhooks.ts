@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { recordNow, type Services } from '../../services.js';
 import { newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filter.js';
@@ -10,21 +11,12 @@ import { HttpError, notFound, type FieldError } from '../problems.js';
 import { presentDeliveryDetail, presentWebhook } from '../present.js';
 import { isoDateTime, pageQuery, pageRequest, pageResponse, parseTime, withId, wsParams } from './common.js';
 
-interface WebhookBody {
-  topic?: string;
-  url?: string;
-  secret?: string;
-  prefix?: string;
-  filter?: Record<string, unknown> | null;
-  headers?: Record<string, string>;
-  description?: string | null;
-  enabled?: boolean;
-  rate_limit?: number | null;
-}
+/** A webhook's fields as the API takes them (all optional: PATCH; POST requires topic and url). */
+export type WebhookBody = FromSchema<typeof webhookPatchSchema>;
 
 const MAX_FILTER_BYTES = 16 * 1024;
 
-const webhookFields = {
+export const webhookFields = {
   topic: { type: 'string', minLength: 1, maxLength: 128 },
   url: { type: 'string', minLength: 1, maxLength: 2048 },
   secret: { type: 'string', minLength: 1, maxLength: 512 },
@@ -35,6 +27,9 @@ const webhookFields = {
   enabled: { type: 'boolean' },
   rate_limit: { type: ['integer', 'null'], minimum: 1, maximum: 100_000, description: 'requests per second at most' },
 } as const;
+
+export const webhookPatchSchema = { type: 'object', properties: webhookFields, additionalProperties: false } as const;
+export const webhookCreateSchema = { ...webhookPatchSchema, required: ['topic', 'url'] } as const;
 
 const byId = withId('id');
 
@@ -80,7 +75,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
     app.post<{ Params: { ws: string }; Body: WebhookBody & { topic: string; url: string } }>('/workspaces/:ws/webhooks', {
       schema: {
         params: wsParams,
-        body: { type: 'object', properties: webhookFields, required: ['topic', 'url'], additionalProperties: false },
+        body: webhookCreateSchema,
       },
     }, async (req, reply) => {
       await workspaceFor(req, services, req.params.ws);
@@ -134,7 +129,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
     });
 
     app.patch<{ Params: { ws: string; id: string }; Body: WebhookBody }>('/workspaces/:ws/webhooks/:id', {
-      schema: { params: byId, body: { type: 'object', properties: webhookFields, additionalProperties: false } },
+      schema: { params: byId, body: webhookPatchSchema },
     }, async (req) => {
       await workspaceFor(req, services, req.params.ws);
       if (!(await store.getWebhook(req.params.ws, req.params.id))) throw notFound(`webhook ${req.params.id}`);
