@@ -138,6 +138,7 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       const inputs = await prepareEvents(services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`);
       const outcomes = await publisher!.publish({ workspaceId, inputs });
       if (!outcomes) throw new Error(`workspace ${workspaceId} does not exist`);
+      await store.durable?.(); // the same promise as the API's 202: on disk
       return outcomes.map((o) => ({
         id: o.event.id, topic: o.event.topic, createdAt: new Date(o.event.createdAt), deliveries: o.event.deliveries, created: o.created,
       }));

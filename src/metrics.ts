@@ -28,12 +28,19 @@ export class Metrics {
       labelNames: ['webhook_id'],
       registers: [this.registry],
     });
+    // Both queue gauges come from one query per scrape: the registry collects every metric at
+    // once, so the two collects share the query in flight.
+    let inFlight: Promise<{ pending: number; oldestDueAt: number | null }> | null = null;
+    const queue = () => {
+      inFlight ??= store.queueStats(Date.now()).finally(() => setImmediate(() => (inFlight = null)));
+      return inFlight;
+    };
     new Gauge({
       name: 'herald_queue_pending',
       help: 'Deliveries waiting for an attempt (due or scheduled).',
       registers: [this.registry],
       async collect() {
-        this.set((await store.queueStats(Date.now())).pending);
+        this.set((await queue()).pending);
       },
     });
     new Gauge({
@@ -41,7 +48,7 @@ export class Metrics {
       help: 'How long the oldest due delivery has been waiting.',
       registers: [this.registry],
       async collect() {
-        const { oldestDueAt } = await store.queueStats(Date.now());
+        const { oldestDueAt } = await queue();
         this.set(oldestDueAt === null ? 0 : Math.max(0, (Date.now() - oldestDueAt) / 1000));
       },
     });

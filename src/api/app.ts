@@ -172,4 +172,3 @@ function isDatabaseUnavailable(err: any): boolean {
   return /^SQLITE_(BUSY|FULL|IOERR|LOCKED|CANTOPEN|READONLY)/.test(code) || code === 'ECONNREFUSED' || code === '57P01';
 }
 
-export type { FastifyRequest };

@@ -77,14 +77,6 @@ export class WebhookLimiter {
     else s.limit = Math.min(this.options.maxPerWebhook, s.limit + 1);
   }
 
-  inFlight(webhookId: string): number {
-    return this.states.get(webhookId)?.inFlight ?? 0;
-  }
-
-  limit(webhookId: string): number {
-    return this.states.get(webhookId)?.limit ?? this.options.initialPerWebhook;
-  }
-
   private forgetIdle(): void {
     for (const [id, s] of this.states) if (s.inFlight === 0) this.states.delete(id);
   }

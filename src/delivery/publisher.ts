@@ -2,8 +2,8 @@ import type { FanOutPlanner, PublishBatch, PublishOutcome, Store } from '../stor
 
 /**
  * Group commit for publishing: every publish that arrives within one turn of the event loop
- * is written in one transaction, so a burst of single-event requests costs one disk sync,
- * not one each. Each caller still gets its answer only after the commit.
+ * is written in one transaction. Each caller gets its answer after the commit; waiting for
+ * the disk (store.durable) is the caller's, so that it happens once per request.
  */
 export class Publisher {
   private queue: { batch: PublishBatch; resolve: (r: PublishOutcome[] | null) => void; reject: (e: unknown) => void }[] = [];
@@ -12,7 +12,8 @@ export class Publisher {
   constructor(
     private readonly store: Store,
     private readonly planner: FanOutPlanner,
-    private readonly onPublished: (deliveries: number) => void,
+    /** Deliveries were queued: wake the workers. */
+    private readonly onQueued: () => void,
   ) {}
 
   publish(batch: PublishBatch): Promise<PublishOutcome[] | null> {
@@ -31,10 +32,8 @@ export class Publisher {
     this.queue = [];
     try {
       const results = await this.store.publish(pending.map((p) => p.batch), this.planner, Date.now());
-      let deliveries = 0;
-      for (const r of results) for (const o of r ?? []) if (o.created) deliveries += o.event.deliveries;
       pending.forEach((p, i) => p.resolve(results[i]!));
-      if (deliveries > 0) this.onPublished(deliveries);
+      this.wakeIfQueued(results);
     } catch (err) {
       // One bad batch must not fail the others that shared its commit: retry them alone.
       if (pending.length === 1) {
@@ -45,11 +44,15 @@ export class Publisher {
         this.store.publish([p.batch], this.planner, Date.now()).then(
           (r) => {
             p.resolve(r[0]!);
-            if (r[0]?.some((o) => o.created && o.event.deliveries > 0)) this.onPublished(1);
+            this.wakeIfQueued(r);
           },
           p.reject,
         );
       }
     }
+  }
+
+  private wakeIfQueued(results: (PublishOutcome[] | null)[]): void {
+    if (results.some((r) => r?.some((o) => o.created && o.event.deliveries > 0))) this.onQueued();
   }
 }

@@ -116,4 +116,3 @@ export function workspaceRoutes(services: Services): FastifyPluginAsync {
   };
 }
 
-export { idParam };
