@@ -96,8 +96,8 @@ export interface HeraldOptions {
   databaseUrl?: string;
   /** Extra environment (HERALD_*) for this start. */
   env?: Record<string, string>;
-  /** Passes --cpu-prof to the child; the profile is written here when it exits. */
-  cpuProfile?: { dir: string; name: string };
+  /** Passes --cpu-prof to the child; one profile per thread is written into this directory when it exits. */
+  cpuProfileDir?: string;
   logFile: string;
 }
 
@@ -128,7 +128,7 @@ export function readProcMemory(pid: number): { rss: number; peak: number } | nul
 
 export async function startHerald(o: HeraldOptions): Promise<HeraldProcess> {
   const args: string[] = [];
-  if (o.cpuProfile) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfile.dir}`, `--cpu-prof-name=${o.cpuProfile.name}`);
+  if (o.cpuProfileDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`);
   args.push(join(o.root, 'dist', 'cli', 'main.js'), 'serve', '--port', '0', '--host', '127.0.0.1');
   const env: NodeJS.ProcessEnv = {
     ...process.env,

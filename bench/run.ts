@@ -275,13 +275,14 @@ async function main(): Promise<number> {
   }
 
   const profiles: ProfileSummary[] = [];
-  for (const file of ctx.profiles) {
-    if (!existsSync(file)) {
-      log(`warning: no CPU profile at ${file} (Herald did not exit cleanly?)`);
-      continue;
+  for (const dir of ctx.profiles) {
+    // One file per thread: the main thread (API, publishing) and the delivery thread.
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
+    if (files.length === 0) log(`warning: no CPU profile in ${dir} (Herald did not exit cleanly?)`);
+    for (const name of files) {
+      const file = join(dir, name);
+      profiles.push({ ...summariseProfile(file, 15), file: relative(root, file) });
     }
-    const summary = summariseProfile(file, 15);
-    profiles.push({ ...summary, file: relative(root, file) });
   }
 
   console.log(`\nResults (${store}, ${host.cpuModel}, ${host.cores} cores, node ${host.node}):\n`);

@@ -83,7 +83,7 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
   const n = ++starts;
   // On PostgreSQL every scenario gets a schema of its own (Herald creates it), dropped afterwards.
   const schema = ctx.store === 'postgres' ? `${ctx.runId}_${scenario}`.toLowerCase() : undefined;
-  const profileName = `${ctx.stamp}-${ctx.store}-${scenario}-${role}.cpuprofile`;
+  const profileDir = join(ctx.resultsDir, `${ctx.stamp}-${ctx.store}-${scenario}-${role}-profiles`);
   const split = role === 'all' && ctx.workers > 0 && ctx.store === 'postgres';
   const herald = await startHerald({
     root: ctx.root,
@@ -96,10 +96,10 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
       HERALD_DELIVERY_TIMEOUT_MS: String(ctx.timeoutMs),
       ...(schema ? { HERALD_DATABASE_SCHEMA: schema } : {}),
     },
-    cpuProfile: ctx.cpuProfile ? { dir: ctx.resultsDir, name: profileName } : undefined,
+    cpuProfileDir: ctx.cpuProfile ? profileDir : undefined,
     logFile: join(ctx.tmpRoot, 'logs', `herald-${n}-${scenario}-${role}.log`),
   });
-  if (ctx.cpuProfile) ctx.profiles.push(join(ctx.resultsDir, profileName));
+  if (ctx.cpuProfile) ctx.profiles.push(profileDir);
   ctx.log(`  Herald started (role ${split ? 'api' : role}, pid ${herald.pid}, ${herald.url})`);
   const workers: HeraldProcess[] = [];
   for (let i = 0; split && i < ctx.workers; i++) {

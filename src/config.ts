@@ -25,6 +25,8 @@ export interface Config {
   headerPrefix: string;
   /** Attempts in flight at once in this process. */
   workerConcurrency: number;
+  /** Deliver from a thread of its own (beside the API's), rather than on the main thread. */
+  deliveryThread: boolean;
   /** How long a claimed delivery stays with its worker before others may take it back. */
   leaseMs: number;
   /** Most attempts in flight for one webhook (each starts lower and earns more with fast answers). */
@@ -126,6 +128,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', parse: optionalText, default: undefined, help: 'encrypt webhook secrets at rest with this key' },
   { key: 'headerPrefix', env: 'HERALD_HEADER_PREFIX', parse: headerPrefix, default: 'x-nector', help: 'prefix of the compatibility headers' },
   { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'attempts in flight at once per process' },
+  { key: 'deliveryThread', env: 'HERALD_DELIVERY_THREAD', parse: boolean, default: true, help: 'deliver from a thread of its own, so delivery and the API use two CPU cores' },
   { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },
   { key: 'webhookConcurrency', env: 'HERALD_WEBHOOK_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'most attempts in flight for one webhook' },
   { key: 'circuitThreshold', env: 'HERALD_CIRCUIT_THRESHOLD', parse: integer(1, 1000), default: 5, help: "failures in a row that open a webhook's circuit" },

@@ -5,18 +5,15 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Store } from './store/store.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import { PostgresStore } from './store/postgres/postgres-store.js';
+import { openStore } from './store/open.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
 import { HERALD_TOPICS } from './domain/health.js';
 import { newApiKey } from './domain/ids.js';
 import { SecretBox } from './domain/secret-box.js';
 import { FanOut } from './delivery/fan-out.js';
 import { Publisher } from './delivery/publisher.js';
-import { HttpSender } from './delivery/http-sender.js';
-import { AttemptRunner } from './delivery/attempt.js';
-import { DeliveryWorker } from './delivery/worker.js';
-import { WebhookLimiter } from './delivery/limits.js';
+import { createSender, createWorker, type DeliveryEvents, type DeliveryLoop } from './delivery/setup.js';
+import { DeliveryThread } from './delivery/thread.js';
 import { OwnEvents } from './delivery/own-events.js';
 import { Retention } from './delivery/retention.js';
 import { prepareEvents, type EventInput } from './delivery/event-input.js';
@@ -25,13 +22,13 @@ import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
 import { TopicCache, recordNow, type Services } from './services.js';
 
-export { VERSION };
+export { VERSION, openStore };
 
 export interface Herald {
   config: Config;
   store: Store;
   app: FastifyInstance | null;
-  worker: DeliveryWorker | null;
+  worker: DeliveryLoop | null;
   log: Logger;
   /** The admin key in force (from HERALD_ADMIN_KEY or the data directory). */
   adminKey: string;
@@ -74,50 +71,32 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   const secrets = new SecretBox(config.encryptionKey);
   const fanOut = new FanOut();
   const metrics = new Metrics(store);
-  const sender = new HttpSender({ timeoutMs: config.deliveryTimeoutMs, allowPrivateTargets: config.allowPrivateTargets });
-  const runner = new AttemptRunner({
-    sender,
-    secrets,
-    retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseMs, factor: config.retryFactor },
-    headerPrefix: config.headerPrefix,
-    userAgent: `Herald/${VERSION}`,
-  });
+  // The API's own sender and runner, for test deliveries.
+  const { sender, runner } = createSender(config, secrets);
   let publisher: Publisher | null = null;
   const ownEvents = new OwnEvents((batch) => publisher!.publish(batch), store, log);
-  const worker =
-    config.role === 'api'
-      ? null
-      : new DeliveryWorker(
-          store,
-          runner,
-          new WebhookLimiter({ maxPerWebhook: config.webhookConcurrency, initialPerWebhook: Math.min(8, config.webhookConcurrency), slowMs: 2_000 }),
-          {
-            concurrency: config.workerConcurrency,
-            leaseMs: config.leaseMs,
-            health: {
-              threshold: config.circuitThreshold,
-              cooldownMs: config.circuitCooldownMs,
-              maxCooldownMs: Math.max(config.circuitCooldownMs, 600_000),
-              disableAfterMs: config.disableAfterMs,
-            },
-          },
-          log,
-          {
-            onResult: (result, delivery) => {
-              metrics.observe(result);
-              if (log.isLevelEnabled('debug')) {
-                const a = result.attempt;
-                log.debug(
-                  { delivery: delivery.id, webhook: delivery.webhook.id, topic: delivery.topic, attempt: a?.number, status: result.status,
-                    statusCode: a?.statusCode, error: a?.error, ms: a?.durationMs },
-                  'attempt',
-                );
-              }
-              ownEvents.afterAttempt(result, delivery);
-            },
-            onHealth: (effects) => ownEvents.afterHealth(effects),
-          },
-        );
+  const events: DeliveryEvents = {
+    attempted(reports) {
+      const debug = log.isLevelEnabled('debug');
+      for (const r of reports) {
+        metrics.observe(r);
+        if (debug) {
+          const a = r.attempt;
+          log.debug(
+            { delivery: r.deliveryId, webhook: r.webhookId, topic: r.topic, attempt: a?.number, status: r.status, statusCode: a?.statusCode, error: a?.error, ms: a?.durationMs },
+            'attempt',
+          );
+        }
+        ownEvents.afterAttempt(r);
+      }
+    },
+    health: (effects) => ownEvents.afterHealth(effects),
+  };
+  // A delivery thread opens the database itself, so only a store Herald opened from the
+  // configuration can be handed to one; a store given by the caller is delivered from here.
+  const threaded = config.deliveryThread && !options.store;
+  const worker: DeliveryLoop | null =
+    config.role === 'api' ? null : threaded ? new DeliveryThread(config, log, events) : createWorker(config, store, runner, log, events);
   const wakeWorkers = () => worker?.wake();
   publisher = new Publisher(store, fanOut, wakeWorkers);
   const retention = worker ? new Retention(store, config.retentionDays, log) : null;
@@ -147,7 +126,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       // Listen first: a backlog waiting for the worker must not delay the API's start.
       const address = app ? await app.listen({ host: config.host, port: config.port }) : null;
       // Other nodes' publishes, retries and released claims wake this worker at once.
-      if (worker && store.listen) unlisten = await store.listen(() => worker.wake());
+      // (A delivery thread listens on its own connection.)
+      if (worker && !threaded && store.listen) unlisten = await store.listen(() => worker.wake());
       worker?.start();
       retention?.start();
       return address;
@@ -169,20 +149,6 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       await store.close();
     },
   };
-}
-
-/** The store that the configuration names: PostgreSQL for HERALD_DATABASE_URL, else SQLite in the data directory. */
-export function openStore(config: Config, log: Logger): Store {
-  if (config.databaseUrl && /^postgres(ql)?:\/\//.test(config.databaseUrl)) {
-    return new PostgresStore({
-      connectionString: config.databaseUrl,
-      poolSize: config.databasePoolSize,
-      schema: config.databaseSchema,
-      onError: (err) => log.warn({ err }, 'PostgreSQL connection error'),
-    });
-  }
-  if (config.databaseUrl) throw new Error('HERALD_DATABASE_URL must start with postgres:// or postgresql://');
-  return new SqliteStore({ path: join(resolve(config.dataDir), 'herald.db') });
 }
 
 /** HERALD_ADMIN_KEY, else the key stored in the data directory, else a new one stored there (mode 0600). */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptResult, Store } from './store/store.js';
+import type { Store } from './store/store.js';
+import type { AttemptReport } from './delivery/report.js';
 
 /** Prometheus metrics of one Herald process, on a registry of its own (no globals). */
 export class Metrics {
@@ -54,10 +55,10 @@ export class Metrics {
     });
   }
 
-  observe(result: AttemptResult): void {
-    if (!result.attempt) return;
-    this.attempts.inc({ outcome: result.status === 'pending' ? 'retrying' : result.status });
-    this.duration.observe(result.attempt.durationMs / 1000);
-    if (result.status !== 'succeeded') this.webhookFailures.inc({ webhook_id: result.webhookId });
+  observe(report: AttemptReport): void {
+    if (!report.attempt) return;
+    this.attempts.inc({ outcome: report.status === 'pending' ? 'retrying' : report.status });
+    this.duration.observe(report.attempt.durationMs / 1000);
+    if (report.status !== 'succeeded') this.webhookFailures.inc({ webhook_id: report.webhookId });
   }
 }

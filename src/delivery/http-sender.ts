@@ -1,4 +1,4 @@
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { checkLiteralHost, guardedLookup } from './target-guard.js';
 
 /** What one HTTP attempt came to: a response, or an error that stopped it. */
@@ -25,6 +25,8 @@ export class HttpSender {
   private readonly agent: Agent;
   private readonly maxRead: number;
   private readonly keep: number;
+  /** Parsed webhook URLs: the same few are sent to over and over. */
+  private readonly targets = new Map<string, { origin: string; path: string; refused: string | null }>();
 
   constructor(private readonly options: SenderOptions) {
     this.maxRead = options.maxReadBytes ?? 64 * 1024;
@@ -41,47 +43,31 @@ export class HttpSender {
     });
   }
 
-  async send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    if (!this.options.allowPrivateTargets) {
-      const refused = checkLiteralHost(new URL(url).hostname);
-      if (refused) return { kind: 'error', error: refused.message, durationMs: 0 };
-    }
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal });
-      const text = await this.readCapped(res.body);
-      const retryAfter = res.headers['retry-after'];
-      return {
-        kind: 'response',
-        statusCode: res.statusCode,
-        body: text,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        durationMs: elapsed(),
-      };
-    } catch (err) {
-      return { kind: 'error', error: describeError(err, signal.aborted, this.options.timeoutMs), durationMs: elapsed() };
-    }
+  send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
+    const target = this.target(url);
+    if (target.refused) return Promise.resolve({ kind: 'error', error: target.refused, durationMs: 0 });
+    // undici's low-level dispatch with a handler of our own: no response stream, async
+    // iterator or AbortSignal per attempt (request() made those, at a cost the profile showed).
+    return new Promise((resolve) => {
+      const exchange = new Exchange(this.options.timeoutMs, this.maxRead, this.keep, resolve);
+      try {
+        this.agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, exchange);
+      } catch (err) {
+        exchange.onResponseError(null, err as Error);
+      }
+    });
   }
 
-  private async readCapped(stream: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let read = 0;
-    for await (const chunk of stream) {
-      read += chunk.length;
-      if (keptBytes < this.keep) {
-        const part = chunk.subarray(0, this.keep - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-      if (read >= this.maxRead) {
-        stream.destroy();
-        break;
-      }
+  private target(url: string): { origin: string; path: string; refused: string | null } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      const refused = this.options.allowPrivateTargets ? null : checkLiteralHost(parsed.hostname);
+      target = { origin: parsed.origin, path: parsed.pathname + parsed.search, refused: refused ? refused.message : null };
+      if (this.targets.size >= 10_000) this.targets.clear();
+      this.targets.set(url, target);
     }
-    return Buffer.concat(kept).toString('utf8');
+    return target;
   }
 
   async close(): Promise<void> {
@@ -89,8 +75,90 @@ export class HttpSender {
   }
 }
 
-function describeError(err: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut) return `timed out after ${timeoutMs} ms`;
+/** Abort reasons of our own, told apart from network errors in onResponseError. */
+class TimedOut extends Error {}
+class ReadEnough extends Error {}
+
+/**
+ * One POST and its answer: one time limit for the whole exchange, at most `maxRead` bytes
+ * read (then the connection is dropped) and the first `keep` bytes kept.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | null = null;
+  private timedOut = false;
+  private done = false;
+  private statusCode = 0;
+  private retryAfter: string | undefined;
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
+  private read = 0;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly maxRead: number,
+    private readonly keep: number,
+    private readonly resolve: (outcome: SendOutcome) => void,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      if (this.controller) this.controller.abort(new TimedOut());
+      // Not yet handed to a connection (the pool is busy): undici calls onRequestStart later, which aborts it.
+      else this.finish({ kind: 'error', error: `timed out after ${timeoutMs} ms`, durationMs: this.elapsed() });
+    }, timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.timedOut) controller.abort(new TimedOut());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    this.statusCode = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.read += chunk.length;
+    if (this.keptBytes < this.keep) {
+      const part = chunk.length <= this.keep - this.keptBytes ? chunk : chunk.subarray(0, this.keep - this.keptBytes);
+      this.kept.push(part);
+      this.keptBytes += part.length;
+    }
+    if (this.read >= this.maxRead) controller.abort(new ReadEnough());
+  }
+
+  onResponseEnd(): void {
+    this.finish(this.response());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (err instanceof ReadEnough) return this.finish(this.response());
+    const error = this.timedOut || err instanceof TimedOut ? `timed out after ${this.timeoutMs} ms` : describeError(err, this.timeoutMs);
+    this.finish({ kind: 'error', error, durationMs: this.elapsed() });
+  }
+
+  private response(): SendOutcome {
+    const body = this.kept.length === 1 ? this.kept[0]!.toString('utf8') : Buffer.concat(this.kept).toString('utf8');
+    return { kind: 'response', statusCode: this.statusCode, body, retryAfter: this.retryAfter, durationMs: this.elapsed() };
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private finish(outcome: SendOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.resolve(outcome);
+  }
+}
+
+function describeError(err: unknown, timeoutMs: number): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
   if (code === 'ERR_HERALD_TARGET_REFUSED') return e.message ?? e.cause?.message ?? 'target refused';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { newId } from '../domain/ids.js';
 import { isHeraldTopic, type HealthEffect } from '../domain/health.js';
-import type { AttemptResult, ClaimedDelivery, PublishBatch, PublishOutcome, Store } from '../store/store.js';
+import type { PublishBatch, PublishOutcome, Store } from '../store/store.js';
+import type { AttemptReport } from './report.js';
 
 /**
  * Herald's own events, published into the workspace like any other so that a business can
@@ -15,24 +16,24 @@ export class OwnEvents {
     private readonly log: Logger,
   ) {}
 
-  afterAttempt(result: AttemptResult, delivery: ClaimedDelivery): void {
+  afterAttempt(report: AttemptReport): void {
     // Not for Herald's own topics, so that a failing subscriber cannot start a loop.
-    if (result.status !== 'failed' || !result.attempt || isHeraldTopic(delivery.topic)) return;
+    if (report.status !== 'failed' || !report.attempt || isHeraldTopic(report.topic)) return;
     let data: unknown;
     try {
-      data = JSON.parse(delivery.body);
+      data = JSON.parse(report.body ?? 'null');
     } catch {
-      data = delivery.body;
+      data = report.body;
     }
-    this.emit(delivery.workspaceId, 'delivery.failed', {
-      delivery_id: delivery.id,
-      event_id: delivery.eventId,
-      webhook_id: delivery.webhook.id,
-      topic: delivery.topic,
-      url: delivery.webhook.url,
-      attempts: result.attempt.number,
-      last_status_code: result.attempt.statusCode,
-      last_error: result.attempt.error,
+    this.emit(report.workspaceId, 'delivery.failed', {
+      delivery_id: report.deliveryId,
+      event_id: report.eventId,
+      webhook_id: report.webhookId,
+      topic: report.topic,
+      url: report.url,
+      attempts: report.attempt.number,
+      last_status_code: report.attempt.statusCode,
+      last_error: report.attempt.error,
       data,
     });
   }

@@ -110,18 +110,23 @@ export function rowToClaimed(row: Row): ClaimedDelivery {
     attempts: Number(row.attempts),
     cycleStart: Number(row.cycle_start),
     cycleLimit: numberOrNull(row.cycle_limit),
-    webhook: {
-      id: row.webhook_id,
-      url: row.url,
-      secret: row.secret,
-      prefix: row.prefix,
-      headers: json(row.headers),
-      enabled: flag(row.enabled),
-      version: Number(row.webhook_version),
-      rateLimit: numberOrNull(row.rate_limit),
-      previousSecrets: previousSecrets(row.previous_secrets),
-      openUntil: numberOrNull(row.open_until),
-    },
+    webhook: rowToClaimedWebhook(row),
+  };
+}
+
+/** The webhook part of a claimed delivery: webhook_id, url, secret, prefix, headers, enabled, webhook_version, rate_limit, previous_secrets, open_until. */
+export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
+  return {
+    id: row.webhook_id,
+    url: row.url,
+    secret: row.secret,
+    prefix: row.prefix,
+    headers: json(row.headers),
+    enabled: flag(row.enabled),
+    version: Number(row.webhook_version),
+    rateLimit: numberOrNull(row.rate_limit),
+    previousSecrets: previousSecrets(row.previous_secrets),
+    openUntil: numberOrNull(row.open_until),
   };
 }
 

@@ -9,8 +9,7 @@ import pino from 'pino';
 import { after } from 'node:test';
 import { makeApi, sleep, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from './herald.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { AttemptRunner } from '../../src/delivery/attempt.js';
-import { HttpSender } from '../../src/delivery/http-sender.js';
+import { createSender } from '../../src/delivery/setup.js';
 import { WebhookLimiter } from '../../src/delivery/limits.js';
 import { SecretBox } from '../../src/domain/secret-box.js';
 
@@ -428,11 +427,7 @@ export interface ExtraWorker {
  */
 export function startExtraWorker(h: TestHerald, options: { concurrency: number; maxIdleMs?: number }): ExtraWorker {
   const c = h.config;
-  const sender = new HttpSender({ timeoutMs: c.deliveryTimeoutMs, allowPrivateTargets: c.allowPrivateTargets });
-  const runner = new AttemptRunner({
-    sender, secrets: new SecretBox(c.encryptionKey), retry: { maxRetries: c.maxRetries, baseMs: c.retryBaseMs, factor: c.retryFactor },
-    headerPrefix: c.headerPrefix, userAgent: 'Herald/extra-worker',
-  });
+  const { sender, runner } = createSender(c, new SecretBox(c.encryptionKey));
   let results = 0;
   const worker = new DeliveryWorker(
     h.herald.store, runner,

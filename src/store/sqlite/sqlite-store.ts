@@ -30,7 +30,7 @@ import {
   type WebhookPatch,
   type Workspace,
 } from '../store.js';
-import { previousSecretsColumn, paged, rowToAttempt, rowToClaimed, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
+import { previousSecretsColumn, paged, rowToAttempt, rowToClaimed, rowToClaimedWebhook, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -323,8 +323,7 @@ export class SqliteStore implements Store {
   // ---- events ---------------------------------------------------------------------------
 
   async publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]> {
-    const run = this.db.transaction(() => batches.map((b) => this.publishBatch(b.workspaceId, b.inputs, planner, now)));
-    return run.immediate();
+    return this.write(() => batches.map((b) => this.publishBatch(b.workspaceId, b.inputs, planner, now)));
   }
 
   private publishBatch(workspaceId: string, inputs: PublishInput[], planner: FanOutPlanner, now: number): PublishOutcome[] | null {
@@ -483,20 +482,50 @@ export class SqliteStore implements Store {
     return rows.map(rowToClaimed);
   }
 
+  /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: the write lock from the start). */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const claim = this.db.transaction(() => {
-      const rows = this.claimedBySql(
-        `WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
-        now, limit,
+    // One statement takes the batch; then each event, and each webhook once per batch (most
+    // batches hold many deliveries of few webhooks), is read by its key.
+    return this.write(() => {
+      const taken = this.sql(
+        `UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1
+         WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+         RETURNING seq, id, claim, workspace_id, attempts, cycle_start, cycle_limit, event_seq, webhook_id`,
+      ).all(leaseUntil, now, limit) as Row[];
+      if (taken.length === 0) return [];
+      const readEvent = this.sql('SELECT id, topic, body FROM events WHERE seq = ?');
+      const readWebhook = this.sql(
+        `SELECT w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version,
+                w.rate_limit, w.previous_secrets, h.open_until
+         FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`,
       );
-      const take = this.sql('UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1 WHERE seq = ?');
-      for (const row of rows) {
-        take.run(leaseUntil, row.seq);
-        row.claim += 1;
+      const webhooks = new Map<string, ClaimedDelivery['webhook'] | null>();
+      const claimed: ClaimedDelivery[] = [];
+      for (const row of taken) {
+        let webhook = webhooks.get(row.webhook_id);
+        if (webhook === undefined) {
+          const w = readWebhook.get(row.webhook_id) as Row | undefined;
+          webhook = w ? rowToClaimedWebhook(w) : null;
+          webhooks.set(row.webhook_id, webhook);
+        }
+        const event = readEvent.get(row.event_seq) as Row | undefined;
+        if (!webhook || !event) {
+          // Deleting a webhook or workspace cancels or removes its deliveries with it; should
+          // one be left over all the same, it has nowhere to go.
+          this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE seq = ?`).run(row.seq);
+          continue;
+        }
+        claimed.push({
+          seq: row.seq, id: row.id, claim: row.claim, workspaceId: row.workspace_id, eventId: event.id, topic: event.topic, body: event.body,
+          attempts: row.attempts, cycleStart: row.cycle_start, cycleLimit: row.cycle_limit, webhook,
+        });
       }
-      return rows;
+      return claimed;
     });
-    return claim.immediate();
   }
 
   async queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
@@ -522,7 +551,7 @@ export class SqliteStore implements Store {
       `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const record = this.db.transaction(() => {
+    return this.write(() => {
       const outcomes: { webhookId: string; ok: boolean }[] = [];
       for (const r of results) {
         const a = r.attempt;
@@ -536,7 +565,6 @@ export class SqliteStore implements Store {
       }
       return health ? this.applyHealth(health, outcomes, now) : [];
     });
-    return record.immediate();
   }
 
   private applyHealth(policy: HealthPolicy, outcomes: { webhookId: string; ok: boolean }[], now: number): HealthEffect[] {

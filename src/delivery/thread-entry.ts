@@ -1,0 +1,42 @@
+// The delivery thread's program (see thread.ts): its own database connection, sender and
+// delivery worker, driven by the main thread's messages.
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { SecretBox } from '../domain/secret-box.js';
+import { openStore } from '../store/open.js';
+import { createSender, createWorker } from './setup.js';
+import type { FromThread, ThreadData, ToThread } from './thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('thread-entry runs only as a delivery thread');
+const { config, logLevel } = workerData as ThreadData;
+const post = (message: FromThread) => port.postMessage(message);
+
+const log = pino({ level: logLevel }, { write: (line: string) => post({ type: 'log', line }) });
+const store = openStore(config, log);
+const { sender, runner } = createSender(config, new SecretBox(config.encryptionKey));
+const worker = createWorker(config, store, runner, log, {
+  attempted: (reports) => post({ type: 'attempted', reports }),
+  health: (effects) => post({ type: 'health', effects }),
+});
+
+let stopping: Promise<void> | null = null;
+async function stop(): Promise<void> {
+  await worker.stop();
+  await unlisten?.();
+  await sender.close();
+  await store.close();
+  // The last reports go out on the next turn of the event loop (setup.ts batches them).
+  await new Promise((resolve) => setImmediate(resolve));
+  post({ type: 'stopped' });
+  port!.close();
+}
+
+port.on('message', (message: ToThread) => {
+  if (message.type === 'wake') worker.wake();
+  else if (message.type === 'stop') stopping ??= stop();
+});
+
+// Other nodes' publishes, retries and released claims wake this worker at once (PostgreSQL).
+const unlisten = store.listen ? await store.listen(() => worker.wake()) : null;
+if (!stopping) worker.start();

@@ -1,0 +1,125 @@
+import { Worker } from 'node:worker_threads';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { HealthEffect } from '../domain/health.js';
+import type { AttemptReport } from './report.js';
+import type { DeliveryEvents, DeliveryLoop } from './setup.js';
+
+// Delivery in a thread of its own. On one thread, the API, the synchronous SQLite queue,
+// signing and outbound HTTP take turns; the profile put most of a delivery's CPU time outside
+// the API. The delivery thread opens its own connection to the same database (SQLite in WAL
+// mode lets the two write in turn, PostgreSQL has a pool per thread), claims, signs, sends
+// and records; the main thread keeps the API and publishing, wakes the thread when it has
+// queued work, and turns the thread's reports into metrics and Herald's own events.
+
+export type ToThread = { type: 'wake' } | { type: 'stop' };
+
+export type FromThread =
+  | { type: 'attempted'; reports: AttemptReport[] }
+  | { type: 'health'; effects: HealthEffect[] }
+  /** A pino line from the thread's logger, re-logged on the main thread's logger. */
+  | { type: 'log'; line: string }
+  | { type: 'stopped' };
+
+export interface ThreadData {
+  config: Config;
+  logLevel: string;
+}
+
+/** A thread that dies unexpectedly is replaced after this long (its leases bring its claims back). */
+const RESTART_MS = 1_000;
+
+export class DeliveryThread implements DeliveryLoop {
+  private worker: Worker | null = null;
+  private stopping = false;
+  private restart: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly events: DeliveryEvents,
+  ) {}
+
+  start(): void {
+    if (this.worker) return;
+    this.stopping = false;
+    this.spawn();
+  }
+
+  wake(): void {
+    this.worker?.postMessage({ type: 'wake' } satisfies ToThread);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restart) clearTimeout(this.restart);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'stop' } satisfies ToThread);
+    // Attempts in flight end within the delivery timeout; past that (and a margin for
+    // recording them), the thread is stuck and is ended (its leases bring its claims back).
+    const force = setTimeout(() => void worker.terminate(), this.config.deliveryTimeoutMs + 15_000);
+    await exited;
+    clearTimeout(force);
+  }
+
+  private spawn(): void {
+    const data: ThreadData = { config: this.config, logLevel: this.log.level };
+    const options = { workerData: data, name: 'herald-delivery' };
+    let worker: Worker;
+    if (import.meta.url.endsWith('.ts')) {
+      // Run from src/ (tests, through tsx): --import tsx, which the thread inherits, does not
+      // apply to a thread's first module on Node 20, so the thread registers tsx itself.
+      const entry = new URL('./thread-entry.ts', import.meta.url).href;
+      const tsx = import.meta.resolve('tsx/esm/api');
+      const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+      worker = new Worker(boot, { ...options, eval: true });
+    } else {
+      worker = new Worker(new URL('./thread-entry.js', import.meta.url), options);
+    }
+    this.worker = worker;
+    worker.on('message', (message: FromThread) => this.receive(message));
+    worker.on('error', (err) => this.log.error({ err }, 'delivery thread failed'));
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      if (this.stopping) return;
+      this.log.error({ code }, `delivery thread exited; starting a new one in ${RESTART_MS} ms`);
+      this.restart = setTimeout(() => {
+        this.restart = null;
+        if (!this.stopping && !this.worker) this.spawn();
+      }, RESTART_MS);
+    });
+  }
+
+  private receive(message: FromThread): void {
+    switch (message.type) {
+      case 'attempted':
+        this.events.attempted(message.reports);
+        break;
+      case 'health':
+        this.events.health(message.effects);
+        break;
+      case 'log':
+        relog(this.log, message.line);
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+}
+
+/** Writes a JSON line from the thread's pino logger through the main logger, at its level. */
+function relog(log: Logger, line: string): void {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    log.warn({ line }, 'delivery thread wrote an unreadable log line');
+    return;
+  }
+  const { level, time: _time, pid: _pid, hostname: _hostname, msg, ...fields } = record;
+  const label = (typeof level === 'number' && pino.levels.labels[level]) || 'info';
+  (log[label as pino.Level] as pino.LogFn).call(log, { ...fields, thread: 'delivery' }, typeof msg === 'string' ? msg : '');
+}
