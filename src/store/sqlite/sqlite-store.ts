@@ -330,7 +330,7 @@ export class SqliteStore implements Store {
     const wsRow = this.sql('SELECT * FROM workspaces WHERE id = ?').get(workspaceId) as Row | undefined;
     if (!wsRow) return null;
     const workspace = rowToWorkspace(wsRow);
-    const targets = new Map<string, Webhook[]>();
+    const byTopic = new Map<string, Webhook[]>();
     const out: PublishOutcome[] = [];
     for (const input of inputs) {
       const earlier = this.findEarlierEvent(workspaceId, input, now);
@@ -339,20 +339,20 @@ export class SqliteStore implements Store {
         continue;
       }
       const { body, addedFields } = planner.body(workspace, input.data);
-      const info = this.sql(
-        'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(input.id, workspaceId, input.topic, body, addedFields.length ? addedFields.join(',') : null, input.idempotencyKey, now);
-      const eventSeq = Number(info.lastInsertRowid);
-      let deliveries = 0;
+      let targets: Webhook[] = [];
       if (workspace.webhooksEnabled) {
-        let webhooks = targets.get(input.topic);
+        let webhooks = byTopic.get(input.topic);
         if (!webhooks) {
           webhooks = this.enabledWebhooks(workspaceId, input.topic);
-          targets.set(input.topic, webhooks);
+          byTopic.set(input.topic, webhooks);
         }
-        deliveries = this.fanOut(workspaceId, eventSeq, body, webhooks, planner, now);
-        if (deliveries > 0) this.sql('UPDATE events SET deliveries = ? WHERE seq = ?').run(deliveries, eventSeq);
+        targets = webhooks.filter((w) => planner.matches(w, body));
       }
+      const deliveries = targets.length;
+      const info = this.sql(
+        'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(input.id, workspaceId, input.topic, body, addedFields.length ? addedFields.join(',') : null, input.idempotencyKey, deliveries, now);
+      this.queueDeliveries(workspaceId, Number(info.lastInsertRowid), targets, now);
       out.push({
         event: { id: input.id, workspaceId, topic: input.topic, body, addedFields, createdAt: now, deliveries },
         created: true,
@@ -377,18 +377,12 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND topic = ? AND enabled = 1 ORDER BY seq').all(workspaceId, topic) as Row[]).map(rowToWebhook);
   }
 
-  private fanOut(workspaceId: string, eventSeq: number, body: string, webhooks: Webhook[], planner: FanOutPlanner, now: number): number {
+  private queueDeliveries(workspaceId: string, eventSeq: number, webhooks: Webhook[], now: number): void {
     const insert = this.sql(
       `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
     );
-    let count = 0;
-    for (const webhook of webhooks) {
-      if (!planner.matches(webhook, body)) continue;
-      insert.run(newId('dlv', now), workspaceId, eventSeq, webhook.id, webhook.url, now, now, now);
-      count++;
-    }
-    return count;
+    for (const webhook of webhooks) insert.run(newId('dlv', now), workspaceId, eventSeq, webhook.id, webhook.url, now, now, now);
   }
 
   async listEvents(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<EventRecord>> {
@@ -407,10 +401,10 @@ export class SqliteStore implements Store {
     const run = this.db.transaction(() => {
       const row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
       if (!row) return null;
-      const webhooks = this.enabledWebhooks(workspaceId, row.topic);
-      const count = this.fanOut(workspaceId, row.seq, row.body, webhooks, planner, now);
-      this.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(count, row.seq);
-      return count;
+      const targets = this.enabledWebhooks(workspaceId, row.topic).filter((w) => planner.matches(w, row.body));
+      this.queueDeliveries(workspaceId, row.seq, targets, now);
+      this.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(targets.length, row.seq);
+      return targets.length;
     });
     return run.immediate();
   }
