@@ -111,7 +111,7 @@ export class DeliveryThread implements DeliveryLoop {
 }
 
 /** Writes a JSON line from the thread's pino logger through the main logger, at its level. */
-function relog(log: Logger, line: string): void {
+export function relog(log: Logger, line: string): void {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(line);
