@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Store } from './store/store.js';
 import { openStore } from './store/open.js';
+import { WriteLock } from './store/sqlite/write-lock.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
 import { HERALD_TOPICS } from './domain/health.js';
 import { newApiKey } from './domain/ids.js';
@@ -63,7 +64,11 @@ export interface HeraldOptions {
 
 export async function createHerald(config: Config, options: HeraldOptions = {}): Promise<Herald> {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret'] });
-  const store = options.store ?? openStore(config, log);
+  // A delivery thread opens the database itself, so only a store Herald opens from the
+  // configuration can be shared with one; a store given by the caller is delivered from here.
+  const threaded = config.deliveryThread && config.role !== 'api' && !options.store;
+  const writeLock = threaded ? new WriteLock() : undefined;
+  const store = options.store ?? openStore(config, log, writeLock);
   await store.migrate();
   await store.seedTopics([...BUILTIN_TOPICS, ...HERALD_TOPICS.map((t) => ({ ...t, sample: { ...t.sample } }))]);
 
@@ -92,11 +97,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
     },
     health: (effects) => ownEvents.afterHealth(effects),
   };
-  // A delivery thread opens the database itself, so only a store Herald opened from the
-  // configuration can be handed to one; a store given by the caller is delivered from here.
-  const threaded = config.deliveryThread && !options.store;
   const worker: DeliveryLoop | null =
-    config.role === 'api' ? null : threaded ? new DeliveryThread(config, log, events) : createWorker(config, store, runner, log, events);
+    config.role === 'api' ? null : threaded ? new DeliveryThread(config, log, events, writeLock) : createWorker(config, store, runner, log, events);
   const wakeWorkers = () => worker?.wake();
   publisher = new Publisher(store, fanOut, wakeWorkers);
   const retention = worker ? new Retention(store, config.retentionDays, log) : null;

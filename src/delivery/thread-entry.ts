@@ -4,16 +4,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SecretBox } from '../domain/secret-box.js';
 import { openStore } from '../store/open.js';
+import { WriteLock } from '../store/sqlite/write-lock.js';
 import { createSender, createWorker } from './setup.js';
 import type { FromThread, ThreadData, ToThread } from './thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-entry runs only as a delivery thread');
-const { config, logLevel } = workerData as ThreadData;
+const { config, logLevel, writeLock } = workerData as ThreadData;
 const post = (message: FromThread) => port.postMessage(message);
 
 const log = pino({ level: logLevel }, { write: (line: string) => post({ type: 'log', line }) });
-const store = openStore(config, log);
+const store = openStore(config, log, writeLock ? new WriteLock(writeLock) : undefined);
 const { sender, runner } = createSender(config, new SecretBox(config.encryptionKey));
 const worker = createWorker(config, store, runner, log, {
   attempted: (reports) => post({ type: 'attempted', reports }),

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { HealthEffect } from '../domain/health.js';
+import type { WriteLock } from '../store/sqlite/write-lock.js';
 import type { AttemptReport } from './report.js';
 import type { DeliveryEvents, DeliveryLoop } from './setup.js';
 
@@ -24,6 +25,8 @@ export type FromThread =
 export interface ThreadData {
   config: Config;
   logLevel: string;
+  /** The SQLite write lock's shared memory (see WriteLock), when the store is SQLite. */
+  writeLock: SharedArrayBuffer | null;
 }
 
 /** A thread that dies unexpectedly is replaced after this long (its leases bring its claims back). */
@@ -38,6 +41,7 @@ export class DeliveryThread implements DeliveryLoop {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly events: DeliveryEvents,
+    private readonly writeLock?: WriteLock,
   ) {}
 
   start(): void {
@@ -65,7 +69,7 @@ export class DeliveryThread implements DeliveryLoop {
   }
 
   private spawn(): void {
-    const data: ThreadData = { config: this.config, logLevel: this.log.level };
+    const data: ThreadData = { config: this.config, logLevel: this.log.level, writeLock: this.writeLock?.buffer ?? null };
     const options = { workerData: data, name: 'herald-delivery' };
     let worker: Worker;
     if (import.meta.url.endsWith('.ts')) {
@@ -81,7 +85,10 @@ export class DeliveryThread implements DeliveryLoop {
     this.worker = worker;
     worker.on('message', (message: FromThread) => this.receive(message));
     worker.on('error', (err) => this.log.error({ err }, 'delivery thread failed'));
+    const threadId = worker.threadId;
     worker.on('exit', (code) => {
+      // Ended in the middle of a write (terminated): the main thread must not wait for it.
+      this.writeLock?.releaseHeldBy(threadId);
       if (this.worker !== worker) return;
       this.worker = null;
       if (this.stopping) return;

@@ -9,6 +9,7 @@ import { takeRate, type RateGrant } from '../../domain/rate.js';
 import { readMigrations } from '../migrations.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import * as copy from './copy.js';
+import type { WriteLock } from './write-lock.js';
 import {
   ConflictError,
   type ApiKey,
@@ -41,6 +42,8 @@ export interface SqliteOptions {
    * 'normal': answered once written to the operating system (survives a crash of Herald).
    */
   durability?: 'full' | 'normal';
+  /** Shared with the other threads of this process that open the same database. */
+  writeLock?: WriteLock;
 }
 
 /**
@@ -53,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly cache = new Map<string, Statement>();
   private readonly walPath: string | null;
   private readonly durability: 'full' | 'normal';
+  private readonly writeLock: WriteLock | null;
   private wal: FileHandle | null = null;
   private syncing: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
@@ -74,6 +78,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.walPath = options.path === ':memory:' ? null : options.path + '-wal';
     this.durability = options.durability ?? 'full';
+    this.writeLock = options.writeLock ?? null;
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('cache_size = -16384'); // 16 MiB: the hot part of the queue is small
@@ -130,7 +135,7 @@ export class SqliteStore implements Store {
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const migrations = readMigrations('sqlite');
-    const apply = this.db.transaction(() => {
+    return this.write(() => {
       const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r: any) => r.version as number));
       for (const m of migrations) {
         if (done.has(m.version)) continue;
@@ -138,7 +143,6 @@ export class SqliteStore implements Store {
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       }
     });
-    apply.immediate();
   }
 
   async close(): Promise<void> {
@@ -153,7 +157,7 @@ export class SqliteStore implements Store {
     // A write, not a read: SELECT 1 succeeds on a full disk or a read-only file, where every
     // publish fails. BEGIN IMMEDIATE takes the write lock, as a publish does.
     const probe = this.sql('INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at');
-    this.db.transaction(() => probe.run(Date.now())).immediate();
+    this.write(() => probe.run(Date.now()));
   }
 
   // ---- workspaces -----------------------------------------------------------------------
@@ -198,7 +202,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteWorkspace(id: string): Promise<boolean> {
-    const remove = this.db.transaction(() => {
+    return this.write(() => {
       this.sql('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE workspace_id = ?)').run(id);
       this.sql('DELETE FROM deliveries WHERE workspace_id = ?').run(id);
       this.sql('DELETE FROM events WHERE workspace_id = ?').run(id);
@@ -208,7 +212,6 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM api_keys WHERE workspace_id = ?').run(id);
       return this.sql('DELETE FROM workspaces WHERE id = ?').run(id).changes > 0;
     });
-    return remove.immediate();
   }
 
   // ---- API keys -------------------------------------------------------------------------
@@ -307,7 +310,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean> {
-    const remove = this.db.transaction(() => {
+    return this.write(() => {
       const gone = this.sql('DELETE FROM webhooks WHERE workspace_id = ? AND id = ?').run(workspaceId, id).changes > 0;
       if (gone) {
         // claim + 1: the result of an attempt still in flight is stale and cannot revive the delivery.
@@ -317,7 +320,6 @@ export class SqliteStore implements Store {
       }
       return gone;
     });
-    return remove.immediate();
   }
 
   // ---- events ---------------------------------------------------------------------------
@@ -398,7 +400,7 @@ export class SqliteStore implements Store {
   }
 
   async replayEvent(workspaceId: string, id: string, planner: FanOutPlanner, now: number): Promise<number | null> {
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       const row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
       if (!row) return null;
       const targets = this.enabledWebhooks(workspaceId, row.topic).filter((w) => planner.matches(w, row.body));
@@ -406,7 +408,6 @@ export class SqliteStore implements Store {
       this.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(targets.length, row.seq);
       return targets.length;
     });
-    return run.immediate();
   }
 
   // ---- deliveries -----------------------------------------------------------------------
@@ -448,7 +449,7 @@ export class SqliteStore implements Store {
   }
 
   async createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery> {
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       const info = this.sql(
         'INSERT INTO events (id, workspace_id, topic, body, added_fields, deliveries, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)',
       ).run(event.id, workspaceId, event.topic, event.body, event.addedFields.join(',') || null, event.createdAt);
@@ -459,7 +460,6 @@ export class SqliteStore implements Store {
       ).run(deliveryId, workspaceId, Number(info.lastInsertRowid), webhookId, webhook.url, leaseUntil, event.createdAt, event.createdAt);
       return this.claimedBySql('WHERE d.id = ?', deliveryId)[0]!;
     });
-    return run.immediate();
   }
 
   // ---- the queue ------------------------------------------------------------------------
@@ -478,7 +478,8 @@ export class SqliteStore implements Store {
 
   /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: the write lock from the start). */
   private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const run = () => this.db.transaction(fn).immediate();
+    return this.writeLock ? this.writeLock.hold(run) : run();
   }
 
   async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
@@ -596,14 +597,13 @@ export class SqliteStore implements Store {
 
   async releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void> {
     const release = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       for (const c of claims) release.run(c.at, c.seq, c.claim);
     });
-    run.immediate();
   }
 
   async takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
-    const take = this.db.transaction(() => {
+    return this.write(() => {
       const row = this.sql('SELECT tat FROM webhook_rate WHERE webhook_id = ?').get(webhookId) as Row | undefined;
       const grant = takeRate(row ? Number(row.tat) : null, perSecond, count, now);
       this.sql(
@@ -612,11 +612,10 @@ export class SqliteStore implements Store {
       ).run(webhookId, grant.tat, grant.granted, now);
       return { granted: grant.granted, retryAt: grant.retryAt };
     });
-    return take.immediate();
   }
 
   async purge(before: number, limit: number): Promise<number> {
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       // Oldest first (seq order follows time), skipping events that still have work pending.
       const events = this.sql(
         `SELECT seq FROM events e WHERE e.created_at < ?
@@ -633,7 +632,6 @@ export class SqliteStore implements Store {
       }
       return events.length;
     });
-    return run.immediate();
   }
 
   // ---- copying a whole database (copy.ts) ------------------------------------------------
