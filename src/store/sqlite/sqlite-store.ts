@@ -325,21 +325,20 @@ export class SqliteStore implements Store {
   // ---- events ---------------------------------------------------------------------------
 
   async publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]> {
-    return this.write(() => batches.map((b) => this.publishBatch(b.workspaceId, b.inputs, planner, now)));
+    // What needs no write lock is done before taking it: reading the workspaces and their
+    // webhooks, building the bodies, matching filters, making delivery ids. (This runs in one
+    // synchronous call, so nothing on this thread changes a webhook in between; a webhook the
+    // delivery thread disables meanwhile gets its delivery closed when it is claimed.)
+    const planned = batches.map((b) => this.planBatch(b.workspaceId, b.inputs, planner, now));
+    return this.write(() => planned.map((p) => (p === null ? null : this.writeBatch(p, now))));
   }
 
-  private publishBatch(workspaceId: string, inputs: PublishInput[], planner: FanOutPlanner, now: number): PublishOutcome[] | null {
+  private planBatch(workspaceId: string, inputs: PublishInput[], planner: FanOutPlanner, now: number): PlannedBatch | null {
     const wsRow = this.sql('SELECT * FROM workspaces WHERE id = ?').get(workspaceId) as Row | undefined;
     if (!wsRow) return null;
     const workspace = rowToWorkspace(wsRow);
     const byTopic = new Map<string, Webhook[]>();
-    const out: PublishOutcome[] = [];
-    for (const input of inputs) {
-      const earlier = this.findEarlierEvent(workspaceId, input, now);
-      if (earlier) {
-        out.push({ event: earlier, created: false });
-        continue;
-      }
+    const events = inputs.map((input): PlannedEvent => {
       const { body, addedFields } = planner.body(workspace, input.data);
       let targets: Webhook[] = [];
       if (workspace.webhooksEnabled) {
@@ -350,17 +349,25 @@ export class SqliteStore implements Store {
         }
         targets = webhooks.filter((w) => planner.matches(w, body));
       }
-      const deliveries = targets.length;
-      const info = this.sql(
-        'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(input.id, workspaceId, input.topic, body, addedFields.length ? addedFields.join(',') : null, input.idempotencyKey, deliveries, now);
+      return { input, body, addedFields, targets: targets.map((w) => ({ id: newId('dlv', now), webhook: w })) };
+    });
+    return { workspaceId, events };
+  }
+
+  private writeBatch({ workspaceId, events }: PlannedBatch, now: number): PublishOutcome[] {
+    const insertEvent = this.sql(
+      'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    return events.map(({ input, body, addedFields, targets }) => {
+      const earlier = this.findEarlierEvent(workspaceId, input, now);
+      if (earlier) return { event: earlier, created: false };
+      const info = insertEvent.run(input.id, workspaceId, input.topic, body, addedFields.length ? addedFields.join(',') : null, input.idempotencyKey, targets.length, now);
       this.queueDeliveries(workspaceId, Number(info.lastInsertRowid), targets, now);
-      out.push({
-        event: { id: input.id, workspaceId, topic: input.topic, body, addedFields, createdAt: now, deliveries },
+      return {
+        event: { id: input.id, workspaceId, topic: input.topic, body, addedFields, createdAt: now, deliveries: targets.length },
         created: true,
-      });
-    }
-    return out;
+      };
+    });
   }
 
   private findEarlierEvent(workspaceId: string, input: PublishInput, now: number): EventRecord | null {
@@ -379,12 +386,12 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND topic = ? AND enabled = 1 ORDER BY seq').all(workspaceId, topic) as Row[]).map(rowToWebhook);
   }
 
-  private queueDeliveries(workspaceId: string, eventSeq: number, webhooks: Webhook[], now: number): void {
+  private queueDeliveries(workspaceId: string, eventSeq: number, targets: { id: string; webhook: Webhook }[], now: number): void {
     const insert = this.sql(
       `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
     );
-    for (const webhook of webhooks) insert.run(newId('dlv', now), workspaceId, eventSeq, webhook.id, webhook.url, now, now, now);
+    for (const { id, webhook } of targets) insert.run(id, workspaceId, eventSeq, webhook.id, webhook.url, now, now, now);
   }
 
   async listEvents(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<EventRecord>> {
@@ -403,7 +410,9 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const row = this.sql('SELECT * FROM events WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
       if (!row) return null;
-      const targets = this.enabledWebhooks(workspaceId, row.topic).filter((w) => planner.matches(w, row.body));
+      const targets = this.enabledWebhooks(workspaceId, row.topic)
+        .filter((w) => planner.matches(w, row.body))
+        .map((webhook) => ({ id: newId('dlv', now), webhook }));
       this.queueDeliveries(workspaceId, row.seq, targets, now);
       this.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(targets.length, row.seq);
       return targets.length;
@@ -546,15 +555,17 @@ export class SqliteStore implements Store {
       `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // Serialised before the write lock is taken.
+    const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(r.attempt.requestHeaders) : null));
     return this.write(() => {
       const outcomes: { webhookId: string; ok: boolean }[] = [];
-      for (const r of results) {
+      for (const [i, r] of results.entries()) {
         const a = r.attempt;
         const changed = update.run(
           r.status, a ? 1 : 0, r.nextAttemptAt, a?.statusCode ?? null, a ? a.error : 'webhook disabled', r.url, now, r.status, r.seq, r.claim,
         ).changes;
         if (changed > 0 && a) {
-          insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, JSON.stringify(a.requestHeaders));
+          insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, requestHeaders[i]);
           outcomes.push({ webhookId: r.webhookId, ok: r.status === 'succeeded' });
         }
       }
@@ -651,4 +662,17 @@ export class SqliteStore implements Store {
 
 function stripUndefined<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** An event ready to be written: its body, and the webhooks it goes to with the new deliveries' ids. */
+interface PlannedEvent {
+  input: PublishInput;
+  body: string;
+  addedFields: string[];
+  targets: { id: string; webhook: Webhook }[];
+}
+
+interface PlannedBatch {
+  workspaceId: string;
+  events: PlannedEvent[];
 }
