@@ -157,7 +157,7 @@ export class SqliteStore implements Store {
     // A write, not a read: SELECT 1 succeeds on a full disk or a read-only file, where every
     // publish fails. BEGIN IMMEDIATE takes the write lock, as a publish does.
     const probe = this.sql('INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at');
-    this.write(() => probe.run(Date.now()));
+    await this.write(() => probe.run(Date.now()));
   }
 
   // ---- workspaces -----------------------------------------------------------------------
@@ -326,9 +326,9 @@ export class SqliteStore implements Store {
 
   async publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]> {
     // What needs no write lock is done before taking it: reading the workspaces and their
-    // webhooks, building the bodies, matching filters, making delivery ids. (This runs in one
-    // synchronous call, so nothing on this thread changes a webhook in between; a webhook the
-    // delivery thread disables meanwhile gets its delivery closed when it is claimed.)
+    // webhooks, building the bodies, matching filters, making delivery ids. A webhook deleted
+    // or disabled while the lock is awaited gets its delivery closed when it is claimed; a
+    // workspace deleted meanwhile is reported as missing.
     const planned = batches.map((b) => this.planBatch(b.workspaceId, b.inputs, planner, now));
     return this.write(() => planned.map((p) => (p === null ? null : this.writeBatch(p, now))));
   }
@@ -354,7 +354,8 @@ export class SqliteStore implements Store {
     return { workspaceId, events };
   }
 
-  private writeBatch({ workspaceId, events }: PlannedBatch, now: number): PublishOutcome[] {
+  private writeBatch({ workspaceId, events }: PlannedBatch, now: number): PublishOutcome[] | null {
+    if (!this.sql('SELECT 1 FROM workspaces WHERE id = ?').get(workspaceId)) return null;
     const insertEvent = this.sql(
       'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -486,7 +487,7 @@ export class SqliteStore implements Store {
   }
 
   /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: the write lock from the start). */
-  private write<T>(fn: () => T): T {
+  private async write<T>(fn: () => T): Promise<T> {
     const run = () => this.db.transaction(fn).immediate();
     return this.writeLock ? this.writeLock.hold(run) : run();
   }

@@ -1,5 +1,10 @@
 import { threadId } from 'node:worker_threads';
 
+// Atomics.waitAsync is in Node 16+, but in TypeScript's lib only from ES2024.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
 /** Longest wait for the lock; past it, SQLite's own busy timeout decides. */
 const MAX_WAIT_MS = 5_000;
 
@@ -10,8 +15,8 @@ const MAX_WAIT_MS = 5_000;
  * SQLite lets one connection write at a time; a connection that finds the database locked
  * sleeps in steps of 1, 2, 5, 10 ms … before it looks again, so two busy connections lose
  * milliseconds to each other on every collision. Taken before BEGIN IMMEDIATE, this lock
- * makes the second writer wait exactly as long as the first one writes (Atomics.wait wakes
- * on the release). It holds the id of the thread that holds it, so that a thread that ended
+ * makes the second writer wait exactly as long as the first one writes (the release wakes
+ * it). It holds the id of the thread that holds it, so that a thread that ended
  * while holding it can be released by another (releaseHeldBy).
  */
 export class WriteLock {
@@ -21,8 +26,11 @@ export class WriteLock {
     this.cell = new Int32Array(buffer);
   }
 
-  /** Runs `fn` holding the lock (or after MAX_WAIT_MS without it). */
-  hold<T>(fn: () => T): T {
+  /**
+   * Runs `fn` holding the lock (or after MAX_WAIT_MS without it). The wait is asynchronous
+   * (Atomics.waitAsync): while one thread writes, the other goes on with its HTTP and API work.
+   */
+  async hold<T>(fn: () => T): Promise<T> {
     const me = threadId + 1; // 0 means free
     const deadline = Date.now() + MAX_WAIT_MS;
     let held = false;
@@ -34,7 +42,8 @@ export class WriteLock {
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
-      Atomics.wait(this.cell, 0, holder, left);
+      const wait = waitAsync(this.cell, 0, holder, left);
+      if (wait.async) await wait.value;
     }
     try {
       return fn();
