@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Store } from './store/store.js';
-import { openStore } from './store/open.js';
+import { openStore, splitPool } from './store/open.js';
 import { WriteLock } from './store/sqlite/write-lock.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
 import { HERALD_TOPICS } from './domain/health.js';
@@ -68,7 +68,7 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   // configuration can be shared with one; a store given by the caller is delivered from here.
   const threaded = config.deliveryThread && config.role !== 'api' && !options.store;
   const writeLock = threaded ? new WriteLock() : undefined;
-  const store = options.store ?? openStore(config, log, writeLock);
+  const store = options.store ?? openStore(config, log, { writeLock, poolSize: threaded ? splitPool(config.databasePoolSize).main : undefined });
   await store.migrate();
   await store.seedTopics([...BUILTIN_TOPICS, ...HERALD_TOPICS.map((t) => ({ ...t, sample: { ...t.sample } }))]);
 

@@ -44,7 +44,12 @@ export class HttpSender {
   }
 
   send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome> {
-    const target = this.target(url);
+    let target: { origin: string; path: string; refused: string | null };
+    try {
+      target = this.target(url);
+    } catch {
+      return Promise.resolve({ kind: 'error', error: 'invalid URL', durationMs: 0 });
+    }
     if (target.refused) return Promise.resolve({ kind: 'error', error: target.refused, durationMs: 0 });
     // undici's low-level dispatch with a handler of our own: no response stream, async
     // iterator or AbortSignal per attempt (request() made those, at a cost the profile showed).

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SecretBox } from '../domain/secret-box.js';
-import { openStore } from '../store/open.js';
+import { openStore, splitPool } from '../store/open.js';
 import { WriteLock } from '../store/sqlite/write-lock.js';
 import { createSender, createWorker } from './setup.js';
 import type { FromThread, ThreadData, ToThread } from './thread.js';
@@ -14,16 +14,23 @@ const { config, logLevel, writeLock } = workerData as ThreadData;
 const post = (message: FromThread) => port.postMessage(message);
 
 const log = pino({ level: logLevel }, { write: (line: string) => post({ type: 'log', line }) });
-const store = openStore(config, log, writeLock ? new WriteLock(writeLock) : undefined);
+const store = openStore(config, log, {
+  writeLock: writeLock ? new WriteLock(writeLock) : undefined,
+  poolSize: splitPool(config.databasePoolSize).delivery,
+});
 const { sender, runner } = createSender(config, new SecretBox(config.encryptionKey));
 const worker = createWorker(config, store, runner, log, {
   attempted: (reports) => post({ type: 'attempted', reports }),
   health: (effects) => post({ type: 'health', effects }),
 });
 
+// Other nodes' publishes, retries and released claims wake this worker at once (PostgreSQL).
+const listening = store.listen ? store.listen(() => worker.wake()) : null;
+
 let stopping: Promise<void> | null = null;
 async function stop(): Promise<void> {
   await worker.stop();
+  const unlisten = await listening?.catch(() => null);
   await unlisten?.();
   await sender.close();
   await store.close();
@@ -38,6 +45,5 @@ port.on('message', (message: ToThread) => {
   else if (message.type === 'stop') stopping ??= stop();
 });
 
-// Other nodes' publishes, retries and released claims wake this worker at once (PostgreSQL).
-const unlisten = store.listen ? await store.listen(() => worker.wake()) : null;
+await listening;
 if (!stopping) worker.start();

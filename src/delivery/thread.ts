@@ -29,13 +29,19 @@ export interface ThreadData {
   writeLock: SharedArrayBuffer | null;
 }
 
-/** A thread that dies unexpectedly is replaced after this long (its leases bring its claims back). */
+/**
+ * A thread that dies unexpectedly is replaced (its leases bring its claims back) after 1 s,
+ * doubling up to 30 s while it keeps dying within a minute of its start.
+ */
 const RESTART_MS = 1_000;
+const MAX_RESTART_MS = 30_000;
+const STABLE_MS = 60_000;
 
 export class DeliveryThread implements DeliveryLoop {
   private worker: Worker | null = null;
   private stopping = false;
   private restart: NodeJS.Timeout | null = null;
+  private restartMs = RESTART_MS;
 
   constructor(
     private readonly config: Config,
@@ -86,17 +92,21 @@ export class DeliveryThread implements DeliveryLoop {
     worker.on('message', (message: FromThread) => this.receive(message));
     worker.on('error', (err) => this.log.error({ err }, 'delivery thread failed'));
     const threadId = worker.threadId;
+    const startedAt = Date.now();
     worker.on('exit', (code) => {
       // Ended in the middle of a write (terminated): the main thread must not wait for it.
       this.writeLock?.releaseHeldBy(threadId);
       if (this.worker !== worker) return;
       this.worker = null;
       if (this.stopping) return;
-      this.log.error({ code }, `delivery thread exited; starting a new one in ${RESTART_MS} ms`);
+      this.restartMs = Date.now() - startedAt > STABLE_MS ? RESTART_MS : this.restartMs;
+      const delay = this.restartMs;
+      this.restartMs = Math.min(MAX_RESTART_MS, delay * 2);
+      this.log.error({ code }, `delivery thread exited; starting a new one in ${delay} ms`);
       this.restart = setTimeout(() => {
         this.restart = null;
         if (!this.stopping && !this.worker) this.spawn();
-      }, RESTART_MS);
+      }, delay);
     });
   }
 
@@ -126,7 +136,12 @@ export function relog(log: Logger, line: string): void {
     log.warn({ line }, 'delivery thread wrote an unreadable log line');
     return;
   }
-  const { level, time: _time, pid: _pid, hostname: _hostname, msg, ...fields } = record;
+  const { level, time, pid: _pid, hostname: _hostname, msg, err, ...fields } = record;
   const label = (typeof level === 'number' && pino.levels.labels[level]) || 'info';
-  (log[label as pino.Level] as pino.LogFn).call(log, { ...fields, thread: 'delivery' }, typeof msg === 'string' ? msg : '');
+  const out: Record<string, unknown> = { ...fields, thread: 'delivery', threadTime: time };
+  // pino's err serializer names an error after its constructor; a plain object would become
+  // "Object", so the serialized error is passed on as an object without one, named by its type.
+  if (err && typeof err === 'object') out.err = Object.assign(Object.create(null), err, { name: (err as { type?: unknown }).type });
+  else if (err !== undefined) out.err = err;
+  (log[label as pino.Level] as pino.LogFn).call(log, out, typeof msg === 'string' ? msg : '');
 }

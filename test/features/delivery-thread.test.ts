@@ -49,12 +49,15 @@ describe('where delivery runs', () => {
   it("re-logs a thread's pino line on the main logger, at its level, marked as the delivery thread's", () => {
     const sink = new Captured();
     const main = pino({ level: 'info' }, sink);
-    relog(main, JSON.stringify({ level: 50, time: 1, pid: 2, hostname: 'h', err: { message: 'boom' }, msg: 'claiming deliveries failed' }));
+    relog(main, JSON.stringify({ level: 50, time: 1, pid: 2, hostname: 'h', err: { type: 'TypeError', message: 'boom', stack: 'TypeError: boom' }, msg: 'claiming deliveries failed' }));
     relog(main, JSON.stringify({ level: 20, msg: 'below the main level' }));
     relog(main, 'not json');
     const lines = sink.lines();
     assert.equal(lines.length, 2);
-    assert.deepEqual([lines[0].level, lines[0].msg, lines[0].thread, lines[0].err.message], [50, 'claiming deliveries failed', 'delivery', 'boom']);
+    assert.deepEqual(
+      [lines[0].level, lines[0].msg, lines[0].thread, lines[0].threadTime, lines[0].err.type, lines[0].err.message],
+      [50, 'claiming deliveries failed', 'delivery', 1, 'TypeError', 'boom'],
+    );
     assert.equal(lines[1].level, 40);
     assert.equal(lines[1].line, 'not json');
   });

@@ -606,6 +606,14 @@ export function storeCases(factory: StoreFactory): void {
   });
 
   describe('the queue', () => {
+    test('claimDue hands a batch out earliest due first, whatever order the deliveries were queued in', async (store) => {
+      await setup(store);
+      const times = [T0 + 300, T0 + 100, T0 + 400, T0 + 200];
+      for (const t of times) await publishOne(store, 'acme', input({ data: { t } }), t);
+      const batch = await store.claimDue(T0 + 1000, 10, T0 + 60_000);
+      assert.deepEqual(batch.map((c) => JSON.parse(c.body).t), [T0 + 100, T0 + 200, T0 + 300, T0 + 400]);
+    });
+
     test('claimDue takes due deliveries only, earliest first, up to the limit, under a lease', async (store) => {
       const { hook } = await setup(store);
       await store.updateWebhook('acme', hook.id, { prefix: 'p_', headers: { 'x-extra': '1' } }, T0 + 1);

@@ -62,6 +62,8 @@ export class SqliteStore implements Store {
   private nextSync: Promise<void> | null = null;
   /** total_changes() as of the start of the last completed sync. */
   private syncedChanges = 0;
+  /** Bumped by every change to a workspace or webhook made here: a publish planned before it is planned again. */
+  private publishSettings = 0;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') {
@@ -198,6 +200,7 @@ export class SqliteStore implements Store {
       now,
       id,
     ) as Row | undefined;
+    this.publishSettings++;
     return row ? rowToWorkspace(row) : null;
   }
 
@@ -210,6 +213,7 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM webhook_rate WHERE webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = ?)').run(id);
       this.sql('DELETE FROM webhooks WHERE workspace_id = ?').run(id);
       this.sql('DELETE FROM api_keys WHERE workspace_id = ?').run(id);
+      this.publishSettings++;
       return this.sql('DELETE FROM workspaces WHERE id = ?').run(id).changes > 0;
     });
   }
@@ -273,6 +277,7 @@ export class SqliteStore implements Store {
       JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.rateLimit,
       previousSecretsColumn(w.previousSecrets), w.createdAt, w.updatedAt,
     );
+    this.publishSettings++;
   }
 
   async listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>> {
@@ -293,20 +298,25 @@ export class SqliteStore implements Store {
   }
 
   async updateWebhook(workspaceId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null> {
-    const current = await this.getWebhook(workspaceId, id);
-    if (!current) return null;
-    const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
-    this.sql(
-      `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
-         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-    ).run(
-      next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
-      JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
-      previousSecretsColumn(next.previousSecrets), next.updatedAt, workspaceId, id,
-    );
-    // Switched back on: its receiver gets a fresh start.
-    if (patch.enabled === true && !current.enabled) this.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
-    return next;
+    // Read and rewritten in one write transaction: the delivery thread may disable it meanwhile.
+    return this.write(() => {
+      const row = this.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND id = ?').get(workspaceId, id) as Row | undefined;
+      if (!row) return null;
+      const current = rowToWebhook(row);
+      const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
+      this.sql(
+        `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
+           enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+      ).run(
+        next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
+        JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
+        previousSecretsColumn(next.previousSecrets), next.updatedAt, workspaceId, id,
+      );
+      // Switched back on: its receiver gets a fresh start.
+      if (patch.enabled === true && !current.enabled) this.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
+      this.publishSettings++;
+      return next;
+    });
   }
 
   async deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean> {
@@ -317,6 +327,7 @@ export class SqliteStore implements Store {
         this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, claim = claim + 1, updated_at = ? WHERE webhook_id = ? AND status = 'pending'`).run(now, id);
         this.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
         this.sql('DELETE FROM webhook_rate WHERE webhook_id = ?').run(id);
+        this.publishSettings++;
       }
       return gone;
     });
@@ -326,11 +337,17 @@ export class SqliteStore implements Store {
 
   async publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]> {
     // What needs no write lock is done before taking it: reading the workspaces and their
-    // webhooks, building the bodies, matching filters, making delivery ids. A webhook deleted
-    // or disabled while the lock is awaited gets its delivery closed when it is claimed; a
-    // workspace deleted meanwhile is reported as missing.
-    const planned = batches.map((b) => this.planBatch(b.workspaceId, b.inputs, planner, now));
-    return this.write(() => planned.map((p) => (p === null ? null : this.writeBatch(p, now))));
+    // webhooks, building the bodies, matching filters, making delivery ids. Should a workspace
+    // or webhook change on this connection while the lock is awaited, the plan is made again
+    // under the lock. (A webhook the delivery thread disables meanwhile is as one disabled
+    // right after the publish: its delivery is closed when claimed.)
+    const plan = () => batches.map((b) => this.planBatch(b.workspaceId, b.inputs, planner, now));
+    const settings = this.publishSettings;
+    let planned = plan();
+    return this.write(() => {
+      if (this.publishSettings !== settings) planned = plan();
+      return planned.map((p) => (p === null ? null : this.writeBatch(p, now)));
+    });
   }
 
   private planBatch(workspaceId: string, inputs: PublishInput[], planner: FanOutPlanner, now: number): PlannedBatch | null {
@@ -354,8 +371,7 @@ export class SqliteStore implements Store {
     return { workspaceId, events };
   }
 
-  private writeBatch({ workspaceId, events }: PlannedBatch, now: number): PublishOutcome[] | null {
-    if (!this.sql('SELECT 1 FROM workspaces WHERE id = ?').get(workspaceId)) return null;
+  private writeBatch({ workspaceId, events }: PlannedBatch, now: number): PublishOutcome[] {
     const insertEvent = this.sql(
       'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -493,15 +509,20 @@ export class SqliteStore implements Store {
   }
 
   async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    // One statement takes the batch; then each event, and each webhook once per batch (most
-    // batches hold many deliveries of few webhooks), is read by its key.
+    // One statement picks the batch, earliest due first, and one takes it; then each event,
+    // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
+    // read by its key.
     return this.write(() => {
+      const due = this.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`)
+        .pluck().all(now, limit) as number[];
+      if (due.length === 0) return [];
       const taken = this.sql(
-        `UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1
-         WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+        `UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1 WHERE seq IN (SELECT value FROM json_each(?))
          RETURNING seq, id, claim, workspace_id, attempts, cycle_start, cycle_limit, event_seq, webhook_id`,
-      ).all(leaseUntil, now, limit) as Row[];
-      if (taken.length === 0) return [];
+      ).all(leaseUntil, JSON.stringify(due)) as Row[];
+      // RETURNING gives no order: back to the order picked.
+      const order = new Map(due.map((seq, i) => [seq, i]));
+      taken.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
       const readEvent = this.sql('SELECT id, topic, body FROM events WHERE seq = ?');
       const readWebhook = this.sql(
         `SELECT w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version,
@@ -521,7 +542,7 @@ export class SqliteStore implements Store {
         if (!webhook || !event) {
           // Deleting a webhook or workspace cancels or removes its deliveries with it; should
           // one be left over all the same, it has nowhere to go.
-          this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE seq = ?`).run(row.seq);
+          this.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
           continue;
         }
         claimed.push({
