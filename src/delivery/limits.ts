@@ -26,6 +26,8 @@ interface WebhookState {
   limit: number;
   /** Moving average of attempt durations, ms. */
   avgMs: number;
+  /** When an attempt last ended, or the first of the current ones started. */
+  lastEndAt: number;
 }
 
 export type Admission = { admitted: true } | { admitted: false; retryAt: number };
@@ -39,7 +41,7 @@ export class WebhookLimiter {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0 };
       this.states.set(id, s);
     }
     return s;
@@ -52,9 +54,13 @@ export class WebhookLimiter {
     if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
     const limit = circuit === 'half-open' ? 1 : Math.min(s.limit, this.options.maxPerWebhook);
     if (s.inFlight >= limit) {
-      // Back when a slot is likely to free: about one attempt's time, bounded.
-      return { admitted: false, retryAt: now + Math.min(5_000, Math.max(25, Math.round(s.avgMs))) };
+      // Back when a slot is likely to free: about one attempt's time, or, when nothing has
+      // ended for longer than that (a receiver that hangs), about as long as nothing has ended
+      // — so its deliveries are not claimed and given back every few milliseconds. Bounded.
+      const estimate = Math.max(s.avgMs, now - s.lastEndAt);
+      return { admitted: false, retryAt: now + Math.min(5_000, Math.max(25, Math.round(estimate))) };
     }
+    if (s.inFlight === 0) s.lastEndAt = now;
     s.inFlight++;
     return { admitted: true };
   }
@@ -72,6 +78,7 @@ export class WebhookLimiter {
   done(webhookId: string, durationMs: number, unreachable: boolean): void {
     const s = this.state(webhookId);
     s.inFlight = Math.max(0, s.inFlight - 1);
+    s.lastEndAt = Date.now();
     s.avgMs = s.avgMs === 0 ? durationMs : s.avgMs * 0.8 + durationMs * 0.2;
     if (unreachable || durationMs >= this.options.slowMs) s.limit = Math.max(1, Math.floor(s.limit / 2));
     else s.limit = Math.min(this.options.maxPerWebhook, s.limit + 1);
