@@ -40,6 +40,11 @@ export function createSender(config: Config, secrets: SecretBox): { sender: Http
   return { sender, runner };
 }
 
+/** Per-webhook admission: each webhook starts with 8 attempts in flight (or fewer, if that is the most). */
+export function createLimiter(config: Config): WebhookLimiter {
+  return new WebhookLimiter({ maxPerWebhook: config.webhookConcurrency, initialPerWebhook: Math.min(8, config.webhookConcurrency), slowMs: 2_000 });
+}
+
 /**
  * The delivery worker, telling `events` about its attempts in batches: all the attempts that
  * finish in one turn of the event loop are reported together (one message per batch from a
@@ -55,7 +60,7 @@ export function createWorker(config: Config, store: Store, runner: AttemptRunner
   return new DeliveryWorker(
     store,
     runner,
-    new WebhookLimiter({ maxPerWebhook: config.webhookConcurrency, initialPerWebhook: Math.min(8, config.webhookConcurrency), slowMs: 2_000 }),
+    createLimiter(config),
     {
       concurrency: config.workerConcurrency,
       leaseMs: config.leaseMs,

@@ -34,9 +34,9 @@ async function stop(): Promise<void> {
   await unlisten?.();
   await sender.close();
   await store.close();
-  // The last reports go out on the next turn of the event loop (setup.ts batches them).
+  // The last reports go out on the next turn of the event loop (setup.ts batches them);
+  // then the thread ends, which the main thread waits for.
   await new Promise((resolve) => setImmediate(resolve));
-  post({ type: 'stopped' });
   port!.close();
 }
 

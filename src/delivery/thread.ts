@@ -19,8 +19,7 @@ export type FromThread =
   | { type: 'attempted'; reports: AttemptReport[] }
   | { type: 'health'; effects: HealthEffect[] }
   /** A pino line from the thread's logger, re-logged on the main thread's logger. */
-  | { type: 'log'; line: string }
-  | { type: 'stopped' };
+  | { type: 'log'; line: string };
 
 export interface ThreadData {
   config: Config;
@@ -120,8 +119,6 @@ export class DeliveryThread implements DeliveryLoop {
         break;
       case 'log':
         relog(this.log, message.line);
-        break;
-      case 'stopped':
         break;
     }
   }

@@ -37,6 +37,6 @@ export function openStore(config: Config, log: Logger, share: StoreSharing = {})
   return new SqliteStore({ path: sqlitePath(config), writeLock: share.writeLock });
 }
 
-export function sqlitePath(config: Config): string {
+function sqlitePath(config: Config): string {
   return join(resolve(config.dataDir), 'herald.db');
 }

@@ -9,8 +9,7 @@ import pino from 'pino';
 import { after } from 'node:test';
 import { makeApi, sleep, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from './herald.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { createSender } from '../../src/delivery/setup.js';
-import { WebhookLimiter } from '../../src/delivery/limits.js';
+import { createLimiter, createSender } from '../../src/delivery/setup.js';
 import { SecretBox } from '../../src/domain/secret-box.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -431,7 +430,7 @@ export function startExtraWorker(h: TestHerald, options: { concurrency: number; 
   let results = 0;
   const worker = new DeliveryWorker(
     h.herald.store, runner,
-    new WebhookLimiter({ maxPerWebhook: c.webhookConcurrency, initialPerWebhook: Math.min(8, c.webhookConcurrency), slowMs: 2_000 }),
+    createLimiter(c),
     { concurrency: options.concurrency, leaseMs: c.leaseMs, maxIdleMs: options.maxIdleMs ?? 200 },
     pino({ level: 'silent' }),
     { onResult: () => void results++ },
