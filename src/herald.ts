@@ -76,7 +76,7 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   const secrets = new SecretBox(config.encryptionKey);
   const fanOut = new FanOut();
   const metrics = new Metrics(store);
-  // The API's own sender and runner, for test deliveries.
+  // This thread's sender and runner: test deliveries, and all delivery when there is no delivery thread.
   const { sender, runner } = createSender(config, secrets);
   let publisher: Publisher | null = null;
   const ownEvents = new OwnEvents((batch) => publisher!.publish(batch), store, log);
