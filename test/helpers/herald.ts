@@ -267,6 +267,15 @@ export interface HeraldProcess {
   output(): string;
 }
 
+/** Collects what a child process prints (stdout and stderr) and how it ends (its exit code, or the signal's name). */
+export function watchChild(child: ChildProcess): { output: () => string; exited: Promise<number | string> } {
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { output: () => out, exited };
+}
+
 /** Runs `herald serve` (src/cli/main.ts through tsx) on `dataDir`; resolves once it listens. */
 export async function spawnHerald(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<HeraldProcess> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -286,17 +295,14 @@ export async function spawnHerald(dataDir: string, env: Record<string, string> =
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const { output, exited } = watchChild(child);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
     const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s]+)/.exec(output());
       if (m) {
         clearTimeout(timer);
         child.stdout!.off('data', check);
@@ -306,10 +312,10 @@ export async function spawnHerald(dataDir: string, env: Record<string, string> =
     child.stdout!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`herald serve exited (${code}) before listening:\n${out}`));
+      reject(new Error(`herald serve exited (${code}) before listening:\n${output()}`));
     });
   });
-  return { url, child, exited, output: () => out };
+  return { url, child, exited, output };
 }
 
 /** An Api for a Herald that runs elsewhere (e.g. a spawned process). */

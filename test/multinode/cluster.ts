@@ -13,24 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { ADMIN_KEY, makeApi, sleep, type Api } from '../helpers/herald.js';
+import { ADMIN_KEY, makeApi, sleep, watchChild, type Api } from '../helpers/herald.js';
+import { DATABASE_URL, unreachable } from '../helpers/postgres.js';
 
-export const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { DATABASE_URL };
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Null when PostgreSQL answers, else why not. */
-export async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /**
  * describe(name, body) when PostgreSQL is reachable; otherwise one skipped test that says why,
@@ -110,10 +97,7 @@ export class Cluster {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const { output, exited } = watchChild(child);
     const ending = (signal: NodeJS.Signals, graceMs: number) => async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
@@ -125,19 +109,19 @@ export class Cluster {
       return exited;
     };
     const node: HeraldNode = {
-      role, child, url: null, exited, output: () => out, stop: ending('SIGTERM', 15_000), kill: ending('SIGKILL', 5_000),
+      role, child, url: null, exited, output, stop: ending('SIGTERM', 15_000), kill: ending('SIGKILL', 5_000),
     };
     this.nodes.push(node);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const listening = /listening on (http:\/\/\S+)/.exec(out);
+      const listening = /listening on (http:\/\/\S+)/.exec(output());
       if (role === 'api' && listening) {
         node.url = listening[1]!.replace(/\/$/, '');
         return node;
       }
-      if (role === 'worker' && /worker started/.test(out)) return node;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`herald serve (${role}) exited before starting:\n${out}`);
-      if (Date.now() > deadline) throw new Error(`herald serve (${role}) did not start within ${timeoutMs} ms:\n${out}`);
+      if (role === 'worker' && /worker started/.test(output())) return node;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`herald serve (${role}) exited before starting:\n${output()}`);
+      if (Date.now() > deadline) throw new Error(`herald serve (${role}) did not start within ${timeoutMs} ms:\n${output()}`);
       await sleep(50);
     }
   }

@@ -67,20 +67,10 @@ describe('retention', { timeout: 60_000 }, () => {
 
     // Count the batches the purge goes in.
     const calls: number[] = [];
-    const store = new Proxy(h.herald.store, {
-      get(target, prop, receiver) {
-        if (prop === 'purge') {
-          return async (before: number, limit: number) => {
-            const n = await target.purge(before, limit);
-            calls.push(n);
-            assert.ok(n <= limit);
-            return n;
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as Store;
+    const store = watchPurges(h.herald.store, (n, limit) => {
+      calls.push(n);
+      assert.ok(n <= limit);
+    });
     const retention = new Retention(store, h.config.retentionDays, pino({ level: 'silent' }), { everyMs: 60_000, batch: 5, pauseMs: 1 });
     const purged = await retention.runOnce(Date.now() + 4 * DAY);
     assert.equal(purged, old.length, 'every finished old event went in one pass');
@@ -106,22 +96,29 @@ describe('retention', { timeout: 60_000 }, () => {
     for (let i = 0; i < 6; i++) await publish(h, ws, 'lead_create', { later: i });
     const calls: number[] = [];
     let retention!: Retention;
-    const store = new Proxy(h.herald.store, {
-      get(target, prop, receiver) {
-        if (prop === 'purge') {
-          return async (before: number, limit: number) => {
-            const n = await target.purge(before, limit);
-            calls.push(n);
-            retention.stop();
-            return n;
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as Store;
+    const store = watchPurges(h.herald.store, (n) => {
+      calls.push(n);
+      retention.stop();
+    });
     retention = new Retention(store, h.config.retentionDays, pino({ level: 'silent' }), { everyMs: 60_000, batch: 2, pauseMs: 1 });
     assert.equal(await retention.runOnce(Date.now() + 4 * DAY), 2);
     assert.deepEqual(calls, [2]);
   });
 });
+
+/** The store, with `onPurge` told how many events each purge() call removed (and its limit). */
+function watchPurges(store: Store, onPurge: (purged: number, limit: number) => void): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'purge') {
+        return async (before: number, limit: number) => {
+          const n = await target.purge(before, limit);
+          onPurge(n, limit);
+          return n;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as Store;
+}

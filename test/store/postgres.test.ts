@@ -7,27 +7,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DATABASE_URL, unreachable } from '../helpers/postgres.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { FanOut } from '../../src/delivery/fan-out.js';
 import type { Store } from '../../src/store/store.js';
 import { storeCases, type StoreFixture } from './store.cases.js';
 
-const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const T0 = 1_700_000_000_000;
-
-/** Null when the server answers, else why not. */
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const run = `${process.pid}_${randomBytes(3).toString('hex')}`;
 let count = 0;
