@@ -2,21 +2,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { HttpError, pointerToPath, problem, type FieldError } from './problems.js';
-import { authenticate, type Principal } from './auth.js';
+import { authenticate, authorise, type Principal } from './auth.js';
 import { opsRoutes } from './routes/ops.js';
 import { registerOpenApi, registerOpenApiDocument } from './openapi.js';
-import { workspaceRoutes } from './routes/workspaces.js';
-import { topicRoutes } from './routes/topics.js';
-import { webhookRoutes } from './routes/webhooks.js';
-import { eventRoutes } from './routes/events.js';
-import { deliveryRoutes } from './routes/deliveries.js';
-import { filterRoutes } from './routes/filters.js';
-import { meRoutes } from './routes/me.js';
+import { apiRoutes } from './routes/index.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import type { Workspace } from '../store/store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The workspace `:ws` of a route with `access: 'workspace'`, once authorised (auth.ts). */
+    workspace: Workspace | null;
   }
 }
 
@@ -49,11 +46,14 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   // JSON only: anything else is a 415, not a body that fails validation in odd ways.
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
+  app.decorateRequest('workspace', null);
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json')) {
       req.principal = await authenticate(req.headers.authorization, services);
     }
   });
+  // After validation, as the handlers did before: a bad request is a 400 whoever sends it.
+  app.addHook('preHandler', async (req) => authorise(req, services));
 
   // JSON nested deeper than any real payload would overflow the stack of the recursive walks
   // after parsing (JSON.stringify, validation): refuse it as bad input instead of failing with a 500.
@@ -93,13 +93,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   await registerOpenApi(app);
   registerOpenApiDocument(app);
   await app.register(opsRoutes(services));
-  await app.register(workspaceRoutes(services), { prefix: '/api/v1' });
-  await app.register(topicRoutes(services), { prefix: '/api/v1' });
-  await app.register(webhookRoutes(services), { prefix: '/api/v1' });
-  await app.register(eventRoutes(services), { prefix: '/api/v1' });
-  await app.register(deliveryRoutes(services), { prefix: '/api/v1' });
-  await app.register(filterRoutes(services), { prefix: '/api/v1' });
-  await app.register(meRoutes(services), { prefix: '/api/v1' });
+  await app.register(apiRoutes(services), { prefix: '/api/v1' });
   await app.register(dashboardRoutes());
   return app;
 }

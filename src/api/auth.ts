@@ -1,6 +1,9 @@
+// Who is calling (authenticate: every /api/v1 call, 401) and whether they may call the route
+// (authorise: by the `access` of the route's contract, 403 or 404). app.ts runs both as hooks.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
+import type { Workspace } from '../store/store.js';
 import { HttpError, notFound } from './problems.js';
 
 export type Principal = { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
@@ -21,13 +24,23 @@ export async function authenticate(header: string | undefined, services: Service
   return { kind: 'workspace', workspaceId: key.workspaceId, keyId: key.id };
 }
 
-export function requireAdmin(req: FastifyRequest): void {
-  if (req.principal?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
+/**
+ * Checks the route's `access` (contract.ts) once the request has been validated: `admin`
+ * needs the admin key (403); `workspace` resolves `:ws` into `req.workspace`.
+ */
+export async function authorise(req: FastifyRequest, services: Services): Promise<void> {
+  switch (req.routeOptions.config.access) {
+    case 'admin':
+      if (req.principal?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
+      return;
+    case 'workspace':
+      req.workspace = await workspaceFor(req.principal, services, (req.params as { ws: string }).ws);
+      return;
+  }
 }
 
 /** The workspace the caller may use, or 404 (also for another workspace's key, so ids cannot be probed). */
-export async function workspaceFor(req: FastifyRequest, services: Services, id: string) {
-  const p = req.principal;
+async function workspaceFor(p: Principal | null, services: Services, id: string): Promise<Workspace> {
   if (!p || (p.kind === 'workspace' && p.workspaceId !== id)) throw notFound(`workspace ${id}`);
   const workspace = await services.store.getWorkspace(id);
   if (!workspace) throw notFound(`workspace ${id}`);

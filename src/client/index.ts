@@ -1,26 +1,36 @@
-// A typed client of Herald's REST API, for the platform that publishes and for tooling.
-// Its types are derived from the same JSON Schemas that the server's routes answer with.
-import type { FromSchema } from 'json-schema-to-ts';
-import type {
-  acceptedEventSchema, deliveryDetailSchema, deliverySchema, eventDetailSchema, eventSchema, keySchema, problemSchema,
-  topicSchema, webhookSchema, workspaceSchema,
-} from '../api/schemas.js';
-import type { webhookCreateSchema } from '../api/routes/webhooks.js';
+// A typed client of Herald's REST API, for the platform that publishes, for tooling and for
+// the dashboard. Every type is derived from the JSON Schemas of the routes' contracts
+// (src/api/routes/<resource>.ts): what the server validates and answers is what is typed here.
+import type { Answer, Body, Json, Query as RouteQuery, RouteContract } from '../api/contract.js';
+import type { problemSchema } from '../api/schemas.js';
+import type { deliveryApi } from '../api/routes/deliveries.js';
+import type { eventApi } from '../api/routes/events.js';
+import type { filterApi } from '../api/routes/filters.js';
+import type { keyApi } from '../api/routes/keys.js';
+import type { topicApi } from '../api/routes/topics.js';
+import type { webhookApi } from '../api/routes/webhooks.js';
+import type { Workspace, WorkspaceInput, WorkspacePatch, workspaceApi } from '../api/routes/workspaces.js';
+import type { ApiKey, ApiKeyInput, NewApiKey } from '../api/routes/keys.js';
+import type { Topic, TopicInput } from '../api/routes/topics.js';
+import type { RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookSecret } from '../api/routes/webhooks.js';
+import type { AcceptedEvent, Event, EventDetail, EventInput } from '../api/routes/events.js';
+import type { Attempt, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
+import type { FilterResult, FilterTest } from '../api/routes/filters.js';
+import type { Me } from '../api/routes/me.js';
 
-export type Workspace = FromSchema<typeof workspaceSchema>;
-export type ApiKey = FromSchema<typeof keySchema>;
-export type Topic = FromSchema<typeof topicSchema>;
-export type Webhook = FromSchema<typeof webhookSchema>;
-export type AcceptedEvent = FromSchema<typeof acceptedEventSchema>;
-export type Event = FromSchema<typeof eventSchema>;
-export type EventDetail = FromSchema<typeof eventDetailSchema>;
-export type Delivery = FromSchema<typeof deliverySchema>;
-export type DeliveryDetail = FromSchema<typeof deliveryDetailSchema>;
-export type Problem = FromSchema<typeof problemSchema>;
+export type {
+  Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput,
+  Webhook, WebhookInput, WebhookPatch, WebhookSecret, RotatedSecret, SecretRotation, RecoverInput,
+  Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
+  FilterTest, FilterResult, Me,
+};
 
-/** Who an API key belongs to (GET /api/v1/me). */
-export type Me = { kind: 'admin' } | { kind: 'workspace'; workspace_id: string };
+/** An error answer (RFC 9457), as application/problem+json. */
+export type Problem = Json<typeof problemSchema>;
+/** One invalid field of a 400 answer. */
+export type FieldError = NonNullable<Problem['errors']>[number];
 
+/** A page of a list call (listOf in src/api/schemas.ts); pass next_cursor back for the next. */
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
@@ -31,14 +41,17 @@ export interface PageQuery {
   cursor?: string;
 }
 
-/** What creating a webhook takes: the route's own body schema. */
-export type WebhookInput = FromSchema<typeof webhookCreateSchema>;
+/** A list call's query as the client takes it: the route's query, with a numeric limit. */
+type ListQuery<C extends RouteContract> = Omit<RouteQuery<C>, 'limit'> & PageQuery;
 
-export interface EventInput {
-  topic: string;
-  data: Record<string, unknown>;
-  id?: string;
-}
+export type WebhookListQuery = ListQuery<typeof webhookApi.list>;
+export type EventListQuery = ListQuery<typeof eventApi.list>;
+export type DeliveryListQuery = ListQuery<typeof deliveryApi.list>;
+/** The answer to a webhook's test send: the delivery, with its one attempt. */
+export type TestSend = Answer<typeof webhookApi.test>;
+export type Recovered = Answer<typeof webhookApi.recover>;
+export type Replayed = Answer<typeof eventApi.replay>;
+export type AcceptedBatch = Answer<typeof eventApi.publishBatch>;
 
 export class HeraldApiError extends Error {
   constructor(
@@ -107,59 +120,58 @@ export class HeraldClient {
   }
 
   readonly workspaces = {
-    create: (body: { name: string; uri?: string | null; id?: string }) => this.request<Workspace>('POST', '/workspaces', body),
-    list: (q: PageQuery = {}) => this.request<Page<Workspace>>('GET', '/workspaces', undefined, { ...q }),
+    create: (body: WorkspaceInput) => this.request<Workspace>('POST', '/workspaces', body),
+    list: (q: PageQuery = {}): Promise<Page<Workspace>> => this.request<Answer<typeof workspaceApi.list>>('GET', '/workspaces', undefined, { ...q }),
     get: (ws: string) => this.request<Workspace>('GET', `/workspaces/${enc(ws)}`),
-    update: (ws: string, body: { name?: string; uri?: string | null; webhooks_enabled?: boolean }) =>
-      this.request<Workspace>('PATCH', `/workspaces/${enc(ws)}`, body),
+    update: (ws: string, body: WorkspacePatch) => this.request<Workspace>('PATCH', `/workspaces/${enc(ws)}`, body),
     delete: (ws: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}`),
   };
 
   readonly keys = {
-    create: (ws: string, body: { name?: string | null } = {}) => this.request<ApiKey & { key: string }>('POST', `/workspaces/${enc(ws)}/keys`, body),
-    list: (ws: string, q: PageQuery = {}) => this.request<Page<ApiKey>>('GET', `/workspaces/${enc(ws)}/keys`, undefined, { ...q }),
+    create: (ws: string, body: ApiKeyInput = {}) => this.request<NewApiKey>('POST', `/workspaces/${enc(ws)}/keys`, body),
+    list: (ws: string, q: PageQuery = {}): Promise<Page<ApiKey>> => this.request<Answer<typeof keyApi.list>>('GET', `/workspaces/${enc(ws)}/keys`, undefined, { ...q }),
     revoke: (ws: string, id: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}/keys/${enc(id)}`),
   };
 
   readonly topics = {
-    list: () => this.request<Page<Topic>>('GET', '/topics'),
-    put: (body: { name: string; label?: string; description?: string; sample?: Record<string, unknown> }) =>
-      this.request<Topic>('POST', '/topics', body),
+    list: (): Promise<Page<Topic>> => this.request<Answer<typeof topicApi.list>>('GET', '/topics'),
+    put: (body: TopicInput) => this.request<Topic>('POST', '/topics', body),
   };
 
   readonly webhooks = {
     create: (ws: string, body: WebhookInput) => this.request<Webhook>('POST', `/workspaces/${enc(ws)}/webhooks`, body),
-    list: (ws: string, q: PageQuery & { topic?: string } = {}) => this.request<Page<Webhook>>('GET', `/workspaces/${enc(ws)}/webhooks`, undefined, { ...q }),
+    list: (ws: string, q: WebhookListQuery = {}): Promise<Page<Webhook>> =>
+      this.request<Answer<typeof webhookApi.list>>('GET', `/workspaces/${enc(ws)}/webhooks`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<Webhook>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`),
-    secret: (ws: string, id: string) => this.request<{ secret: string }>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret`),
-    rotateSecret: (ws: string, id: string, body: { secret?: string; grace_seconds?: number } = {}) =>
-      this.request<{ secret: string; previous_secret_expires_at: string | null }>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret/rotate`, body),
-    update: (ws: string, id: string, body: Partial<WebhookInput>) => this.request<Webhook>('PATCH', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`, body),
+    secret: (ws: string, id: string) => this.request<WebhookSecret>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret`),
+    rotateSecret: (ws: string, id: string, body: SecretRotation = {}) =>
+      this.request<RotatedSecret>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret/rotate`, body),
+    update: (ws: string, id: string, body: WebhookPatch) => this.request<Webhook>('PATCH', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`, body),
     delete: (ws: string, id: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`),
-    test: (ws: string, id: string, data?: Record<string, unknown>) =>
-      this.request<{ delivery: DeliveryDetail }>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/test`, data ? { data } : {}),
-    recover: (ws: string, id: string, body: { since: string; until?: string }) =>
-      this.request<{ requeued: number }>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/recover`, body),
+    test: (ws: string, id: string, data?: NonNullable<Body<typeof webhookApi.test>>['data']) =>
+      this.request<TestSend>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/test`, data ? { data } : {}),
+    recover: (ws: string, id: string, body: RecoverInput) => this.request<Recovered>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/recover`, body),
   };
 
   readonly events = {
     publish: (ws: string, event: EventInput, idempotencyKey?: string) =>
       this.request<AcceptedEvent>('POST', `/workspaces/${enc(ws)}/events`, event, undefined, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    publishBatch: (ws: string, events: EventInput[]) => this.request<{ data: AcceptedEvent[] }>('POST', `/workspaces/${enc(ws)}/events/batch`, { events }),
-    list: (ws: string, q: PageQuery & { topic?: string } = {}) => this.request<Page<Event>>('GET', `/workspaces/${enc(ws)}/events`, undefined, { ...q }),
+    publishBatch: (ws: string, events: EventInput[]) => this.request<AcceptedBatch>('POST', `/workspaces/${enc(ws)}/events/batch`, { events }),
+    list: (ws: string, q: EventListQuery = {}): Promise<Page<Event>> =>
+      this.request<Answer<typeof eventApi.list>>('GET', `/workspaces/${enc(ws)}/events`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<EventDetail>('GET', `/workspaces/${enc(ws)}/events/${enc(id)}`),
-    replay: (ws: string, id: string) => this.request<{ deliveries: number }>('POST', `/workspaces/${enc(ws)}/events/${enc(id)}/replay`),
+    replay: (ws: string, id: string) => this.request<Replayed>('POST', `/workspaces/${enc(ws)}/events/${enc(id)}/replay`),
   };
 
   readonly deliveries = {
-    list: (ws: string, q: PageQuery & { webhook_id?: string; event_id?: string; status?: Delivery['status'] } = {}) =>
-      this.request<Page<Delivery>>('GET', `/workspaces/${enc(ws)}/deliveries`, undefined, { ...q }),
+    list: (ws: string, q: DeliveryListQuery = {}): Promise<Page<Delivery>> =>
+      this.request<Answer<typeof deliveryApi.list>>('GET', `/workspaces/${enc(ws)}/deliveries`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<DeliveryDetail>('GET', `/workspaces/${enc(ws)}/deliveries/${enc(id)}`),
     retry: (ws: string, id: string) => this.request<Delivery>('POST', `/workspaces/${enc(ws)}/deliveries/${enc(id)}/retry`),
   };
 
   readonly filters = {
-    test: (filter: Record<string, unknown> | null, data: unknown) => this.request<{ matches: boolean }>('POST', '/filters/test', { filter, data }),
+    test: (filter: FilterTest['filter'], data: unknown) => this.request<FilterResult>('POST', '/filters/test', { filter, data } satisfies FilterTest),
   };
 }
 

@@ -1,10 +1,6 @@
+// What several route files do alike: read a page request, answer a page, read and write times.
 import { badInput } from '../problems.js';
 import type { Page, PageRequest } from '../../store/store.js';
-
-export const pageQuery = {
-  limit: { type: 'string', description: 'page size, 1 to 500 (default 50)' },
-  cursor: { type: 'string', description: 'next_cursor of the previous page' },
-} as const;
 
 export function pageRequest(query: { limit?: string; cursor?: string }): PageRequest {
   let limit = 50;
@@ -20,33 +16,23 @@ export function pageRequest(query: { limit?: string; cursor?: string }): PageReq
   return { limit, cursor: Number(decoded.slice(1)) };
 }
 
-export function pageResponse<T, R>(page: Page<T>, present: (row: T) => R) {
+/** A store's page as the API answers it (the shape of listOf in schemas.ts). */
+export function pageResponse<T, R>(page: Page<T>, present: (row: T) => R): { data: R[]; next_cursor: string | null } {
   return {
     data: page.rows.map(present),
     next_cursor: page.next === null ? null : Buffer.from(`p${page.next}`).toString('base64url'),
   };
 }
 
-/** Path parameter schemas: ids are bounded so that odd input is a 404 or a 400, never a 500. */
-export const idParam = { type: 'string', minLength: 1, maxLength: 128 } as const;
-export const wsParams = {
-  type: 'object',
-  properties: { ws: idParam },
-  required: ['ws'],
-} as const;
-
-export function withId(name: string) {
-  return {
-    type: 'object',
-    properties: { ws: idParam, [name]: idParam },
-    required: ['ws', name],
-  } as const;
-}
-
-export const isoDateTime = { type: 'string', maxLength: 64 } as const;
-
 export function parseTime(path: string, value: string): number {
   const ms = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw badInput(path, 'must be an ISO 8601 date-time');
   return ms;
+}
+
+/** A stored time (ms since the epoch) as the API writes it: ISO 8601. */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

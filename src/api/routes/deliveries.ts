@@ -1,46 +1,134 @@
+// Deliveries: one event for one webhook, with its attempts; listed, read and retried by hand.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.js';
-import type { DeliveryStatus } from '../../store/store.js';
-import { workspaceFor } from '../auth.js';
+import type { Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
+import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { presentDelivery, presentDeliveryDetail } from '../present.js';
-import { idParam, pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
+import { idParam, listOf, listQuery, nullableTime, time, withId, withoutId, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse } from './common.js';
+
+// ---- Schemas and types ----
+
+const deliveryStatus = { type: 'string', enum: ['pending', 'succeeded', 'failed', 'cancelled'] } as const;
+
+const deliveryProperties = {
+  id: { type: 'string' },
+  event_id: { type: 'string' },
+  webhook_id: { type: 'string' },
+  topic: { type: 'string' },
+  url: { type: 'string' },
+  status: deliveryStatus,
+  attempts: { type: 'integer' },
+  next_attempt_at: nullableTime,
+  last_status_code: { type: ['integer', 'null'] },
+  last_error: { type: ['string', 'null'] },
+  created_at: time,
+  updated_at: time,
+} as const;
+
+export const deliverySchema = {
+  $id: 'Delivery',
+  type: 'object',
+  properties: deliveryProperties,
+  required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
+} as const;
+
+export const attemptSchema = {
+  $id: 'Attempt',
+  type: 'object',
+  properties: {
+    number: { type: 'integer' },
+    started_at: time,
+    duration_ms: { type: 'integer' },
+    status_code: { type: ['integer', 'null'] },
+    error: { type: ['string', 'null'] },
+    response_body: { type: ['string', 'null'], description: 'the first 4 KiB of the answer' },
+    request_headers: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  required: ['number', 'started_at', 'duration_ms', 'status_code', 'error', 'response_body', 'request_headers'],
+} as const;
+
+export const deliveryDetailSchema = {
+  $id: 'DeliveryDetail',
+  type: 'object',
+  properties: { ...deliveryProperties, attempts: { type: 'array', items: withoutId(attemptSchema) } },
+  required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
+} as const;
+
+const deliveryQuery = listQuery({ webhook_id: idParam, event_id: idParam, status: deliveryStatus });
+
+export type Delivery = Json<typeof deliverySchema>;
+export type DeliveryStatus = Delivery['status'];
+export type Attempt = Json<typeof attemptSchema>;
+export type DeliveryDetail = Json<typeof deliveryDetailSchema>;
+
+export function presentDelivery(d: DeliveryRecord): Delivery {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    webhook_id: d.webhookId,
+    topic: d.topic,
+    url: d.url,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: iso(d.nextAttemptAt),
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    created_at: iso(d.createdAt),
+    updated_at: iso(d.updatedAt),
+  };
+}
+
+export function presentAttempt(a: AttemptRecord): Attempt {
+  return {
+    number: a.number,
+    started_at: iso(a.startedAt),
+    duration_ms: a.durationMs,
+    status_code: a.statusCode,
+    error: a.error,
+    response_body: a.responseBody,
+    request_headers: a.requestHeaders,
+  };
+}
+
+export function presentDeliveryDetail(d: DeliveryRecord, attempts: AttemptRecord[]): DeliveryDetail {
+  return { ...presentDelivery(d), attempts: attempts.map(presentAttempt) };
+}
+
+// ---- Contract ----
+
+export const deliveryApi = resource('deliveries', {
+  list: {
+    method: 'GET', url: '/workspaces/:ws/deliveries', access: 'workspace', summary: 'List deliveries',
+    params: wsParams, querystring: deliveryQuery, answers: { 200: listOf(deliverySchema) },
+  },
+  get: {
+    method: 'GET', url: '/workspaces/:ws/deliveries/:id', access: 'workspace', summary: 'Get a delivery with its attempts',
+    params: withId('id'), answers: { 200: deliveryDetailSchema },
+  },
+  retry: {
+    method: 'POST', url: '/workspaces/:ws/deliveries/:id/retry', access: 'workspace', summary: 'Make one more attempt now',
+    params: withId('id'), answers: { 202: deliverySchema },
+  },
+});
+
+// ---- Handlers ----
 
 export function deliveryRoutes(services: Services): FastifyPluginAsync {
   const { store } = services;
   return async (app) => {
-    app.get<{
-      Params: { ws: string };
-      Querystring: { webhook_id?: string; event_id?: string; status?: DeliveryStatus; limit?: string; cursor?: string };
-    }>('/workspaces/:ws/deliveries', {
-      schema: {
-        params: wsParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            ...pageQuery,
-            webhook_id: idParam,
-            event_id: idParam,
-            status: { type: 'string', enum: ['pending', 'succeeded', 'failed', 'cancelled'] },
-          },
-          additionalProperties: false,
-        },
-      },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, deliveryApi.list, async (req) => {
       const { webhook_id: webhookId, event_id: eventId, status } = req.query;
       return pageResponse(await store.listDeliveries(req.params.ws, { webhookId, eventId, status }, pageRequest(req.query)), presentDelivery);
     });
 
-    app.get<{ Params: { ws: string; id: string } }>('/workspaces/:ws/deliveries/:id', { schema: { params: withId('id') } }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, deliveryApi.get, async (req) => {
       const found = await store.getDelivery(req.params.ws, req.params.id);
       if (!found) throw notFound(`delivery ${req.params.id}`);
       return presentDeliveryDetail(found.delivery, found.attempts);
     });
 
-    app.post<{ Params: { ws: string; id: string } }>('/workspaces/:ws/deliveries/:id/retry', { schema: { params: withId('id') } }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, deliveryApi.retry, async (req, reply) => {
       if (!(await store.retryDelivery(req.params.ws, req.params.id, Date.now()))) {
         if (await store.getDelivery(req.params.ws, req.params.id)) throw new HttpError(409, `delivery ${req.params.id} cannot be retried: its webhook was deleted`);
         throw notFound(`delivery ${req.params.id}`);

@@ -1,13 +1,21 @@
+// Events: published one at a time or in batches, listed, read with their deliveries, replayed.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
-import { EventRejected, prepareEvents, type EventInput } from '../../delivery/event-input.js';
-import type { PublishInput, PublishOutcome } from '../../store/store.js';
-import { workspaceFor } from '../auth.js';
+import { publishedData } from '../../delivery/fan-out.js';
+import { EventRejected, prepareEvents } from '../../delivery/event-input.js';
+import type { EventRecord, PublishInput, PublishOutcome } from '../../store/store.js';
+import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { iso, presentDelivery, presentEvent } from '../present.js';
-import { pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
+import { anyObject, listOf, listQuery, time, withId, withoutId, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse } from './common.js';
+import { deliverySchema, presentDelivery } from './deliveries.js';
 
-const eventSchema = {
+export const MAX_BATCH = 1000;
+
+// ---- Schemas and types ----
+
+const eventInputSchema = {
   type: 'object',
   properties: {
     topic: { type: 'string', minLength: 1, maxLength: 128 },
@@ -18,11 +26,93 @@ const eventSchema = {
   additionalProperties: false,
 } as const;
 
-export const MAX_BATCH = 1000;
+const batchInputSchema = {
+  type: 'object',
+  properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: eventInputSchema } },
+  required: ['events'],
+  additionalProperties: false,
+} as const;
 
-function accepted(o: PublishOutcome) {
+export const acceptedEventSchema = {
+  $id: 'AcceptedEvent',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    topic: { type: 'string' },
+    created_at: time,
+    deliveries: { type: 'integer', description: 'how many webhooks it was queued for' },
+  },
+  required: ['id', 'topic', 'created_at', 'deliveries'],
+} as const;
+
+export const eventSchema = {
+  $id: 'Event',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    workspace_id: { type: 'string' },
+    topic: { type: 'string' },
+    data: anyObject,
+    created_at: time,
+    deliveries: { type: 'integer' },
+  },
+  required: ['id', 'workspace_id', 'topic', 'data', 'created_at', 'deliveries'],
+} as const;
+
+export const eventDetailSchema = {
+  $id: 'EventDetail',
+  type: 'object',
+  properties: { ...eventSchema.properties, deliveries: { type: 'array', items: withoutId(deliverySchema) } },
+  required: eventSchema.required,
+} as const;
+
+export type EventInput = FromSchema<typeof eventInputSchema>;
+export type AcceptedEvent = Json<typeof acceptedEventSchema>;
+export type Event = Json<typeof eventSchema>;
+export type EventDetail = Json<typeof eventDetailSchema>;
+
+export function presentEvent(e: EventRecord): Event {
+  return {
+    id: e.id,
+    workspace_id: e.workspaceId,
+    topic: e.topic,
+    data: publishedData(e.body, e.addedFields),
+    created_at: iso(e.createdAt),
+    deliveries: e.deliveries,
+  };
+}
+
+function presentAccepted(o: PublishOutcome): AcceptedEvent {
   return { id: o.event.id, topic: o.event.topic, created_at: iso(o.event.createdAt), deliveries: o.event.deliveries };
 }
+
+// ---- Contract ----
+
+export const eventApi = resource('events', {
+  publish: {
+    method: 'POST', url: '/workspaces/:ws/events', access: 'workspace', summary: 'Publish an event (202: stored with its deliveries)',
+    params: wsParams, body: eventInputSchema, answers: { 202: acceptedEventSchema },
+  },
+  publishBatch: {
+    method: 'POST', url: '/workspaces/:ws/events/batch', access: 'workspace', summary: 'Publish up to 1000 events in one call',
+    params: wsParams, body: batchInputSchema,
+    answers: { 202: { type: 'object', properties: { data: { type: 'array', items: acceptedEventSchema } }, required: ['data'] } },
+  },
+  list: {
+    method: 'GET', url: '/workspaces/:ws/events', access: 'workspace', summary: 'List events',
+    params: wsParams, querystring: listQuery({ topic: { type: 'string', maxLength: 128 } }), answers: { 200: listOf(eventSchema) },
+  },
+  get: {
+    method: 'GET', url: '/workspaces/:ws/events/:id', access: 'workspace', summary: 'Get an event with its deliveries',
+    params: withId('id'), answers: { 200: eventDetailSchema },
+  },
+  replay: {
+    method: 'POST', url: '/workspaces/:ws/events/:id/replay', access: 'workspace', summary: 'Fan an event out again to the webhooks that match now',
+    params: withId('id'), answers: { 202: { type: 'object', properties: { deliveries: { type: 'integer' } }, required: ['deliveries'] } },
+  },
+});
+
+// ---- Handlers ----
 
 export function eventRoutes(services: Services): FastifyPluginAsync {
   const { store, config } = services;
@@ -37,9 +127,9 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
     }
   }
 
-  async function publish(req: FastifyRequest<{ Params: { ws: string } }>, inputs: PublishInput[]) {
-    const outcomes = await services.publisher.publish({ workspaceId: req.params.ws, inputs });
-    if (!outcomes) throw notFound(`workspace ${req.params.ws}`);
+  async function publish(workspaceId: string, inputs: PublishInput[]) {
+    const outcomes = await services.publisher.publish({ workspaceId, inputs });
+    if (!outcomes) throw notFound(`workspace ${workspaceId}`);
     return outcomes;
   }
 
@@ -52,58 +142,32 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
   }
 
   return async (app) => {
-    app.post<{ Params: { ws: string }; Body: EventInput }>('/workspaces/:ws/events', {
-      schema: { params: wsParams, body: eventSchema },
-      bodyLimit: config.maxPayloadBytes + 64 * 1024,
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, eventApi.publish, async (req, reply) => {
       const inputs = await toInputs([req.body], idempotencyKey(req), () => '');
-      const [outcome] = await publish(req, inputs);
+      const [outcome] = await publish(req.params.ws, inputs);
       reply.status(202);
-      return accepted(outcome!);
-    });
+      return presentAccepted(outcome!);
+    }, { bodyLimit: config.maxPayloadBytes + 64 * 1024 });
 
-    app.post<{ Params: { ws: string }; Body: { events: EventInput[] } }>('/workspaces/:ws/events/batch', {
-      schema: {
-        params: wsParams,
-        body: {
-          type: 'object',
-          properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: eventSchema } },
-          required: ['events'],
-          additionalProperties: false,
-        },
-      },
-      bodyLimit: Math.max(32 * 1024 * 1024, config.maxPayloadBytes * 4),
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, eventApi.publishBatch, async (req, reply) => {
       const inputs = await toInputs(req.body.events, null, (i) => `events[${i}].`);
-      const outcomes = await publish(req, inputs);
+      const outcomes = await publish(req.params.ws, inputs);
       reply.status(202);
-      return { data: outcomes.map(accepted) };
-    });
+      return { data: outcomes.map(presentAccepted) };
+    }, { bodyLimit: Math.max(32 * 1024 * 1024, config.maxPayloadBytes * 4) });
 
-    app.get<{ Params: { ws: string }; Querystring: { topic?: string; limit?: string; cursor?: string } }>('/workspaces/:ws/events', {
-      schema: {
-        params: wsParams,
-        querystring: { type: 'object', properties: { ...pageQuery, topic: { type: 'string', maxLength: 128 } }, additionalProperties: false },
-      },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      return pageResponse(await store.listEvents(req.params.ws, req.query.topic, pageRequest(req.query)), presentEvent);
-    });
+    serve(app, eventApi.list, async (req) => pageResponse(await store.listEvents(req.params.ws, req.query.topic, pageRequest(req.query)), presentEvent));
 
-    app.get<{ Params: { ws: string; id: string } }>('/workspaces/:ws/events/:id', { schema: { params: withId('id') } }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, eventApi.get, async (req) => {
       const event = await store.getEvent(req.params.ws, req.params.id);
       if (!event) throw notFound(`event ${req.params.id}`);
       const deliveries = await store.listDeliveries(req.params.ws, { eventId: event.id }, { limit: 500 });
       return { ...presentEvent(event), deliveries: deliveries.rows.map(presentDelivery) };
     });
 
-    app.post<{ Params: { ws: string; id: string } }>('/workspaces/:ws/events/:id/replay', { schema: { params: withId('id') } }, async (req, reply) => {
-      const workspace = await workspaceFor(req, services, req.params.ws);
+    serve(app, eventApi.replay, async (req, reply) => {
       // As for a publish, nothing is queued while the workspace's webhooks are switched off.
-      const deliveries = workspace.webhooksEnabled
+      const deliveries = req.workspace.webhooksEnabled
         ? await store.replayEvent(req.params.ws, req.params.id, services.fanOut, Date.now())
         : (await store.getEvent(req.params.ws, req.params.id)) ? 0 : null;
       if (deliveries === null) throw notFound(`event ${req.params.id}`);

@@ -1,3 +1,4 @@
+// Webhooks: a URL subscribed to one topic of a workspace, with its secret, filter and headers.
 import type { FastifyPluginAsync } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import { recordNow, type Services } from '../../services.js';
@@ -5,18 +6,40 @@ import { newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filter.js';
 import { generateSecret, isReservedHeader } from '../../domain/signing.js';
 import { checkWebhookUrl } from '../../delivery/target-guard.js';
-import type { Webhook, WebhookPatch } from '../../store/store.js';
-import { workspaceFor } from '../auth.js';
+import type { Webhook as WebhookRecord, WebhookPatch as WebhookRecordPatch } from '../../store/store.js';
+import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound, type FieldError } from '../problems.js';
-import { presentDeliveryDetail, presentWebhook } from '../present.js';
-import { isoDateTime, pageQuery, pageRequest, pageResponse, parseTime, withId, wsParams } from './common.js';
+import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse, parseTime } from './common.js';
+import { deliveryDetailSchema, presentDeliveryDetail } from './deliveries.js';
 
-/** A webhook's fields as the API takes them (all optional: PATCH; POST requires topic and url). */
-export type WebhookBody = FromSchema<typeof webhookPatchSchema>;
+// ---- Schemas and types ----
 
-const MAX_FILTER_BYTES = 16 * 1024;
+export const webhookSchema = {
+  $id: 'Webhook',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    workspace_id: { type: 'string' },
+    topic: { type: 'string' },
+    url: { type: 'string' },
+    prefix: { type: 'string' },
+    filter: { type: ['object', 'null'], additionalProperties: true },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    description: { type: ['string', 'null'] },
+    enabled: { type: 'boolean' },
+    disabled_reason: { type: ['string', 'null'] },
+    rate_limit: { type: ['integer', 'null'], description: 'requests per second at most' },
+    created_at: time,
+    updated_at: time,
+  },
+  required: [
+    'id', 'workspace_id', 'topic', 'url', 'prefix', 'filter', 'headers', 'description', 'enabled', 'disabled_reason', 'rate_limit',
+    'created_at', 'updated_at',
+  ],
+} as const;
 
-export const webhookFields = {
+const webhookFields = {
   topic: { type: 'string', minLength: 1, maxLength: 128 },
   url: { type: 'string', minLength: 1, maxLength: 2048 },
   secret: { type: 'string', minLength: 1, maxLength: 512 },
@@ -28,13 +51,112 @@ export const webhookFields = {
   rate_limit: { type: ['integer', 'null'], minimum: 1, maximum: 100_000, description: 'requests per second at most' },
 } as const;
 
-export const webhookPatchSchema = { type: 'object', properties: webhookFields, additionalProperties: false } as const;
-export const webhookCreateSchema = { ...webhookPatchSchema, required: ['topic', 'url'] } as const;
+const webhookPatchSchema = { type: 'object', properties: webhookFields, additionalProperties: false } as const;
+const webhookCreateSchema = { ...webhookPatchSchema, required: ['topic', 'url'] } as const;
+
+const rotateInputSchema = {
+  type: ['object', 'null'],
+  properties: { secret: webhookFields.secret, grace_seconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
+  additionalProperties: false,
+} as const;
+
+const testInputSchema = { type: ['object', 'null'], properties: { data: { type: 'object' } }, additionalProperties: false } as const;
+
+const recoverInputSchema = {
+  type: 'object',
+  properties: { since: isoDateTime, until: isoDateTime },
+  required: ['since'],
+  additionalProperties: false,
+} as const;
+
+const secretSchema = { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] } as const;
+
+const rotatedSecretSchema = {
+  type: 'object',
+  properties: { secret: { type: 'string' }, previous_secret_expires_at: { type: ['string', 'null'], format: 'date-time' } },
+  required: ['secret', 'previous_secret_expires_at'],
+} as const;
+
+export type Webhook = Json<typeof webhookSchema>;
+/** What creating a webhook takes. */
+export type WebhookInput = FromSchema<typeof webhookCreateSchema>;
+/** What updating a webhook takes: any of the fields. */
+export type WebhookPatch = FromSchema<typeof webhookPatchSchema>;
+export type WebhookSecret = Json<typeof secretSchema>;
+export type RotatedSecret = Json<typeof rotatedSecretSchema>;
+export type SecretRotation = NonNullable<FromSchema<typeof rotateInputSchema>>;
+export type RecoverInput = FromSchema<typeof recoverInputSchema>;
+
+export function presentWebhook(w: WebhookRecord): Webhook {
+  return {
+    id: w.id,
+    workspace_id: w.workspaceId,
+    topic: w.topic,
+    url: w.url,
+    prefix: w.prefix,
+    filter: w.filter,
+    headers: w.headers,
+    description: w.description,
+    enabled: w.enabled,
+    disabled_reason: w.disabledReason,
+    rate_limit: w.rateLimit,
+    created_at: iso(w.createdAt),
+    updated_at: iso(w.updatedAt),
+  };
+}
+
+// ---- Contract ----
 
 const byId = withId('id');
 
+export const webhookApi = resource('webhooks', {
+  create: {
+    method: 'POST', url: '/workspaces/:ws/webhooks', access: 'workspace', summary: 'Subscribe a URL to a topic',
+    params: wsParams, body: webhookCreateSchema, answers: { 201: webhookSchema },
+  },
+  list: {
+    method: 'GET', url: '/workspaces/:ws/webhooks', access: 'workspace', summary: 'List webhooks',
+    params: wsParams, querystring: listQuery({ topic: { type: 'string', maxLength: 128 } }), answers: { 200: listOf(webhookSchema) },
+  },
+  get: {
+    method: 'GET', url: '/workspaces/:ws/webhooks/:id', access: 'workspace', summary: 'Get a webhook',
+    params: byId, answers: { 200: webhookSchema },
+  },
+  secret: {
+    method: 'GET', url: '/workspaces/:ws/webhooks/:id/secret', access: 'workspace', summary: "Get a webhook's secret",
+    params: byId, answers: { 200: secretSchema },
+  },
+  rotateSecret: {
+    method: 'POST', url: '/workspaces/:ws/webhooks/:id/secret/rotate', access: 'workspace',
+    summary: 'Rotate the secret: the new one signs from now on, the old one too until the grace period ends',
+    params: byId, body: rotateInputSchema, answers: { 200: rotatedSecretSchema },
+  },
+  update: {
+    method: 'PATCH', url: '/workspaces/:ws/webhooks/:id', access: 'workspace', summary: 'Update a webhook',
+    params: byId, body: webhookPatchSchema, answers: { 200: webhookSchema },
+  },
+  delete: {
+    method: 'DELETE', url: '/workspaces/:ws/webhooks/:id', access: 'workspace', summary: 'Delete a webhook; its pending deliveries are cancelled',
+    params: byId, answers: { 204: null },
+  },
+  test: {
+    method: 'POST', url: '/workspaces/:ws/webhooks/:id/test', access: 'workspace', summary: "Send one test request now with the topic's sample (not retried)",
+    params: byId, body: testInputSchema,
+    answers: { 200: { type: 'object', properties: { delivery: deliveryDetailSchema }, required: ['delivery'] } },
+  },
+  recover: {
+    method: 'POST', url: '/workspaces/:ws/webhooks/:id/recover', access: 'workspace', summary: "Queue the webhook's failed deliveries of a time window again",
+    params: byId, body: recoverInputSchema,
+    answers: { 202: { type: 'object', properties: { requeued: { type: 'integer' } }, required: ['requeued'] } },
+  },
+});
+
+// ---- Handlers ----
+
+const MAX_FILTER_BYTES = 16 * 1024;
+
 /** Checks what JSON Schema cannot: the catalog, the URL's target, the filter, the header names. */
-async function checkFields(services: Services, body: WebhookBody): Promise<void> {
+async function checkFields(services: Services, body: WebhookPatch): Promise<void> {
   const errors: FieldError[] = [];
   if (body.topic !== undefined && !(await services.topics.get(body.topic))) {
     errors.push({ path: 'topic', message: `"${body.topic}" is not in the topic catalog (GET /api/v1/topics)` });
@@ -69,20 +191,20 @@ async function checkFields(services: Services, body: WebhookBody): Promise<void>
 
 export function webhookRoutes(services: Services): FastifyPluginAsync {
   const { store } = services;
-  const present = (w: Webhook) => presentWebhook(w);
+
+  /** The webhook `:id` of the workspace `:ws`, or 404. */
+  async function webhookOf(req: { params: { ws: string; id: string } }): Promise<WebhookRecord> {
+    const webhook = await store.getWebhook(req.params.ws, req.params.id);
+    if (!webhook) throw notFound(`webhook ${req.params.id}`);
+    return webhook;
+  }
 
   return async (app) => {
-    app.post<{ Params: { ws: string }; Body: WebhookBody & { topic: string; url: string } }>('/workspaces/:ws/webhooks', {
-      schema: {
-        params: wsParams,
-        body: webhookCreateSchema,
-      },
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, webhookApi.create, async (req, reply) => {
       await checkFields(services, req.body);
       const now = Date.now();
       const b = req.body;
-      const webhook: Webhook = {
+      const webhook: WebhookRecord = {
         id: newId('wh', now),
         workspaceId: req.params.ws,
         topic: b.topic,
@@ -101,41 +223,20 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       };
       await store.createWebhook(webhook);
       reply.status(201);
-      return present(webhook);
+      return presentWebhook(webhook);
     });
 
-    app.get<{ Params: { ws: string }; Querystring: { topic?: string; limit?: string; cursor?: string } }>('/workspaces/:ws/webhooks', {
-      schema: {
-        params: wsParams,
-        querystring: { type: 'object', properties: { ...pageQuery, topic: { type: 'string', maxLength: 128 } }, additionalProperties: false },
-      },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      return pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), present);
-    });
+    serve(app, webhookApi.list, async (req) => pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), presentWebhook));
 
-    app.get<{ Params: { ws: string; id: string } }>('/workspaces/:ws/webhooks/:id', { schema: { params: byId } }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      const webhook = await store.getWebhook(req.params.ws, req.params.id);
-      if (!webhook) throw notFound(`webhook ${req.params.id}`);
-      return present(webhook);
-    });
+    serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req)));
 
-    app.get<{ Params: { ws: string; id: string } }>('/workspaces/:ws/webhooks/:id/secret', { schema: { params: byId } }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      const webhook = await store.getWebhook(req.params.ws, req.params.id);
-      if (!webhook) throw notFound(`webhook ${req.params.id}`);
-      return { secret: services.secrets.open(webhook.secret) };
-    });
+    serve(app, webhookApi.secret, async (req) => ({ secret: services.secrets.open((await webhookOf(req)).secret) }));
 
-    app.patch<{ Params: { ws: string; id: string }; Body: WebhookBody }>('/workspaces/:ws/webhooks/:id', {
-      schema: { params: byId, body: webhookPatchSchema },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      if (!(await store.getWebhook(req.params.ws, req.params.id))) throw notFound(`webhook ${req.params.id}`);
+    serve(app, webhookApi.update, async (req) => {
+      await webhookOf(req);
       await checkFields(services, req.body);
       const b = req.body;
-      const patch: WebhookPatch = {
+      const patch: WebhookRecordPatch = {
         topic: b.topic,
         url: b.url,
         secret: b.secret === undefined ? undefined : services.secrets.seal(b.secret),
@@ -150,43 +251,24 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       };
       const updated = await store.updateWebhook(req.params.ws, req.params.id, patch, Date.now());
       if (!updated) throw notFound(`webhook ${req.params.id}`);
-      return present(updated);
+      return presentWebhook(updated);
     });
 
-    app.delete<{ Params: { ws: string; id: string } }>('/workspaces/:ws/webhooks/:id', { schema: { params: byId } }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, webhookApi.delete, async (req, reply) => {
       if (!(await store.deleteWebhook(req.params.ws, req.params.id, Date.now()))) throw notFound(`webhook ${req.params.id}`);
       reply.status(204);
     });
 
-    app.post<{ Params: { ws: string; id: string }; Body: { data?: Record<string, unknown> } | undefined }>('/workspaces/:ws/webhooks/:id/test', {
-      schema: {
-        params: byId,
-        body: { type: ['object', 'null'], properties: { data: { type: 'object' } }, additionalProperties: false },
-      },
-    }, async (req) => {
-      const workspace = await workspaceFor(req, services, req.params.ws);
-      const webhook = await store.getWebhook(req.params.ws, req.params.id);
-      if (!webhook) throw notFound(`webhook ${req.params.id}`);
+    serve(app, webhookApi.test, async (req) => {
+      const webhook = await webhookOf(req);
       const data = req.body?.data ?? structuredClone((await services.topics.get(webhook.topic))?.sample ?? {});
-      const deliveryId = await recordNow(services, workspace, webhook, data);
+      const deliveryId = await recordNow(services, req.workspace, webhook, data);
       const detail = await store.getDelivery(req.params.ws, deliveryId);
       return { delivery: presentDeliveryDetail(detail!.delivery, detail!.attempts) };
     });
 
-    app.post<{ Params: { ws: string; id: string }; Body: { secret?: string; grace_seconds?: number } | undefined }>('/workspaces/:ws/webhooks/:id/secret/rotate', {
-      schema: {
-        params: byId,
-        body: {
-          type: ['object', 'null'],
-          properties: { secret: webhookFields.secret, grace_seconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400 } },
-          additionalProperties: false,
-        },
-      },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      const webhook = await store.getWebhook(req.params.ws, req.params.id);
-      if (!webhook) throw notFound(`webhook ${req.params.id}`);
+    serve(app, webhookApi.rotateSecret, async (req) => {
+      const webhook = await webhookOf(req);
       const now = Date.now();
       const secret = req.body?.secret ?? generateSecret();
       const grace = (req.body?.grace_seconds ?? 86_400) * 1000;
@@ -195,17 +277,11 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const previousSecrets =
         grace > 0 ? [{ secret: webhook.secret, expiresAt: now + grace }, ...webhook.previousSecrets.filter((p) => p.expiresAt > now)].slice(0, 5) : [];
       await store.updateWebhook(req.params.ws, req.params.id, { secret: services.secrets.seal(secret), previousSecrets }, now);
-      return { secret, previous_secret_expires_at: grace > 0 ? new Date(now + grace).toISOString() : null };
+      return { secret, previous_secret_expires_at: grace > 0 ? iso(now + grace) : null };
     });
 
-    app.post<{ Params: { ws: string; id: string }; Body: { since: string; until?: string } }>('/workspaces/:ws/webhooks/:id/recover', {
-      schema: {
-        params: byId,
-        body: { type: 'object', properties: { since: isoDateTime, until: isoDateTime }, required: ['since'], additionalProperties: false },
-      },
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
-      if (!(await store.getWebhook(req.params.ws, req.params.id))) throw notFound(`webhook ${req.params.id}`);
+    serve(app, webhookApi.recover, async (req, reply) => {
+      await webhookOf(req);
       const since = parseTime('since', req.body.since);
       const until = req.body.until === undefined ? Date.now() + 1 : parseTime('until', req.body.until);
       const requeued = await store.recoverDeliveries(req.params.ws, req.params.id, since, until, Date.now());

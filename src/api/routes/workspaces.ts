@@ -1,29 +1,92 @@
+// Workspaces: the tenants. Creating, listing and deleting them takes the admin key.
 import type { FastifyPluginAsync } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
-import { CLIENT_ID_PATTERN, newApiKey, newId } from '../../domain/ids.js';
-import { ConflictError } from '../../store/store.js';
-import { hashKey, requireAdmin, workspaceFor } from '../auth.js';
+import { CLIENT_ID_PATTERN, newId } from '../../domain/ids.js';
+import { ConflictError, type Workspace as WorkspaceRecord } from '../../store/store.js';
+import { resource, serve, type Json } from '../contract.js';
 import { HttpError, badInput, notFound } from '../problems.js';
-import { presentKey, presentWorkspace } from '../present.js';
-import { idParam, pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
+import { listOf, listQuery, time, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse } from './common.js';
+
+// ---- Schemas and types ----
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const uri = { type: ['string', 'null'], maxLength: 2048 } as const;
 
+export const workspaceSchema = {
+  $id: 'Workspace',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    uri: { type: ['string', 'null'] },
+    webhooks_enabled: { type: 'boolean', description: 'the Status switch: nothing is sent while false' },
+    created_at: time,
+    updated_at: time,
+  },
+  required: ['id', 'name', 'uri', 'webhooks_enabled', 'created_at', 'updated_at'],
+} as const;
+
+const workspaceCreateSchema = {
+  type: 'object',
+  properties: { name, uri, id: { type: 'string' } },
+  required: ['name'],
+  additionalProperties: false,
+} as const;
+
+const workspacePatchSchema = {
+  type: 'object',
+  properties: { name, uri, webhooks_enabled: { type: 'boolean' } },
+  additionalProperties: false,
+} as const;
+
+export type Workspace = Json<typeof workspaceSchema>;
+export type WorkspaceInput = FromSchema<typeof workspaceCreateSchema>;
+export type WorkspacePatch = FromSchema<typeof workspacePatchSchema>;
+
+export function presentWorkspace(w: WorkspaceRecord): Workspace {
+  return {
+    id: w.id,
+    name: w.name,
+    uri: w.uri,
+    webhooks_enabled: w.webhooksEnabled,
+    created_at: iso(w.createdAt),
+    updated_at: iso(w.updatedAt),
+  };
+}
+
+// ---- Contract ----
+
+export const workspaceApi = resource('workspaces', {
+  create: {
+    method: 'POST', url: '/workspaces', access: 'admin', summary: 'Create a workspace (admin)',
+    body: workspaceCreateSchema, answers: { 201: workspaceSchema },
+  },
+  list: {
+    method: 'GET', url: '/workspaces', access: 'admin', summary: 'List workspaces (admin)',
+    querystring: listQuery(), answers: { 200: listOf(workspaceSchema) },
+  },
+  get: {
+    method: 'GET', url: '/workspaces/:ws', access: 'workspace', summary: 'Get a workspace',
+    params: wsParams, answers: { 200: workspaceSchema },
+  },
+  update: {
+    method: 'PATCH', url: '/workspaces/:ws', access: 'workspace', summary: 'Update a workspace; webhooks_enabled is the status switch',
+    params: wsParams, body: workspacePatchSchema, answers: { 200: workspaceSchema },
+  },
+  delete: {
+    method: 'DELETE', url: '/workspaces/:ws', access: 'admin', summary: 'Delete a workspace and everything in it (admin)',
+    params: wsParams, answers: { 204: null },
+  },
+});
+
+// ---- Handlers ----
+
 export function workspaceRoutes(services: Services): FastifyPluginAsync {
   const { store } = services;
   return async (app) => {
-    app.post<{ Body: { name: string; uri?: string | null; id?: string } }>('/workspaces', {
-      schema: {
-        body: {
-          type: 'object',
-          properties: { name, uri, id: { type: 'string' } },
-          required: ['name'],
-          additionalProperties: false,
-        },
-      },
-    }, async (req, reply) => {
-      requireAdmin(req);
+    serve(app, workspaceApi.create, async (req, reply) => {
       const { id, uri: wsUri } = req.body;
       if (id !== undefined && !CLIENT_ID_PATTERN.test(id)) throw badInput('id', 'must be 1 to 64 letters, digits, _ or -');
       const now = Date.now();
@@ -45,28 +108,11 @@ export function workspaceRoutes(services: Services): FastifyPluginAsync {
       return presentWorkspace(workspace);
     });
 
-    app.get<{ Querystring: { limit?: string; cursor?: string } }>('/workspaces', {
-      schema: { querystring: { type: 'object', properties: pageQuery, additionalProperties: false } },
-    }, async (req) => {
-      requireAdmin(req);
-      return pageResponse(await store.listWorkspaces(pageRequest(req.query)), presentWorkspace);
-    });
+    serve(app, workspaceApi.list, async (req) => pageResponse(await store.listWorkspaces(pageRequest(req.query)), presentWorkspace));
 
-    app.get<{ Params: { ws: string } }>('/workspaces/:ws', { schema: { params: wsParams } }, async (req) => {
-      return presentWorkspace(await workspaceFor(req, services, req.params.ws));
-    });
+    serve(app, workspaceApi.get, async (req) => presentWorkspace(req.workspace));
 
-    app.patch<{ Params: { ws: string }; Body: { name?: string; uri?: string | null; webhooks_enabled?: boolean } }>('/workspaces/:ws', {
-      schema: {
-        params: wsParams,
-        body: {
-          type: 'object',
-          properties: { name, uri, webhooks_enabled: { type: 'boolean' } },
-          additionalProperties: false,
-        },
-      },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
+    serve(app, workspaceApi.update, async (req) => {
       const updated = await store.updateWorkspace(
         req.params.ws,
         { name: req.body.name, uri: req.body.uri, webhooksEnabled: req.body.webhooks_enabled },
@@ -76,43 +122,9 @@ export function workspaceRoutes(services: Services): FastifyPluginAsync {
       return presentWorkspace(updated);
     });
 
-    app.delete<{ Params: { ws: string } }>('/workspaces/:ws', { schema: { params: wsParams } }, async (req, reply) => {
-      requireAdmin(req);
+    serve(app, workspaceApi.delete, async (req, reply) => {
       if (!(await store.deleteWorkspace(req.params.ws))) throw notFound(`workspace ${req.params.ws}`);
-      reply.status(204);
-    });
-
-    // ---- API keys of a workspace ----
-
-    app.post<{ Params: { ws: string }; Body: { name?: string | null } | undefined }>('/workspaces/:ws/keys', {
-      schema: {
-        params: wsParams,
-        body: { type: ['object', 'null'], properties: { name: { type: ['string', 'null'], maxLength: 200 } }, additionalProperties: false },
-      },
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
-      const now = Date.now();
-      const key = newApiKey('workspace');
-      const record = { id: newId('key', now), workspaceId: req.params.ws, name: req.body?.name ?? null, createdAt: now };
-      await store.createKey(record, hashKey(key));
-      reply.status(201);
-      return { ...presentKey(record), key };
-    });
-
-    app.get<{ Params: { ws: string }; Querystring: { limit?: string; cursor?: string } }>('/workspaces/:ws/keys', {
-      schema: { params: wsParams, querystring: { type: 'object', properties: pageQuery, additionalProperties: false } },
-    }, async (req) => {
-      await workspaceFor(req, services, req.params.ws);
-      return pageResponse(await store.listKeys(req.params.ws, pageRequest(req.query)), presentKey);
-    });
-
-    app.delete<{ Params: { ws: string; key: string } }>('/workspaces/:ws/keys/:key', {
-      schema: { params: withId('key') },
-    }, async (req, reply) => {
-      await workspaceFor(req, services, req.params.ws);
-      if (!(await store.revokeKey(req.params.ws, req.params.key, Date.now()))) throw notFound(`key ${req.params.key}`);
       reply.status(204);
     });
   };
 }
-
