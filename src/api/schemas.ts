@@ -1,12 +1,6 @@
 // The JSON Schema pieces that several resources share: times, ids, pagination and the problem
 // answer. Each resource's own schemas live in its route file (src/api/routes/<resource>.ts).
 
-/** A registered schema's body, to nest it inline (a nested $id would be registered twice). */
-export function withoutId<T extends { $id: string }>(schema: T): Omit<T, '$id'> {
-  const { $id: _id, ...rest } = schema;
-  return rest;
-}
-
 export const time = { type: 'string', format: 'date-time' } as const;
 export const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 /** A JSON object of any shape (event data, samples, filters). */

@@ -4,7 +4,7 @@ import type { Services } from '../../services.js';
 import type { Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { idParam, listOf, listQuery, nullableTime, time, withId, withoutId, wsParams } from '../schemas.js';
+import { idParam, listOf, listQuery, nullableTime, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse } from './common.js';
 
 // ---- Schemas and types ----
@@ -51,7 +51,7 @@ export const attemptSchema = {
 export const deliveryDetailSchema = {
   $id: 'DeliveryDetail',
   type: 'object',
-  properties: { ...deliveryProperties, attempts: { type: 'array', items: withoutId(attemptSchema) } },
+  properties: { ...deliveryProperties, attempts: { type: 'array', items: attemptSchema } },
   required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
 } as const;
 

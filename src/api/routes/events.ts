@@ -7,7 +7,7 @@ import { EventRejected, prepareEvents } from '../../delivery/event-input.js';
 import type { EventRecord, PublishInput, PublishOutcome } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { anyObject, listOf, listQuery, time, withId, withoutId, wsParams } from '../schemas.js';
+import { anyObject, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse } from './common.js';
 import { deliverySchema, presentDelivery } from './deliveries.js';
 
@@ -62,7 +62,7 @@ export const eventSchema = {
 export const eventDetailSchema = {
   $id: 'EventDetail',
   type: 'object',
-  properties: { ...eventSchema.properties, deliveries: { type: 'array', items: withoutId(deliverySchema) } },
+  properties: { ...eventSchema.properties, deliveries: { type: 'array', items: deliverySchema } },
   required: eventSchema.required,
 } as const;
 
