@@ -2,13 +2,18 @@
 // delivery. A filter is validated and compiled into a tree of closures once, when the webhook
 // is saved; the resulting matcher runs for every event on the delivery path, so everything that
 // can be decided up front (path splitting, literal shapes, regexes, `$in` sets) is decided here
-// and matching itself allocates nothing.
+// and matching itself allocates nothing. This file validates and compiles; the predicates that a
+// compiled filter is made of are in filter-match.ts.
 //
 // Negative operators ($ne, $nin, $exists:false, field-level $not) are the negation of the whole
 // positive test over every value the path reaches, not "some reached value fails": that is what
 // makes `$ne` true for a missing field and false for an array containing the value.
 
 import { RE2JS } from 're2js';
+import {
+  ALWAYS, NEVER, allOf, anyElement, anyOf, equalsPred, inPred, isPlainObject, literalEquals, onPath, orderPred, some,
+  type JsonObject, type Matcher, type Pred, type Seg,
+} from './filter-match.js';
 
 export interface FilterFault { path: string; message: string }
 
@@ -23,13 +28,7 @@ export class FilterError extends Error {
   }
 }
 
-export type Matcher = (body: unknown) => boolean;
-
-/** A test on one value reached by a field path; `undefined` stands for "missing". */
-type Pred = (value: unknown) => boolean;
-/** `index` is >= 0 when the segment can index an array. */
-interface Seg { key: string; index: number }
-type JsonObject = Record<string, unknown>;
+export type { Matcher } from './filter-match.js';
 
 const MAX_DEPTH = 32;
 const MAX_NODES = 1000;
@@ -44,9 +43,6 @@ const FIELD_OPERATORS = new Set([
   '$regex', '$options', '$startsWith', '$endsWith', '$contains', '$and', '$or', '$not',
 ]);
 const REGEX_FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
-
-const ALWAYS: Matcher = () => true;
-const NEVER: Matcher = () => false;
 
 /** Validates and compiles once; throws FilterError listing every fault found (at least the first). null, undefined and {} compile to a matcher that accepts everything. */
 export function compileFilter(filter: unknown): Matcher {
@@ -64,9 +60,6 @@ export function validateFilter(filter: unknown): FilterFault[] {
 export function matchesFilter(filter: unknown, body: unknown): boolean {
   return compileFilter(filter)(body);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Compilation
 
 interface Ctx { faults: FilterFault[]; nodes: number }
 
@@ -291,118 +284,4 @@ function checkLiteral(x: unknown, path: string, depth: number, ctx: Ctx): boolea
 function fail<T = Matcher>(ctx: Ctx, path: string, message: string, result: T = NEVER as T): T {
   fault(ctx, path, message);
   return result;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Matching (hot path: no allocation)
-
-function isPlainObject(v: unknown): v is JsonObject {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-/** True when `pred` holds for some value the path reaches; a dead end is tested as missing. */
-function walk(v: unknown, segs: Seg[], i: number, pred: Pred): boolean {
-  if (i === segs.length) return pred(v);
-  if (v === null || typeof v !== 'object') return pred(undefined);
-  const seg = segs[i];
-  if (Array.isArray(v)) {
-    if (seg.index >= 0) return walk(seg.index < v.length ? v[seg.index] : undefined, segs, i + 1, pred);
-    for (let j = 0; j < v.length; j++) if (walk(v[j], segs, i, pred)) return true;
-    return false;
-  }
-  // Own properties only: `__proto__` or `constructor` in a filter must not reach the prototype.
-  return walk(Object.hasOwn(v, seg.key) ? (v as JsonObject)[seg.key] : undefined, segs, i + 1, pred);
-}
-
-function onPath(segs: Seg[], pred: Pred): Matcher {
-  return (body) => walk(body, segs, 0, pred);
-}
-
-function some(a: unknown[], pred: Pred): boolean {
-  for (let i = 0; i < a.length; i++) if (pred(a[i])) return true;
-  return false;
-}
-
-/** The value itself, or for an array any of its elements. */
-function anyElement(pred: Pred): Pred {
-  return (v) => pred(v) || (Array.isArray(v) && some(v, pred));
-}
-
-function equalsPred(x: unknown): Pred {
-  // null also stands for "missing", as in `{"field": null}`.
-  if (x === null) return (v) => v === undefined || v === null || (Array.isArray(v) && v.includes(null));
-  return anyElement(literalEquals(x));
-}
-
-/** Deep JSON equality with `x`, with key lists and child tests prepared once. */
-function literalEquals(x: unknown): Pred {
-  if (x === null || typeof x !== 'object') return (v) => v === x;
-  if (Array.isArray(x)) {
-    const items = x.map(literalEquals);
-    return (v) => {
-      if (!Array.isArray(v) || v.length !== items.length) return false;
-      for (let i = 0; i < items.length; i++) if (!items[i](v[i])) return false;
-      return true;
-    };
-  }
-  const keys = Object.keys(x);
-  const values = keys.map((k) => literalEquals((x as JsonObject)[k]));
-  return (v) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-    let count = 0;
-    for (const k in v) if (Object.hasOwn(v, k) && (v as JsonObject)[k] !== undefined) count++;
-    if (count !== keys.length) return false;
-    for (let i = 0; i < keys.length; i++) {
-      if (!Object.hasOwn(v, keys[i]) || !values[i]((v as JsonObject)[keys[i]])) return false;
-    }
-    return true;
-  };
-}
-
-function inPred(list: unknown[]): Pred {
-  const scalars = new Set<unknown>();
-  const composites: Pred[] = [];
-  for (const item of list) {
-    if (item !== null && typeof item === 'object') composites.push(literalEquals(item));
-    else scalars.add(item);
-  }
-  const matchesMissing = scalars.has(null);
-  const one: Pred = (v) => {
-    if (v === undefined) return matchesMissing;
-    if (v === null || typeof v !== 'object') return scalars.has(v);
-    for (let i = 0; i < composites.length; i++) if (composites[i](v)) return true;
-    return false;
-  };
-  return anyElement(one);
-}
-
-function orderPred(op: string, x: number | string): Pred {
-  const type = typeof x;
-  // Casting to number only satisfies the type checker: both sides share one runtime type.
-  const y = x as number;
-  switch (op) {
-    case '$gt': return (v) => typeof v === type && (v as number) > y;
-    case '$gte': return (v) => typeof v === type && (v as number) >= y;
-    case '$lt': return (v) => typeof v === type && (v as number) < y;
-    default: return (v) => typeof v === type && (v as number) <= y;
-  }
-}
-
-function allOf(parts: Matcher[]): Matcher {
-  if (parts.length === 0) return ALWAYS;
-  if (parts.length === 1) return parts[0];
-  return (body) => {
-    for (let i = 0; i < parts.length; i++) if (!parts[i](body)) return false;
-    return true;
-  };
-}
-
-function anyOf(parts: Matcher[]): Matcher {
-  if (parts.length === 1) return parts[0];
-  return (body) => {
-    for (let i = 0; i < parts.length; i++) if (parts[i](body)) return true;
-    return false;
-  };
 }
