@@ -52,7 +52,8 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
       req.principal = await authenticate(req.headers.authorization, services);
     }
   });
-  // After validation, as the handlers did before: a bad request is a 400 whoever sends it.
+  // Who may call the route (its contract's `access`): after validation, so that a malformed
+  // request is a 400 whoever sends it.
   app.addHook('preHandler', async (req) => authorise(req, services));
 
   // JSON nested deeper than any real payload would overflow the stack of the recursive walks
