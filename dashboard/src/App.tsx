@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
-import { Api, ApiError, session } from './api';
-import type { Me } from './types';
+import { Api, ApiError, session } from './api/client';
+import type { Me } from './api/types';
 import { SignIn } from './SignIn';
-import { WorkspacePicker } from './WorkspacePicker';
-import { WorkspacePage } from './WorkspacePage';
+import { WorkspacePicker } from './workspaces/WorkspacePicker';
+import { WorkspacePage } from './workspaces/WorkspacePage';
 import { TopBar } from './TopBar';
-import { Toasts } from './Toasts';
+import { Toasts } from './ui/Toasts';
 
 interface Session {
   api: Api;

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
-import type { EventRecord, JsonObject, Topic } from './types';
-import { ApiError } from './api';
-import { sampleBody, useWorkspace } from './context';
-import { timeAgo } from './format';
+import type { EventRecord, JsonObject, Topic } from '../api/types';
+import { ApiError } from '../api/client';
+import { sampleBody, useWorkspace } from '../workspaces/context';
+import { timeAgo } from '../ui/format';
 
 interface Props {
   filter: JsonObject | null;

@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Api } from './api';
-import type { Topic, Webhook, Workspace } from './types';
+import type { Api } from '../api/client';
+import type { Topic, Webhook, Workspace } from '../api/types';
 import { WorkspaceContext, type WorkspaceState } from './context';
 import { StatusCard } from './StatusCard';
-import { Tabs } from './Tabs';
-import { WebhooksTab } from './WebhooksTab';
-import { DeliveryLog } from './DeliveryLog';
-import { HealthTab } from './HealthTab';
-import { message } from './errors';
+import { Tabs } from '../ui/Tabs';
+import { WebhooksTab } from '../webhooks/WebhooksTab';
+import { DeliveryLog } from '../deliveries/DeliveryLog';
+import { HealthTab } from '../health/HealthTab';
+import { message } from '../ui/errors';
 
 interface Props {
   api: Api;

@@ -1,7 +1,7 @@
 // The filter builder's rows ⇄ the filter JSON of CONTRACT.md section 5.
 // Rows cover the common shapes (one condition per field and operator, all or any of them);
 // anything else (nesting, $not, $and inside $or …) is edited as JSON.
-import type { Json, JsonObject } from './types';
+import type { Json, JsonObject } from '../api/types';
 
 export type Op =
   | 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin'

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { Delivery, DeliveryStatus } from './types';
-import { topicLabel, useWorkspace } from './context';
+import type { Delivery, DeliveryStatus } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { StatusBadge, lastResult } from './StatusBadge';
 import { DeliveryDialog } from './DeliveryDialog';
-import { WebhookTools } from './WebhookTools';
-import { dateTime, shortUrl, timeAgo } from './format';
-import { message } from './errors';
+import { WebhookTools } from '../webhooks/WebhookTools';
+import { dateTime, shortUrl, timeAgo } from '../ui/format';
+import { message } from '../ui/errors';
 
 interface Props {
   webhookId: string;

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import type { Webhook } from './types';
-import { topicLabel, useWorkspace } from './context';
+import type { Webhook } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { loadHealth, MAX_DETAILS, type Health } from './health';
 import { AttemptsChart, LatencyChart } from './HealthChart';
-import { ms, percent, shortUrl } from './format';
-import { message } from './errors';
+import { ms, percent, shortUrl } from '../ui/format';
+import { message } from '../ui/errors';
 
 interface Props {
   onOpenLog: (webhookId: string) => void;

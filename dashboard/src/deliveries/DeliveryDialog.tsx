@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { DeliveryDetail, EventRecord } from './types';
-import { topicLabel, useWorkspace } from './context';
-import { Dialog } from './Dialog';
+import type { DeliveryDetail, EventRecord } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
+import { Dialog } from '../ui/Dialog';
 import { StatusBadge } from './StatusBadge';
 import { AttemptView } from './AttemptView';
-import { dateTime, timeAgo } from './format';
-import { message } from './errors';
-import { useNotify } from './Toasts';
+import { dateTime, timeAgo } from '../ui/format';
+import { message } from '../ui/errors';
+import { useNotify } from '../ui/Toasts';
 
 interface Props {
   deliveryId: string;

@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
-import type { Api } from './api';
-import type { JsonObject, Topic, Webhook, Workspace } from './types';
+import type { Api } from '../api/client';
+import type { JsonObject, Topic, Webhook, Workspace } from '../api/types';
 
 export interface WorkspaceState {
   api: Api;

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { Delivery, Webhook } from './types';
-import { topicLabel, useWorkspace } from './context';
+import type { Delivery, Webhook } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { WebhookDialog } from './WebhookDialog';
-import { StatusBadge, lastResult } from './StatusBadge';
-import { describeFilter } from './filterModel';
-import { timeAgo } from './format';
-import { useSendTest } from './useDeliveryTools';
+import { StatusBadge, lastResult } from '../deliveries/StatusBadge';
+import { describeFilter } from '../filters/filterModel';
+import { timeAgo } from '../ui/format';
+import { useSendTest } from './useSendTest';
 
 interface Props {
   onOpenLog: (webhookId: string) => void;

@@ -1,5 +1,5 @@
 import { useId, useMemo, useState } from 'react';
-import type { JsonObject, Topic } from './types';
+import type { JsonObject, Topic } from '../api/types';
 import { OPERATORS, fromFilter, needsValue, newRow, samplePaths, toFilter, type Model, type Op, type Row, type ValueType } from './filterModel';
 
 export interface FilterState {
