@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { Api, ApiError, session } from './api/client';
+import { Api, ApiError } from './api/client';
+import { session } from './api/session';
 import type { Me } from './api/types';
 import { SignIn } from './SignIn';
 import { WorkspacePicker } from './workspaces/WorkspacePicker';

@@ -2,10 +2,10 @@
 // Its types are derived from the same JSON Schemas that the server's routes answer with.
 import type { FromSchema } from 'json-schema-to-ts';
 import type {
-  acceptedEventSchema, deliveryDetailSchema, deliverySchema, eventDetailSchema, eventSchema, keySchema, problemSchema,
+  acceptedEventSchema, attemptSchema, deliveryDetailSchema, deliverySchema, eventDetailSchema, eventSchema, keySchema, problemSchema,
   topicSchema, webhookSchema, workspaceSchema,
 } from '../api/schemas.js';
-import type { webhookCreateSchema } from '../api/routes/webhooks.js';
+import type { webhookCreateSchema, webhookPatchSchema } from '../api/routes/webhooks.js';
 
 export type Workspace = FromSchema<typeof workspaceSchema>;
 export type ApiKey = FromSchema<typeof keySchema>;
@@ -16,6 +16,7 @@ export type Event = FromSchema<typeof eventSchema>;
 export type EventDetail = FromSchema<typeof eventDetailSchema>;
 export type Delivery = FromSchema<typeof deliverySchema>;
 export type DeliveryDetail = FromSchema<typeof deliveryDetailSchema>;
+export type Attempt = FromSchema<typeof attemptSchema>;
 export type Problem = FromSchema<typeof problemSchema>;
 
 /** Who an API key belongs to (GET /api/v1/me). */
@@ -33,6 +34,8 @@ export interface PageQuery {
 
 /** What creating a webhook takes: the route's own body schema. */
 export type WebhookInput = FromSchema<typeof webhookCreateSchema>;
+/** What updating a webhook takes: the same fields, none required. */
+export type WebhookPatch = FromSchema<typeof webhookPatchSchema>;
 
 export interface EventInput {
   topic: string;

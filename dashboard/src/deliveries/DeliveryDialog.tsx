@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DeliveryDetail, EventRecord } from '../api/types';
+import type { DeliveryDetail, EventDetail } from '../api/types';
 import { topicLabel, useWorkspace } from '../workspaces/context';
 import { Dialog } from '../ui/Dialog';
 import { StatusBadge } from './StatusBadge';
@@ -18,7 +18,7 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
   const { api, workspace, topics, touch } = useWorkspace();
   const notify = useNotify();
   const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
-  const [event, setEvent] = useState<EventRecord | null>(null);
+  const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [waitFor, setWaitFor] = useState<number | null>(null);
   const [tick, setTick] = useState(0);

@@ -1,25 +1,25 @@
 import { useEffect, useState } from 'react';
-import type { EventRecord, JsonObject, Topic } from '../api/types';
+import type { Event, Topic, Webhook } from '../api/types';
 import { ApiError } from '../api/client';
 import { sampleBody, useWorkspace } from '../workspaces/context';
 import { timeAgo } from '../ui/format';
 
 interface Props {
-  filter: JsonObject | null;
+  filter: Webhook['filter'];
   invalid: string | null;
   topic: Topic | undefined;
 }
 
 interface Result {
   sample: boolean | null;
-  events: { event: EventRecord; matches: boolean }[];
+  events: { event: Event; matches: boolean }[];
   problem: string | null;
 }
 
 /** "Would match": the filter tried (by Herald, POST /filters/test) on the topic's sample and recent events. */
 export function MatchPreview({ filter, invalid, topic }: Props) {
   const { api, workspace } = useWorkspace();
-  const [events, setEvents] = useState<EventRecord[] | null>(null);
+  const [events, setEvents] = useState<Event[] | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const key = JSON.stringify(filter);
 
@@ -126,7 +126,7 @@ function valueAt(data: unknown, path: string): unknown {
 }
 
 /** "amount 250 · metadetail.country usa": what the filter looked at in this event. */
-function summary(event: EventRecord, fields: string[]): string {
+function summary(event: Event, fields: string[]): string {
   return fields
     .map((f) => {
       const v = valueAt(event.data, f);

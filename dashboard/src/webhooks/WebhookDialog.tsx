@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { JsonObject, Webhook, WebhookInput } from '../api/types';
+import type { Webhook, WebhookInput } from '../api/types';
 import { useWorkspace } from '../workspaces/context';
 import { Dialog, ConfirmDialog } from '../ui/Dialog';
 import { Field, TextField } from '../ui/Field';
@@ -66,7 +66,7 @@ export function WebhookDialog({ webhook, onClose }: Props) {
       topic,
       url: url.trim(),
       prefix: prefix.trim(),
-      filter: filter.filter as JsonObject | null,
+      filter: filter.filter,
       headers: headersObject(headers),
       description: description.trim() || null,
       enabled,

@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { Api } from '../api/client';
-import type { JsonObject, Topic, Webhook, Workspace } from '../api/types';
+import type { Topic, Webhook, Workspace } from '../api/types';
 
 export interface WorkspaceState {
   api: Api;
@@ -29,8 +29,8 @@ export function topicLabel(topics: Topic[], name: string): string {
 }
 
 /** The body that a receiver would get for the topic's sample: `data` plus the workspace's fields. */
-export function sampleBody(topic: Topic | undefined, workspace: Workspace): JsonObject {
-  const data: JsonObject = { ...(topic?.sample ?? {}) };
+export function sampleBody(topic: Topic | undefined, workspace: Workspace): Record<string, unknown> {
+  const data: Record<string, unknown> = { ...(topic?.sample ?? {}) };
   if (!('business_name' in data)) data.business_name = workspace.name;
   if (!('business_uri' in data)) data.business_uri = workspace.uri;
   return data;

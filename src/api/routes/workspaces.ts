@@ -5,7 +5,7 @@ import { ConflictError } from '../../store/store.js';
 import { hashKey, requireAdmin, workspaceFor } from '../auth.js';
 import { HttpError, badInput, notFound } from '../problems.js';
 import { presentKey, presentWorkspace } from '../present.js';
-import { idParam, pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
+import { pageQuery, pageRequest, pageResponse, withId, wsParams } from './common.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const uri = { type: ['string', 'null'], maxLength: 2048 } as const;
