@@ -8,6 +8,7 @@ import { WebhooksTab } from '../webhooks/WebhooksTab';
 import { DeliveryLog } from '../deliveries/DeliveryLog';
 import { HealthTab } from '../health/HealthTab';
 import { message } from '../ui/errors';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   api: Api;
@@ -36,14 +37,14 @@ export function WorkspacePage({ api, workspaceId }: Props) {
     setWebhooks((old) => (old && JSON.stringify(old) === JSON.stringify(next) ? old : next));
   }, [api, workspaceId]);
 
-  // Webhooks may also be changed through the API or in another tab: follow them.
-  useEffect(() => {
-    if (!webhooks) return;
-    reloadWebhooks().catch(() => {});
-    const timer = setInterval(() => reloadWebhooks().catch(() => {}), 10_000);
-    return () => clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tab, reloadWebhooks, webhooks === null]);
+  // Webhooks may also be changed through the API or in another tab: follow them, once loaded.
+  usePolling(
+    async () => {
+      if (webhooks) await reloadWebhooks();
+    },
+    webhooks ? 10_000 : null,
+    [tab, reloadWebhooks, webhooks === null],
+  );
 
   useEffect(() => {
     Promise.all([api.getWorkspace(workspaceId), api.topics(), api.listWebhooks(workspaceId)]).then(
