@@ -3,6 +3,7 @@ import type { Event, Topic, Webhook } from '../api/types';
 import { ApiError } from '../api/client';
 import { sampleBody, useWorkspace } from '../workspaces/context';
 import { timeAgo } from '../ui/format';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   filter: Webhook['filter'];
@@ -23,18 +24,19 @@ export function MatchPreview({ filter, invalid, topic }: Props) {
   const [result, setResult] = useState<Result | null>(null);
   const key = JSON.stringify(filter);
 
-  useEffect(() => {
-    setEvents(null);
-    if (!topic) return;
-    let live = true;
-    api.listEvents(workspace.id, topic.name, 20).then(
-      (page) => live && setEvents(page.data),
-      () => live && setEvents([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, workspace.id, topic]);
+  // The topic's recent events, read once per topic.
+  usePolling(
+    (live) => {
+      setEvents(null);
+      if (!topic) return;
+      return api.listEvents(workspace.id, topic.name, 20).then(
+        (page) => live() && setEvents(page.data),
+        () => live() && setEvents([]),
+      );
+    },
+    null,
+    [api, workspace.id, topic],
+  );
 
   useEffect(() => {
     if (!topic || invalid || events === null) return;
