@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import { Api, ApiError, session } from './api';
-import type { Me } from './types';
+import { Api, ApiError } from './api/client';
+import { session } from './api/session';
+import type { Me } from './api/types';
 import { SignIn } from './SignIn';
-import { WorkspacePicker } from './WorkspacePicker';
-import { WorkspacePage } from './WorkspacePage';
+import { WorkspacePicker } from './workspaces/WorkspacePicker';
+import { WorkspacePage } from './workspaces/WorkspacePage';
 import { TopBar } from './TopBar';
-import { Toasts } from './Toasts';
+import { Toasts } from './ui/Toasts';
 
 interface Session {
   api: Api;

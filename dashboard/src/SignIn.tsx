@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { Api, ApiError } from './api';
-import type { Me } from './types';
-import { Logo } from './Logo';
+import { Api, ApiError } from './api/client';
+import type { Me } from './api/types';
+import { Logo } from './ui/Logo';
 
 interface Props {
   notice: string | null;

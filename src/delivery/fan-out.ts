@@ -1,4 +1,5 @@
 import { compileFilter, type Matcher } from '../domain/filter.js';
+import { receiverPayload } from '../domain/payload.js';
 import type { FanOutPlanner, Webhook, Workspace } from '../store/store.js';
 
 /**
@@ -12,19 +13,7 @@ export class FanOut implements FanOutPlanner {
   private lastParsed: unknown = null;
 
   body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
-    const addedFields: string[] = [];
-    let payload = data;
-    if (!Object.hasOwn(data, 'business_name') || !Object.hasOwn(data, 'business_uri')) {
-      payload = { ...data };
-      if (!Object.hasOwn(data, 'business_name')) {
-        payload.business_name = workspace.name;
-        addedFields.push('business_name');
-      }
-      if (!Object.hasOwn(data, 'business_uri')) {
-        payload.business_uri = workspace.uri;
-        addedFields.push('business_uri');
-      }
-    }
+    const { payload, addedFields } = receiverPayload(workspace, data);
     return { body: JSON.stringify(payload), addedFields };
   }
 

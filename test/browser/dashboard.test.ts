@@ -54,6 +54,8 @@ function ensureDashboardBuilt(): void {
   const sources = Math.max(
     newest(join(ROOT, 'dashboard', 'src')),
     newest(join(ROOT, 'dashboard', 'public')),
+    // The page bundles the server's pure body building from here (see dashboard/src/workspaces/context.ts).
+    newest(join(ROOT, 'src', 'domain')),
     statSync(join(ROOT, 'dashboard', 'index.html')).mtimeMs,
     statSync(join(ROOT, 'dashboard', 'vite.config.ts')).mtimeMs,
   );

@@ -1,7 +1,7 @@
 // A webhook's health over the last 24 hours, computed here from what the API returns:
 // the webhook's deliveries (GET …/deliveries?webhook_id=) and their attempts (GET …/deliveries/{id}).
-import type { Api } from './api';
-import type { Attempt, Delivery } from './types';
+import type { Api } from '../api/client';
+import type { Attempt, Delivery } from '../api/types';
 
 export const HOUR = 3600_000;
 export const WINDOW = 24 * HOUR;

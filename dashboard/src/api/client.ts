@@ -1,7 +1,7 @@
-// Herald's public REST API, as the dashboard uses it. The key lives in session storage only.
+// Herald's public REST API, as the dashboard uses it: every request of the page goes through `Api`.
 import type {
-  Delivery, DeliveryDetail, DeliveryStatus, EventRecord, FieldError, Json, JsonObject, Me, Page, Topic,
-  Webhook, WebhookInput, Workspace,
+  Delivery, DeliveryDetail, DeliveryStatus, Event, EventDetail, FieldError, Me, Page, Topic, Webhook, WebhookInput, WebhookPatch,
+  Workspace,
 } from './types';
 
 const BASE = '/api/v1';
@@ -86,7 +86,7 @@ export class Api {
   createWebhook(ws: string, body: WebhookInput) {
     return this.call<Webhook>('POST', `/workspaces/${enc(ws)}/webhooks`, body);
   }
-  updateWebhook(ws: string, id: string, body: WebhookInput) {
+  updateWebhook(ws: string, id: string, body: WebhookPatch) {
     return this.call<Webhook>('PATCH', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`, body);
   }
   deleteWebhook(ws: string, id: string) {
@@ -104,10 +104,10 @@ export class Api {
 
   // ---- events
   listEvents(ws: string, topic: string, limit = 20) {
-    return this.call<Page<EventRecord>>('GET', `/workspaces/${enc(ws)}/events${query({ topic, limit })}`);
+    return this.call<Page<Event>>('GET', `/workspaces/${enc(ws)}/events${query({ topic, limit })}`);
   }
   getEvent(ws: string, id: string) {
-    return this.call<EventRecord>('GET', `/workspaces/${enc(ws)}/events/${enc(id)}`);
+    return this.call<EventDetail>('GET', `/workspaces/${enc(ws)}/events/${enc(id)}`);
   }
 
   // ---- deliveries
@@ -122,7 +122,7 @@ export class Api {
   }
 
   // ---- filters
-  testFilter(filter: JsonObject | null, data: Json) {
+  testFilter(filter: Record<string, unknown> | null, data: unknown) {
     return this.call<{ matches: boolean }>('POST', '/filters/test', { filter, data });
   }
 }
@@ -137,23 +137,3 @@ function query(params: Record<string, string | number | null | undefined>): stri
   const s = q.toString();
   return s ? `?${s}` : '';
 }
-
-// ---- the session: the key is kept in session storage (this tab only), never in a URL.
-const KEY = 'herald.key';
-const WORKSPACE = 'herald.workspace';
-
-export const session = {
-  key: () => sessionStorage.getItem(KEY),
-  workspace: () => sessionStorage.getItem(WORKSPACE),
-  signIn(key: string) {
-    sessionStorage.setItem(KEY, key);
-  },
-  setWorkspace(id: string | null) {
-    if (id) sessionStorage.setItem(WORKSPACE, id);
-    else sessionStorage.removeItem(WORKSPACE);
-  },
-  signOut() {
-    sessionStorage.removeItem(KEY);
-    sessionStorage.removeItem(WORKSPACE);
-  },
-};

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { Delivery, DeliveryStatus } from './types';
-import { topicLabel, useWorkspace } from './context';
+import type { Delivery, DeliveryStatus } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { StatusBadge, lastResult } from './StatusBadge';
 import { DeliveryDialog } from './DeliveryDialog';
-import { WebhookTools } from './WebhookTools';
-import { dateTime, shortUrl, timeAgo } from './format';
-import { message } from './errors';
+import { WebhookTools } from '../webhooks/WebhookTools';
+import { dateTime, shortUrl, timeAgo } from '../ui/format';
+import { message } from '../ui/errors';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   webhookId: string;
@@ -35,27 +36,20 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
     if (webhookId && !webhooks.some((w) => w.id === webhookId)) onWebhookChange('');
   }, [webhookId, webhooks, onWebhookChange]);
 
-  useEffect(() => {
-    let live = true;
-    api.listDeliveries(workspace.id, { webhook_id: webhookId || undefined, status, limit: PAGE, cursor }).then(
-      (p) => {
-        if (!live) return;
-        setPage({ data: p.data, next: p.next_cursor });
-        setError(null);
-      },
-      (err) => live && setError(message(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, workspace.id, webhookId, status, cursor, tick, activity]);
-
   // The first page follows new deliveries by itself.
-  useEffect(() => {
-    if (!first) return;
-    const timer = setInterval(() => setTick((t) => t + 1), 3000);
-    return () => clearInterval(timer);
-  }, [first]);
+  usePolling(
+    (live) =>
+      api.listDeliveries(workspace.id, { webhook_id: webhookId || undefined, status, limit: PAGE, cursor }).then(
+        (p) => {
+          if (!live()) return;
+          setPage({ data: p.data, next: p.next_cursor });
+          setError(null);
+        },
+        (err) => live() && setError(message(err)),
+      ),
+    first ? 3000 : null,
+    [api, workspace.id, webhookId, status, cursor, tick, activity],
+  );
 
   const webhookUrl = (id: string) => webhooks.find((w) => w.id === id)?.url;
 

@@ -1,15 +1,15 @@
 import { useId, useMemo, useState } from 'react';
-import type { JsonObject, Topic } from './types';
+import type { Topic, Webhook } from '../api/types';
 import { OPERATORS, fromFilter, needsValue, newRow, samplePaths, toFilter, type Model, type Op, type Row, type ValueType } from './filterModel';
 
 export interface FilterState {
-  filter: JsonObject | null;
+  filter: Webhook['filter'];
   /** Set while the JSON text cannot be read: the filter above is then the last good one. */
   invalid: string | null;
 }
 
 interface Props {
-  initial: JsonObject | null;
+  initial: Webhook['filter'];
   topic: Topic | undefined;
   /** The body fields Herald adds to every event. */
   extraFields: string[];
@@ -59,7 +59,7 @@ export function FilterBuilder({ initial, topic, extraFields, onChange, error, er
       onChange({ filter: null, invalid: why });
       return;
     }
-    const filter = parsed && Object.keys(parsed).length > 0 ? (parsed as JsonObject) : null;
+    const filter = parsed && Object.keys(parsed).length > 0 ? (parsed as Webhook['filter']) : null;
     setJsonError(null);
     setModel(fromFilter(filter, types));
     onChange({ filter, invalid: null });
@@ -180,7 +180,7 @@ export function FilterBuilder({ initial, topic, extraFields, onChange, error, er
   );
 }
 
-function pretty(filter: JsonObject | null): string {
+function pretty(filter: Webhook['filter']): string {
   return filter && Object.keys(filter).length > 0 ? JSON.stringify(filter, null, 2) : '';
 }
 

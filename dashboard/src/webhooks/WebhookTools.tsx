@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
-import { topicLabel, useWorkspace } from './context';
-import { useSendTest } from './useDeliveryTools';
-import { useNotify } from './Toasts';
-import { message } from './errors';
-import { localInputValue } from './format';
+import { topicLabel, useWorkspace } from '../workspaces/context';
+import { useSendTest } from './useSendTest';
+import { useNotify } from '../ui/Toasts';
+import { message } from '../ui/errors';
+import { localInputValue } from '../ui/format';
 
 interface Props {
   webhookId: string;

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
-import type { Webhook } from './types';
-import { topicLabel, useWorkspace } from './context';
+import { useState } from 'react';
+import type { Webhook } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { loadHealth, MAX_DETAILS, type Health } from './health';
 import { AttemptsChart, LatencyChart } from './HealthChart';
-import { ms, percent, shortUrl } from './format';
-import { message } from './errors';
+import { ms, percent, shortUrl } from '../ui/format';
+import { message } from '../ui/errors';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   onOpenLog: (webhookId: string) => void;
@@ -46,16 +47,16 @@ function HealthCard({ webhook, refresh, onOpenLog }: { webhook: Webhook; refresh
   const [error, setError] = useState<string | null>(null);
   const name = `${topicLabel(topics, webhook.topic)} → ${shortUrl(webhook.url)}`;
 
-  useEffect(() => {
-    let live = true;
-    loadHealth(api, workspace.id, webhook.id).then(
-      (h) => live && (setHealth(h), setError(null)),
-      (err) => live && setError(message(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, workspace.id, webhook.id, refresh]);
+  // Loaded again on "Refresh" and after a test or a retry; not polled (it reads many deliveries).
+  usePolling(
+    (live) =>
+      loadHealth(api, workspace.id, webhook.id).then(
+        (h) => live() && (setHealth(h), setError(null)),
+        (err) => live() && setError(message(err)),
+      ),
+    null,
+    [api, workspace.id, webhook.id, refresh],
+  );
 
   const tone = health?.rate == null ? '' : health.rate >= 0.99 ? 'good' : health.rate >= 0.9 ? 'warn' : 'bad';
   return (

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { Field } from './Field';
-import { useWorkspace } from './context';
-import { message } from './errors';
+import { Field } from '../ui/Field';
+import { useWorkspace } from '../workspaces/context';
+import { message } from '../ui/errors';
 
 interface Props {
   value: string;

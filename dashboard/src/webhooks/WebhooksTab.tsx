@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'react';
-import type { Delivery, Webhook } from './types';
-import { topicLabel, useWorkspace } from './context';
+import { useState } from 'react';
+import type { Delivery, Webhook } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
 import { WebhookDialog } from './WebhookDialog';
-import { StatusBadge, lastResult } from './StatusBadge';
-import { describeFilter } from './filterModel';
-import { timeAgo } from './format';
-import { useSendTest } from './useDeliveryTools';
+import { StatusBadge, lastResult } from '../deliveries/StatusBadge';
+import { describeFilter } from '../filters/filterModel';
+import { timeAgo } from '../ui/format';
+import { useSendTest } from './useSendTest';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   onOpenLog: (webhookId: string) => void;
@@ -18,9 +19,8 @@ export function WebhooksTab({ onOpenLog }: Props) {
   const [last, setLast] = useState<Record<string, Delivery | null>>({});
   const { sendTest, busy } = useSendTest();
 
-  useEffect(() => {
-    let live = true;
-    const load = async () => {
+  usePolling(
+    async (live) => {
       const entries = await Promise.all(
         webhooks.map(async (w) => {
           try {
@@ -31,15 +31,11 @@ export function WebhooksTab({ onOpenLog }: Props) {
           }
         }),
       );
-      if (live) setLast(Object.fromEntries(entries));
-    };
-    load();
-    const timer = setInterval(load, 5000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [api, workspace.id, webhooks, activity]);
+      if (live()) setLast(Object.fromEntries(entries));
+    },
+    5000,
+    [api, workspace.id, webhooks, activity],
+  );
 
   return (
     <section aria-labelledby="webhooks-title">

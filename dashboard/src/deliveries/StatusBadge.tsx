@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryStatus } from './types';
+import type { Delivery, DeliveryStatus } from '../api/types';
 
 const TONE: Record<DeliveryStatus, string> = { succeeded: 'green', failed: 'red', pending: 'amber', cancelled: 'gray' };
 const TEXT: Record<DeliveryStatus, string> = { succeeded: 'Succeeded', failed: 'Failed', pending: 'Pending', cancelled: 'Cancelled' };

@@ -1,6 +1,8 @@
 import { createContext, useContext } from 'react';
-import type { Api } from './api';
-import type { JsonObject, Topic, Webhook, Workspace } from './types';
+import type { Api } from '../api/client';
+import type { Topic, Webhook, Workspace } from '../api/types';
+// The server's own body building (pure, no imports), bundled here as it is.
+import { receiverPayload } from '../../../src/domain/payload.js';
 
 export interface WorkspaceState {
   api: Api;
@@ -28,12 +30,9 @@ export function topicLabel(topics: Topic[], name: string): string {
   return topics.find((t) => t.name === name)?.label ?? name;
 }
 
-/** The body that a receiver would get for the topic's sample: `data` plus the workspace's fields. */
-export function sampleBody(topic: Topic | undefined, workspace: Workspace): JsonObject {
-  const data: JsonObject = { ...(topic?.sample ?? {}) };
-  if (!('business_name' in data)) data.business_name = workspace.name;
-  if (!('business_uri' in data)) data.business_uri = workspace.uri;
-  return data;
+/** The body that a receiver would get for the topic's sample, built by the server's own rule. */
+export function sampleBody(topic: Topic | undefined, workspace: Workspace): Record<string, unknown> {
+  return receiverPayload(workspace, topic?.sample ?? {}).payload;
 }
 
 export function webhookName(topics: Topic[], w: Webhook): string {

@@ -1,16 +1,16 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { JsonObject, Webhook, WebhookInput } from './types';
-import { useWorkspace } from './context';
-import { Dialog, ConfirmDialog } from './Dialog';
-import { Field, TextField } from './Field';
+import type { Webhook, WebhookInput } from '../api/types';
+import { useWorkspace } from '../workspaces/context';
+import { Dialog, ConfirmDialog } from '../ui/Dialog';
+import { Field, TextField } from '../ui/Field';
 import { EventPicker } from './EventPicker';
 import { SecretField } from './SecretField';
-import { FilterBuilder, type FilterState } from './FilterBuilder';
-import { MatchPreview } from './MatchPreview';
+import { FilterBuilder, type FilterState } from '../filters/FilterBuilder';
+import { MatchPreview } from '../filters/MatchPreview';
 import { HeadersEditor, headerRows, headersObject, type HeaderRow } from './HeadersEditor';
-import { Switch } from './Switch';
-import { fieldErrors, message } from './errors';
-import { useNotify } from './Toasts';
+import { Switch } from '../ui/Switch';
+import { fieldErrors, message } from '../ui/errors';
+import { useNotify } from '../ui/Toasts';
 
 interface Props {
   /** The webhook to edit; none to create one. */
@@ -66,7 +66,7 @@ export function WebhookDialog({ webhook, onClose }: Props) {
       topic,
       url: url.trim(),
       prefix: prefix.trim(),
-      filter: filter.filter as JsonObject | null,
+      filter: filter.filter,
       headers: headersObject(headers),
       description: description.trim() || null,
       enabled,

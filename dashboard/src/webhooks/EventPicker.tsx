@@ -1,6 +1,6 @@
-import type { Topic } from './types';
-import { MOST_USED } from './context';
-import { Field } from './Field';
+import type { Topic } from '../api/types';
+import { MOST_USED } from '../workspaces/context';
+import { Field } from '../ui/Field';
 
 interface Props {
   topics: Topic[];

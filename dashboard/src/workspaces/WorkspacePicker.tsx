@@ -1,9 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Api, ApiError } from './api';
-import type { Workspace } from './types';
-import { TextField } from './Field';
-import { fieldErrors } from './errors';
-import { timeAgo } from './format';
+import { Api, ApiError } from '../api/client';
+import type { Workspace } from '../api/types';
+import { TextField } from '../ui/Field';
+import { fieldErrors } from '../ui/errors';
+import { timeAgo } from '../ui/format';
 
 interface Props {
   api: Api;

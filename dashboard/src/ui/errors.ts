@@ -1,4 +1,4 @@
-import { ApiError } from './api';
+import { ApiError } from '../api/client';
 
 /**
  * The API's field errors (problem+json `errors[].path`) keyed by the form field they name:

@@ -1,5 +1,5 @@
 import type { Bucket } from './health';
-import { clock, ms } from './format';
+import { clock, ms } from '../ui/format';
 
 const W = 240;
 const H = 60;

@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react';
-import type { DeliveryDetail, EventRecord } from './types';
-import { topicLabel, useWorkspace } from './context';
-import { Dialog } from './Dialog';
+import type { DeliveryDetail, EventDetail } from '../api/types';
+import { topicLabel, useWorkspace } from '../workspaces/context';
+import { Dialog } from '../ui/Dialog';
 import { StatusBadge } from './StatusBadge';
 import { AttemptView } from './AttemptView';
-import { dateTime, timeAgo } from './format';
-import { message } from './errors';
-import { useNotify } from './Toasts';
+import { dateTime, timeAgo } from '../ui/format';
+import { message } from '../ui/errors';
+import { useNotify } from '../ui/Toasts';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   deliveryId: string;
@@ -18,40 +19,32 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
   const { api, workspace, topics, touch } = useWorkspace();
   const notify = useNotify();
   const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
-  const [event, setEvent] = useState<EventRecord | null>(null);
+  const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [waitFor, setWaitFor] = useState<number | null>(null);
   const [tick, setTick] = useState(0);
   const [retrying, setRetrying] = useState(false);
 
-  useEffect(() => {
-    let live = true;
-    api.getDelivery(workspace.id, deliveryId).then(
-      (d) => {
-        if (!live) return;
-        setDelivery(d);
-        if (waitFor !== null && d.attempts.length >= waitFor) setWaitFor(null);
-      },
-      (err) => live && setError(message(err)),
-    );
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [api, workspace.id, deliveryId, tick]);
+  // Follow the delivery while Herald is still working on it.
+  const busy = waitFor !== null || delivery?.status === 'pending';
+  usePolling(
+    (live) =>
+      api.getDelivery(workspace.id, deliveryId).then(
+        (d) => {
+          if (!live()) return;
+          setDelivery(d);
+          if (waitFor !== null && d.attempts.length >= waitFor) setWaitFor(null);
+        },
+        (err) => live() && setError(message(err)),
+      ),
+    busy ? 1000 : null,
+    [api, workspace.id, deliveryId, tick],
+  );
 
   useEffect(() => {
     if (!delivery || event) return;
     api.getEvent(workspace.id, delivery.event_id).then(setEvent, () => {});
   }, [api, workspace.id, delivery, event]);
-
-  // Follow the delivery while Herald is still working on it.
-  const busy = waitFor !== null || delivery?.status === 'pending';
-  useEffect(() => {
-    if (!busy) return;
-    const timer = setInterval(() => setTick((t) => t + 1), 1000);
-    return () => clearInterval(timer);
-  }, [busy]);
 
   async function retry() {
     if (!delivery) return;

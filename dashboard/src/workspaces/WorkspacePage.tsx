@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Api } from './api';
-import type { Topic, Webhook, Workspace } from './types';
+import type { Api } from '../api/client';
+import type { Topic, Webhook, Workspace } from '../api/types';
 import { WorkspaceContext, type WorkspaceState } from './context';
 import { StatusCard } from './StatusCard';
-import { Tabs } from './Tabs';
-import { WebhooksTab } from './WebhooksTab';
-import { DeliveryLog } from './DeliveryLog';
-import { HealthTab } from './HealthTab';
-import { message } from './errors';
+import { Tabs } from '../ui/Tabs';
+import { WebhooksTab } from '../webhooks/WebhooksTab';
+import { DeliveryLog } from '../deliveries/DeliveryLog';
+import { HealthTab } from '../health/HealthTab';
+import { message } from '../ui/errors';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
   api: Api;
@@ -36,14 +37,14 @@ export function WorkspacePage({ api, workspaceId }: Props) {
     setWebhooks((old) => (old && JSON.stringify(old) === JSON.stringify(next) ? old : next));
   }, [api, workspaceId]);
 
-  // Webhooks may also be changed through the API or in another tab: follow them.
-  useEffect(() => {
-    if (!webhooks) return;
-    reloadWebhooks().catch(() => {});
-    const timer = setInterval(() => reloadWebhooks().catch(() => {}), 10_000);
-    return () => clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tab, reloadWebhooks, webhooks === null]);
+  // Webhooks may also be changed through the API or in another tab: follow them, once loaded.
+  usePolling(
+    async () => {
+      if (webhooks) await reloadWebhooks();
+    },
+    webhooks ? 10_000 : null,
+    [tab, reloadWebhooks, webhooks === null],
+  );
 
   useEffect(() => {
     Promise.all([api.getWorkspace(workspaceId), api.topics(), api.listWebhooks(workspaceId)]).then(

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import type { Workspace } from './types';
+import type { Workspace } from '../api/types';
 import { useWorkspace } from './context';
-import { Switch } from './Switch';
-import { message } from './errors';
+import { Switch } from '../ui/Switch';
+import { message } from '../ui/errors';
 
 interface Props {
   workspace: Workspace;

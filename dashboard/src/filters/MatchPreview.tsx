@@ -1,40 +1,42 @@
 import { useEffect, useState } from 'react';
-import type { EventRecord, JsonObject, Topic } from './types';
-import { ApiError } from './api';
-import { sampleBody, useWorkspace } from './context';
-import { timeAgo } from './format';
+import type { Event, Topic, Webhook } from '../api/types';
+import { ApiError } from '../api/client';
+import { sampleBody, useWorkspace } from '../workspaces/context';
+import { timeAgo } from '../ui/format';
+import { usePolling } from '../ui/usePolling';
 
 interface Props {
-  filter: JsonObject | null;
+  filter: Webhook['filter'];
   invalid: string | null;
   topic: Topic | undefined;
 }
 
 interface Result {
   sample: boolean | null;
-  events: { event: EventRecord; matches: boolean }[];
+  events: { event: Event; matches: boolean }[];
   problem: string | null;
 }
 
 /** "Would match": the filter tried (by Herald, POST /filters/test) on the topic's sample and recent events. */
 export function MatchPreview({ filter, invalid, topic }: Props) {
   const { api, workspace } = useWorkspace();
-  const [events, setEvents] = useState<EventRecord[] | null>(null);
+  const [events, setEvents] = useState<Event[] | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const key = JSON.stringify(filter);
 
-  useEffect(() => {
-    setEvents(null);
-    if (!topic) return;
-    let live = true;
-    api.listEvents(workspace.id, topic.name, 20).then(
-      (page) => live && setEvents(page.data),
-      () => live && setEvents([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, workspace.id, topic]);
+  // The topic's recent events, read once per topic.
+  usePolling(
+    (live) => {
+      setEvents(null);
+      if (!topic) return;
+      return api.listEvents(workspace.id, topic.name, 20).then(
+        (page) => live() && setEvents(page.data),
+        () => live() && setEvents([]),
+      );
+    },
+    null,
+    [api, workspace.id, topic],
+  );
 
   useEffect(() => {
     if (!topic || invalid || events === null) return;
@@ -126,7 +128,7 @@ function valueAt(data: unknown, path: string): unknown {
 }
 
 /** "amount 250 · metadetail.country usa": what the filter looked at in this event. */
-function summary(event: EventRecord, fields: string[]): string {
+function summary(event: Event, fields: string[]): string {
   return fields
     .map((f) => {
       const v = valueAt(event.data, f);

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { useWorkspace } from './context';
-import { useNotify } from './Toasts';
-import { message } from './errors';
-import { ms } from './format';
-import type { DeliveryDetail } from './types';
+import { useWorkspace } from '../workspaces/context';
+import { useNotify } from '../ui/Toasts';
+import { message } from '../ui/errors';
+import { ms } from '../ui/format';
+import type { DeliveryDetail } from '../api/types';
 
 /** "Send test" for a webhook: one request now with the topic's sample, reported in a toast. */
 export function useSendTest() {

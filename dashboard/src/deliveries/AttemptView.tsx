@@ -1,5 +1,5 @@
-import type { Attempt } from './types';
-import { dateTime, ms } from './format';
+import type { Attempt } from '../api/types';
+import { dateTime, ms } from '../ui/format';
 
 /** One attempt: when, how long, what came back, and the request's headers. */
 export function AttemptView({ attempt: a, open }: { attempt: Attempt; open: boolean }) {

@@ -1,7 +1,7 @@
 // The filter builder's rows ⇄ the filter JSON of CONTRACT.md section 5.
 // Rows cover the common shapes (one condition per field and operator, all or any of them);
 // anything else (nesting, $not, $and inside $or …) is edited as JSON.
-import type { Json, JsonObject } from './types';
+import type { Json, JsonObject, Webhook } from '../api/types';
 
 export type Op =
   | 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin'
@@ -70,7 +70,7 @@ export function parseScalar(text: string, type?: ValueType): Json {
   return text;
 }
 
-export function formatScalar(v: Json, type?: ValueType): string {
+export function formatScalar(v: unknown, type?: ValueType): string {
   if (typeof v === 'string') {
     const ambiguous = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim()) || ['true', 'false', 'null'].includes(v.trim()) || /^".*"$/.test(v.trim());
     return ambiguous && type !== 'string' ? JSON.stringify(v) : v;
@@ -141,9 +141,10 @@ function asOperators(c: Json): JsonObject | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Filter → rows (null when the filter has a shape that rows cannot show)
+// Filter → rows (null when the filter has a shape that rows cannot show). A filter from the
+// API is parsed JSON whose values the schema leaves open: it is read as `unknown`.
 
-export function fromFilter(filter: Json | undefined, types: Record<string, ValueType> = {}): Model | null {
+export function fromFilter(filter: unknown, types: Record<string, ValueType> = {}): Model | null {
   if (filter === null || filter === undefined) return { mode: 'all', rows: [] };
   if (!isObject(filter)) return null;
   const keys = Object.keys(filter);
@@ -163,7 +164,7 @@ export function fromFilter(filter: Json | undefined, types: Record<string, Value
   return rows ? { mode: 'all', rows } : null;
 }
 
-function conditions(obj: Json, prefix: string, types: Record<string, ValueType>): Row[] | null {
+function conditions(obj: unknown, prefix: string, types: Record<string, ValueType>): Row[] | null {
   if (!isObject(obj)) return null;
   const rows: Row[] = [];
   for (const [key, value] of Object.entries(obj)) {
@@ -185,7 +186,7 @@ function conditions(obj: Json, prefix: string, types: Record<string, ValueType>)
     }
     if (!ops.every((k) => k.startsWith('$'))) return null;
     for (const k of ops) {
-      const arg = value[k]!;
+      const arg = value[k];
       if (k === '$exists' || k === '$exist') {
         if (typeof arg !== 'boolean') return null;
         rows.push(newRow(field, arg ? 'exists' : 'missing'));
@@ -205,7 +206,7 @@ function conditions(obj: Json, prefix: string, types: Record<string, ValueType>)
   return rows;
 }
 
-function isObject(v: Json | undefined): v is JsonObject {
+function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
@@ -219,14 +220,14 @@ export interface FieldInfo {
 }
 
 /** Every leaf path of a sample ("metadetail.country", "product_lines.price"), with its type. */
-export function samplePaths(sample: JsonObject): FieldInfo[] {
+export function samplePaths(sample: Record<string, unknown>): FieldInfo[] {
   const out: FieldInfo[] = [];
-  const walk = (v: Json, path: string, depth: number) => {
+  const walk = (v: unknown, path: string, depth: number) => {
     if (out.length >= 300 || depth > 6) return;
     if (Array.isArray(v)) {
       const objects = v.filter(isObject);
       if (objects.length > 0) {
-        const merged: JsonObject = Object.assign({}, ...objects);
+        const merged: Record<string, unknown> = Object.assign({}, ...objects);
         for (const [k, x] of Object.entries(merged)) walk(x, `${path}.${k}`, depth + 1);
       } else if (path) {
         out.push({ path, type: 'array', example: JSON.stringify(v).slice(0, 40) });
@@ -246,7 +247,7 @@ export function samplePaths(sample: JsonObject): FieldInfo[] {
 }
 
 /** A short, human reading of a filter for the table: "amount ≥ 100 and tier = gold". */
-export function describeFilter(filter: JsonObject | null): string {
+export function describeFilter(filter: Webhook['filter']): string {
   if (!filter || Object.keys(filter).length === 0) return '';
   const model = fromFilter(filter);
   if (!model) return JSON.stringify(filter);
