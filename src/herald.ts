@@ -1,5 +1,3 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { VERSION } from './version.js';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -9,7 +7,6 @@ import { openStore, splitPool } from './store/open.js';
 import { WriteLock } from './store/sqlite/write-lock.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
 import { HERALD_TOPICS } from './domain/health.js';
-import { newApiKey } from './domain/ids.js';
 import { SecretBox } from './domain/secret-box.js';
 import { FanOut } from './delivery/fan-out.js';
 import { Publisher } from './delivery/publisher.js';
@@ -21,6 +18,7 @@ import { prepareEvents, type EventInput } from './delivery/event-input.js';
 import { buildApp } from './api/app.js';
 import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
+import { resolveAdminKey, type AdminKey } from './admin-key.js';
 import { TopicCache, recordNow, type Services } from './services.js';
 
 export { VERSION, openStore };
@@ -35,6 +33,8 @@ export interface Herald {
   adminKey: string;
   /** The admin key when Herald generated it on this start (to print it once), else null. */
   generatedAdminKey: string | null;
+  /** Where the admin key came from: HERALD_ADMIN_KEY, the data directory's admin.key, or generated now. */
+  adminKeySource: AdminKey['source'];
   /**
    * Publishes events in-process, with the same checks and guarantees as the events API: when
    * the promise resolves, the events and their deliveries are on disk. Throws EventRejected
@@ -72,7 +72,7 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   await store.migrate();
   await store.seedTopics([...BUILTIN_TOPICS, ...HERALD_TOPICS.map((t) => ({ ...t, sample: { ...t.sample } }))]);
 
-  const { adminKey, generated } = resolveAdminKey(config);
+  const { key: adminKey, source: adminKeySource } = resolveAdminKey(config);
   const secrets = new SecretBox(config.encryptionKey);
   const fanOut = new FanOut();
   const metrics = new Metrics(store);
@@ -114,7 +114,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   return {
     config, store, app, worker, log,
     adminKey,
-    generatedAdminKey: generated ? adminKey : null,
+    generatedAdminKey: adminKeySource === 'generated' ? adminKey : null,
+    adminKeySource,
     async publish(workspaceId, events, options = {}) {
       const inputs = await prepareEvents(services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`);
       const outcomes = await publisher!.publish({ workspaceId, inputs });
@@ -151,17 +152,4 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
       await store.close();
     },
   };
-}
-
-/** HERALD_ADMIN_KEY, else the key stored in the data directory, else a new one stored there (mode 0600). */
-function resolveAdminKey(config: Config): { adminKey: string; generated: boolean } {
-  if (config.adminKey) return { adminKey: config.adminKey, generated: false };
-  const dir = resolve(config.dataDir);
-  const file = join(dir, 'admin.key');
-  if (existsSync(file)) return { adminKey: readFileSync(file, 'utf8').trim(), generated: false };
-  mkdirSync(dir, { recursive: true });
-  const key = newApiKey('admin');
-  writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return { adminKey: key, generated: true };
 }

@@ -3,30 +3,58 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { createHerald, type Herald } from '../herald.js';
 import { BUILTIN_TOPICS } from '../domain/topics.js';
+import { adminKeyFile } from '../admin-key.js';
+import { adminKeyCommand } from './admin-key.js';
+import { listenFailure } from './errors.js';
 import { listen } from './listen.js';
+import { startOrExplain } from './serve.js';
 
 // `herald demo`: Herald, a listener, and a demo workspace whose webhooks point at the
 // listener, with realistic loyalty events published every second — deliveries, retries
 // (one webhook's receiver fails a third of the time) and a dashboard filling up at once.
+// It prints a line per webhook, and the dashboard's address and the admin key again every
+// 20 s, so they do not scroll away; on Ctrl-C it says what it kept.
 
 const CUSTOMERS = ['Priya Raman', 'Daniel Okafor', 'Mei Lin', 'Lucas Moreau', 'Amara Nwosu', 'Sofia Rossi', 'Noah Becker'];
 const DEMO_SECRET = 'demo-secret';
 
+/** Where the demo keeps its data unless HERALD_DATA_DIR or --data-dir says otherwise: not ./data, so that the demo's workspace and key stay apart from a real Herald's. */
+export const DEMO_DATA_DIR = './data-demo';
+
+export interface DemoOptions {
+  /** The listener's port (0: any free port). */
+  listenPort: number;
+  print: (line: string) => void;
+  /** How often events are published. */
+  everyMs?: number;
+  /** How often the dashboard's address and the admin key are printed again, below the webhooks. */
+  remindEveryMs?: number;
+}
+
 export interface DemoHandle {
   herald: Herald;
   listener: Server;
+  /** Stops publishing, Herald and the listener, then says what was kept and how to remove it. */
   stop(): Promise<void>;
 }
 
-export async function runDemo(config: Config, listenPort: number, print: (line: string) => void, everyMs = 1000): Promise<DemoHandle> {
+export async function runDemo(config: Config, options: DemoOptions): Promise<DemoHandle> {
+  const { print, everyMs = 1000, remindEveryMs = 20_000 } = options;
   const herald = await createHerald({ ...config, allowPrivateTargets: true });
-  let address: string | null;
+  let received = 0;
+  let address: string;
   let listener: Server | null = null;
   let port: number;
   try {
-    address = await herald.start();
+    address = (await startOrExplain(herald, config))!;
     listener = await listen({
-      port: listenPort, host: '127.0.0.1', secret: DEMO_SECRET, failRate: 0, delayMs: 0, headerPrefix: config.headerPrefix, print,
+      port: options.listenPort, host: '127.0.0.1', secret: DEMO_SECRET, failRate: 0, delayMs: 0, headerPrefix: config.headerPrefix, compact: true,
+      print: (line) => {
+        received++;
+        print(line);
+      },
+    }).catch((err) => {
+      throw listenFailure(err, "the demo's listener", (p) => `--listen-port ${p}`) ?? err;
     });
     port = (listener.address() as { port: number }).port;
     await setUp(herald, port);
@@ -44,16 +72,44 @@ export async function runDemo(config: Config, listenPort: number, print: (line: 
     n++;
     herald.publish('demo', events).catch((err) => print(`demo: publishing failed: ${(err as Error).message}`));
   }, everyMs);
+  // The introduction has scrolled away by now: the address and the key again.
+  const reminder = setInterval(() => {
+    print(`-- ${received} webhooks received so far · dashboard ${address}/ · admin key ${adminKey} · Ctrl-C stops the demo`);
+  }, remindEveryMs);
 
-  print(`\nHerald demo is running.\n  dashboard:  ${address}/  (admin key: ${adminKey})\n  workspace:  demo, webhooks on, secret "${DEMO_SECRET}"\n  listener:   http://127.0.0.1:${port}/ prints every webhook below\nCtrl-C stops it.\n`);
+  const sqlite = herald.store.kind === 'sqlite';
+  const keyFile = adminKeyFile(config.dataDir);
+  const own = config.dataDir === DEMO_DATA_DIR ? ", the demo's own, not ./data's" : '';
+  const keyFrom = {
+    env: 'HERALD_ADMIN_KEY',
+    file: `from ${keyFile}${own} (${adminKeyCommand(config.dataDir)} prints it)`,
+    generated: `generated into ${keyFile}${own} (${adminKeyCommand(config.dataDir)} prints it)`,
+  }[herald.adminKeySource];
+  print([
+    '',
+    'Herald demo is running.',
+    `  dashboard:  ${address}/  (admin key: ${adminKey})`,
+    `  admin key:  ${keyFrom}`,
+    `  data:       ${sqlite ? `${config.dataDir} (kept when the demo stops)` : 'PostgreSQL (HERALD_DATABASE_URL)'}`,
+    `  workspace:  demo, webhooks on, secret "${DEMO_SECRET}"`,
+    `  listener:   http://127.0.0.1:${port}/ prints a line per webhook below`,
+    'Next: open the dashboard and sign in with the admin key, or ask the API:',
+    `  curl -s '${address}/api/v1/workspaces/demo/deliveries?limit=5' -H 'Authorization: Bearer ${adminKey}'`,
+    'Ctrl-C stops it.',
+    '',
+  ].join('\n'));
   const server = listener;
   return {
     herald,
     listener: server,
     async stop() {
       clearInterval(timer);
+      clearInterval(reminder);
       await herald.stop();
       await new Promise((resolve) => server.close(resolve));
+      print(sqlite
+        ? `Demo stopped after ${received} webhooks. ${config.dataDir} keeps the demo workspace, its events and deliveries and its admin key: the next \`npx herald demo\` goes on from there, and \`rm -rf ${config.dataDir}\` removes it all.`
+        : `Demo stopped after ${received} webhooks. The demo workspace, its events and deliveries stay in PostgreSQL (DELETE /api/v1/workspaces/demo removes them); its admin key is in ${keyFile}.`);
     },
   };
 }

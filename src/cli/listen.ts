@@ -9,6 +9,8 @@ export interface ListenOptions {
   failRate: number;
   delayMs: number;
   headerPrefix: string;
+  /** One line per webhook, without its body (for `herald demo`, whose own lines must not scroll away). */
+  compact?: boolean;
   print: (line: string) => void;
 }
 
@@ -34,16 +36,14 @@ export function listen(options: ListenOptions): Promise<Server> {
           verdict = `NOT verified: ${(err as Error).message}`;
         }
       }
-      let body = raw.toString('utf8');
-      try {
-        body = JSON.stringify(JSON.parse(body), null, 2);
-      } catch {
-        // not JSON: print as received
-      }
       // A per-URL failure rate (…/hooks?fail=0.3) lets one listener play several receivers.
       const perUrl = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('fail'));
       const fail = Math.random() < (perUrl > 0 ? perUrl : options.failRate);
-      print(`\n${new Date().toISOString()}  ${req.method} ${req.url}  topic=${topic}  id=${id}  signature ${verdict}${fail ? '  → answering 500 (--fail-rate)' : ''}\n${body}`);
+      if (options.compact) {
+        print(`${new Date().toISOString().slice(11, 19)}  ${req.method} ${req.url}  topic=${topic}  signature ${verdict}  → ${fail ? 500 : 200}`);
+      } else {
+        print(`\n${new Date().toISOString()}  ${req.method} ${req.url}  topic=${topic}  id=${id}  signature ${verdict}${fail ? '  → answering 500 (--fail-rate)' : ''}\n${pretty(raw)}`);
+      }
       setTimeout(() => {
         res.writeHead(fail ? 500 : 200, { 'content-type': 'text/plain' });
         res.end(fail ? 'failing on purpose' : 'ok');
@@ -54,4 +54,14 @@ export function listen(options: ListenOptions): Promise<Server> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve(server));
   });
+}
+
+/** The body as JSON pretty-printed, or as received when it is not JSON. */
+function pretty(raw: Buffer): string {
+  const body = raw.toString('utf8');
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }

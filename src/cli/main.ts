@@ -1,57 +1,30 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { ConfigError, SETTINGS, flagName, loadConfig } from '../config.js';
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import pino from 'pino';
-import { VERSION, createHerald, openStore } from '../herald.js';
+import { VERSION, openStore } from '../herald.js';
 import { listen } from './listen.js';
-import { runDemo } from './demo.js';
+import { DEMO_DATA_DIR, runDemo } from './demo.js';
 import { CopyError, runCopy } from './copy.js';
+import { settingFlags, withSettings, type Flags } from './options.js';
+import { serve } from './serve.js';
+import { printAdminKey } from './admin-key.js';
+import { CliError, listenFailure } from './errors.js';
 
 const program = new Command('herald').description('Herald: webhook delivery you can run yourself').version(VERSION);
 
-function withSettings(cmd: Command): Command {
-  for (const s of SETTINGS) cmd.addOption(new Option(`--${flagName(s)} <value>`, `${s.help} (${s.env})`));
-  return cmd;
-}
+/** The settings `herald migrate` uses: where the database is, and logging. */
+const MIGRATE_SETTINGS: (keyof Config)[] = ['dataDir', 'databaseUrl', 'databaseSchema', 'logLevel'];
+/** The settings `herald demo` takes as flags (the others still come from HERALD_* variables). */
+const DEMO_SETTINGS: (keyof Config)[] = ['host', 'port', 'dataDir', 'logLevel'];
 
 withSettings(program.command('serve').description('run the API, the dashboard and the delivery worker'))
-  .action(async (flags: Record<string, string>) => {
-    const config = loadConfig(process.env, kebab(flags));
-    const herald = await createHerald(config);
-    const address = await herald.start();
-    if (herald.generatedAdminKey) {
-      console.log(`\nHerald generated an admin API key (stored in ${config.dataDir}/admin.key, shown only now):\n\n    ${herald.generatedAdminKey}\n`);
-    }
-    if (herald.store.kind === 'postgres' && !config.adminKey && config.role !== 'worker') {
-      // Each node would otherwise have an admin key of its own, and behind a load balancer the API would answer 401 at random.
-      console.warn(`HERALD_ADMIN_KEY is not set: this node's admin key is the one in ${config.dataDir}/admin.key; with several nodes, give them all the same HERALD_ADMIN_KEY`);
-    }
-    if (address) {
-      console.log(`Herald ${VERSION} is listening on ${address} (role ${config.role}, ${herald.store.kind} store)`);
-      console.log(`Dashboard: ${address}/   API: ${address}/api/v1   API reference: ${address}/docs`);
-    }
-    else console.log(`Herald ${VERSION} worker started (${herald.store.kind} store)`);
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`${signal}: finishing attempts in flight, then stopping`);
-      herald.stop().then(
-        () => process.exit(0),
-        (err) => {
-          console.error(err);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
-  });
+  .action(async (flags: Flags) => serve(loadConfig(process.env, settingFlags(flags))));
 
-withSettings(program.command('migrate').description('apply database migrations and exit'))
-  .action(async (flags: Record<string, string>) => {
+withSettings(program.command('migrate').description('apply database migrations and exit'), MIGRATE_SETTINGS)
+  .action(async (flags: Flags) => {
     // Only the database: no admin key is read or generated, nothing listens.
-    const config = loadConfig(process.env, kebab(flags), { role: 'worker' });
+    const config = loadConfig(process.env, settingFlags(flags), { role: 'worker' });
     const store = openStore(config, pino({ level: config.logLevel }));
     try {
       await store.migrate();
@@ -60,6 +33,9 @@ withSettings(program.command('migrate').description('apply database migrations a
     }
     console.log(`migrations applied (${store.kind})`);
   });
+
+withSettings(program.command('admin-key').description('print the admin API key (HERALD_ADMIN_KEY, else the one in the data directory)'), ['dataDir'])
+  .action((flags: Flags) => printAdminKey(loadConfig(process.env, settingFlags(flags)), (line) => console.log(line)));
 
 program
   .command('copy')
@@ -106,7 +82,10 @@ program
     if (!(failRate >= 0 && failRate <= 1)) throw new ConfigError('--fail-rate must be a number from 0 to 1');
     if (!(delayMs >= 0)) throw new ConfigError('--delay-ms must be a number of milliseconds');
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number');
-    const server = await listen({ port, host: o.host, secret: o.secret, failRate, delayMs, headerPrefix: o.headerPrefix.toLowerCase(), print: (l) => console.log(l) });
+    const server = await listen({ port, host: o.host, secret: o.secret, failRate, delayMs, headerPrefix: o.headerPrefix.toLowerCase(), print: (l) => console.log(l) })
+      .catch((err) => {
+        throw listenFailure(err, 'the listener', (p) => `--port ${p}`) ?? err;
+      });
     const address = server.address();
     const shown = typeof address === 'object' && address ? `http://${o.host}:${address.port}/` : String(address);
     console.log(`herald listen: waiting for webhooks on ${shown} (Ctrl-C to stop)`);
@@ -115,26 +94,30 @@ program
     process.on('SIGTERM', close);
   });
 
-withSettings(program.command('demo').description('Herald, a listener and a demo workspace receiving loyalty events every second'))
+withSettings(
+  program.command('demo').description('Herald, a listener and a demo workspace receiving loyalty events every second (other settings: the HERALD_* variables)'),
+  DEMO_SETTINGS,
+  { dataDir: DEMO_DATA_DIR },
+)
   .option('--listen-port <port>', "the listener's port", '9000')
-  .action(async (flags: Record<string, string>) => {
+  .action(async (flags: Flags) => {
     const { listenPort, ...settings } = flags;
-    const config = loadConfig(process.env, kebab(settings), { dataDir: settings.dataDir ?? process.env.HERALD_DATA_DIR ?? './data-demo' });
-    const demo = await runDemo(config, Number(listenPort), (line) => console.log(line));
+    const config = loadConfig(process.env, settingFlags(settings), { dataDir: (settings.dataDir as string | undefined) ?? process.env.HERALD_DATA_DIR ?? DEMO_DATA_DIR });
+    const demo = await runDemo(config, { listenPort: Number(listenPort), print: (line) => console.log(line) });
     const stop = () => demo.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
 
-/** commander gives camelCase keys; the config wants flag names. */
-function kebab(flags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), v]));
-}
-
 program.parseAsync().catch((err) => {
   if (err instanceof ConfigError) {
     console.error(`herald: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof CliError) {
+    console.error(`herald: ${err.message}`);
+    for (const note of err.notes) console.error(note);
+    process.exit(err.exitCode);
   }
   console.error(err);
   process.exit(1);

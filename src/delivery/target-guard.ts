@@ -66,6 +66,11 @@ function isLocalhostName(hostname: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost');
 }
 
+/** A refusal of a non-public target, with the setting that lifts it (the first thing someone trying Herald locally meets). */
+function refusedPrivate(reason: string): string {
+  return `${reason}; set HERALD_ALLOW_PRIVATE_TARGETS=true to allow it (for local testing)`;
+}
+
 /**
  * Validates a webhook URL when saved. Returns null when fine, or a message naming the
  * problem for the API to show the user.
@@ -93,9 +98,9 @@ export async function checkWebhookUrl(
   if (policy.allowPrivate) return null;
 
   const literal = checkLiteralHost(host);
-  if (literal !== null) return literal.reason;
+  if (literal !== null) return refusedPrivate(literal.reason);
   if (parseIp(host) !== null) return null; // a public IP literal: nothing to resolve
-  if (isLocalhostName(host)) return `${host} is a loopback name`;
+  if (isLocalhostName(host)) return refusedPrivate(`${host} is a loopback name`);
 
   let addresses: LookupAddress[];
   try {
@@ -104,7 +109,8 @@ export async function checkWebhookUrl(
     return 'host does not resolve';
   }
   if (addresses.length === 0) return 'host does not resolve';
-  return refuseResolved(host, addresses);
+  const refusal = refuseResolved(host, addresses);
+  return refusal === null ? null : refusedPrivate(refusal);
 }
 
 /**

@@ -95,7 +95,10 @@ describe('checkWebhookUrl: targets', () => {
   }
 
   it('refuses localhost names without resolving', async () => {
-    assert.equal(await checkWebhookUrl('http://localhost:8080/', strict, noDns), 'localhost is a loopback name');
+    assert.equal(
+      await checkWebhookUrl('http://localhost:8080/', strict, noDns),
+      'localhost is a loopback name; set HERALD_ALLOW_PRIVATE_TARGETS=true to allow it (for local testing)',
+    );
     assert.match((await checkWebhookUrl('http://LOCALHOST./', strict, noDns))!, /loopback name/);
     assert.match((await checkWebhookUrl('http://api.localhost/', strict, noDns))!, /loopback name/);
   });
@@ -109,7 +112,7 @@ describe('checkWebhookUrl: targets', () => {
   it('refuses hostnames that resolve to any non-public address', async () => {
     assert.equal(
       await checkWebhookUrl('https://internal.example.com/', strict, dns),
-      'internal.example.com resolves to 10.0.0.5, a private address',
+      'internal.example.com resolves to 10.0.0.5, a private address; set HERALD_ALLOW_PRIVATE_TARGETS=true to allow it (for local testing)',
     );
     assert.match((await checkWebhookUrl('https://mixed.example.com/', strict, dns))!, /resolves to fd00::7, a private/);
   });
