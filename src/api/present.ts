@@ -1,5 +1,5 @@
 // Records → the API's JSON (snake_case, ISO 8601 times).
-import { publishedData } from '../delivery/fan-out.js';
+import { publishedData } from '../domain/fan-out.js';
 import type { ApiKey, Attempt, Delivery, EventRecord, TopicRecord, Webhook, Workspace } from '../store/store.js';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { EventRejected, prepareEvents, type EventInput } from '../../delivery/event-input.js';
+import { EventRejected, prepareEvents, type EventInput } from '../../publish/event-input.js';
 import type { PublishInput, PublishOutcome } from '../../store/store.js';
 import { workspaceFor } from '../auth.js';
 import { HttpError, notFound } from '../problems.js';
@@ -104,7 +104,7 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
       const workspace = await workspaceFor(req, services, req.params.ws);
       // As for a publish, nothing is queued while the workspace's webhooks are switched off.
       const deliveries = workspace.webhooksEnabled
-        ? await store.replayEvent(req.params.ws, req.params.id, services.fanOut, Date.now())
+        ? await store.replayEvent(req.params.ws, req.params.id, Date.now())
         : (await store.getEvent(req.params.ws, req.params.id)) ? 0 : null;
       if (deliveries === null) throw notFound(`event ${req.params.id}`);
       if (deliveries > 0) services.wakeWorkers();

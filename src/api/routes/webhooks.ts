@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import { recordNow, type Services } from '../../services.js';
+import type { Services } from '../../services.js';
+import { recordNow } from '../../delivery/test-send.js';
 import { newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filter.js';
 import { generateSecret, isReservedHeader } from '../../domain/signing.js';
