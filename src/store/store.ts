@@ -3,7 +3,7 @@
 // publishing). `Store` is all of them; each adapter (SQLite, PostgreSQL) implements it, and
 // the conformance cases in test/store/store.cases.ts run against every adapter. Adapters
 // only read and write: the rules they apply are in src/domain/ (planPublish, planHealth,
-// takeRate) and src/store/rules.ts (delete cascades), described in docs/architecture.md.
+// takeRate) and src/store/ (cascade.ts, replan.ts), as docs/architecture.md lists.
 // Times are Unix milliseconds; JSON columns come back parsed.
 
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
@@ -98,7 +98,7 @@ export interface AdminStore {
   listWorkspaces(page: PageRequest): Promise<Page<Workspace>>;
   getWorkspace(id: string): Promise<Workspace | null>;
   updateWorkspace(id: string, patch: Partial<Pick<Workspace, 'name' | 'uri' | 'webhooksEnabled'>>, now: number): Promise<Workspace | null>;
-  /** Deletes it with everything it holds (src/store/rules.ts lists the order). */
+  /** Deletes it with everything it holds (src/store/cascade.ts lists the order). */
   deleteWorkspace(id: string): Promise<boolean>;
 
   createKey(key: ApiKey, hash: string): Promise<void>;
