@@ -153,7 +153,7 @@ export class PostgresStore implements Store {
 
   async publish(batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]> {
     if (batches.length === 0) return [];
-    return publishing.publish(this.pool, (fn) => this.tx(fn), this.fanOut, batches, now, this.channel);
+    return publishing.publish(this.pool, this.onError, this.fanOut, batches, now, this.channel);
   }
 
   replayEvent(workspaceId: string, id: string, now: number): Promise<number | null> {

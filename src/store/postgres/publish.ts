@@ -1,6 +1,6 @@
-// Publishing on PostgreSQL. What planPublish needs is read first, on the pool and outside
-// any transaction (three statements: workspaces, webhooks, the events the inputs may
-// repeat), and planned in memory; then one transaction writes the plan in a fixed number of
+// Publishing on PostgreSQL. What planPublish needs is read first, outside any transaction
+// (up to three statements: workspaces, webhooks, the events the inputs may repeat), and
+// planned in memory; then one transaction writes the plan in a fixed number of
 // statements, however many events and deliveries: one INSERT of all events, which first
 // checks (under FOR KEY SHARE) that the workspaces and webhooks are still those planned
 // with, and one INSERT of all deliveries, which also sends NOTIFY. When they changed, the
@@ -21,21 +21,23 @@ import {
 import { StalePlan, withReplan } from '../replan.js';
 import type { EventRecord, PublishBatch, PublishOutcome, Webhook, Workspace } from '../store.js';
 import { rowToEvent, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
+import { transaction, withConnection } from './connection.js';
 
 type Db = Pool | PoolClient;
 type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 
 export function publish(
-  pool: Pool, tx: Tx, rules: FanOutRules, batches: PublishBatch[], now: number, channel: string,
+  pool: Pool, onError: (err: Error) => void, rules: FanOutRules, batches: PublishBatch[], now: number, channel: string,
 ): Promise<(PublishOutcome[] | null)[]> {
-  return withReplan(async () => {
-    const lookups = publishLookups(batches);
-    const state = await readState(pool, lookups);
+  const lookups = publishLookups(batches);
+  // One connection for the reads and the transaction: a checkout less per statement.
+  return withConnection(pool, (client) => withReplan(async () => {
+    const state = await readState(client, lookups);
     const plan = planPublish(batches, state, rules, now);
     if (plan.events.length === 0) return plan.outcomes; // only repeats, or no workspace: nothing to write
-    await tx((c) => writePlan(c, lookups, state, plan, now, channel));
+    await transaction(client, (c) => writePlan(c, lookups, state, plan, now, channel));
     return plan.outcomes;
-  });
+  }), onError);
 }
 
 async function readState(db: Db, lookups: PublishLookups): Promise<PublishState> {
