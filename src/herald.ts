@@ -8,18 +8,18 @@ import { WriteLock } from './store/sqlite/write-lock.js';
 import { BUILTIN_TOPICS } from './domain/topics.js';
 import { HERALD_TOPICS } from './domain/health.js';
 import { SecretBox } from './domain/secret-box.js';
-import { FanOut } from './delivery/fan-out.js';
-import { Publisher } from './delivery/publisher.js';
+import { Publisher } from './publish/publisher.js';
+import { OwnEvents } from './publish/own-events.js';
+import { prepareEvents, type EventInput } from './publish/event-input.js';
+import { TopicCache } from './publish/topic-cache.js';
 import { createSender, createWorker, type DeliveryEvents, type DeliveryLoop } from './delivery/setup.js';
 import { DeliveryThread } from './delivery/thread.js';
-import { OwnEvents } from './delivery/own-events.js';
 import { Retention } from './delivery/retention.js';
-import { prepareEvents, type EventInput } from './delivery/event-input.js';
 import { buildApp } from './api/app.js';
 import { hashKey } from './api/auth.js';
 import { Metrics } from './metrics.js';
 import { resolveAdminKey, type AdminKey } from './admin-key.js';
-import { TopicCache, recordNow, type Services } from './services.js';
+import type { Services } from './services.js';
 
 export { VERSION, openStore };
 
@@ -74,12 +74,13 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
 
   const { key: adminKey, source: adminKeySource } = resolveAdminKey(config);
   const secrets = new SecretBox(config.encryptionKey);
-  const fanOut = new FanOut();
   const metrics = new Metrics(store);
   // This thread's sender and runner: test deliveries, and all delivery when there is no delivery thread.
   const { sender, runner } = createSender(config, secrets);
-  let publisher: Publisher | null = null;
-  const ownEvents = new OwnEvents((batch) => publisher!.publish(batch), store, log);
+  // Publishing wakes the worker, whose results may publish Herald's own events: the worker
+  // comes last, and the publisher reaches it through wakeWorkers (declared below).
+  const publisher = new Publisher(store, () => wakeWorkers());
+  const ownEvents = new OwnEvents((batch) => publisher.publish(batch), store, log);
   const events: DeliveryEvents = {
     attempted(reports) {
       const debug = log.isLevelEnabled('debug');
@@ -99,13 +100,14 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   };
   const worker: DeliveryLoop | null =
     config.role === 'api' ? null : threaded ? new DeliveryThread(config, log, events, writeLock) : createWorker(config, store, runner, log, events);
-  const wakeWorkers = () => worker?.wake();
-  publisher = new Publisher(store, fanOut, wakeWorkers);
+  function wakeWorkers(): void {
+    worker?.wake();
+  }
   const retention = worker ? new Retention(store, config.retentionDays, log) : null;
 
   const services: Services = {
-    config, store, adminKeyHash: hashKey(adminKey), fanOut, publisher, runner, secrets,
-    topics: new TopicCache(store), metrics, wakeWorkers, recordNow,
+    config, store, adminKeyHash: hashKey(adminKey), publisher, runner, secrets,
+    topics: new TopicCache(store), metrics, wakeWorkers,
   };
   const app = config.role === 'worker' ? null : await buildApp(services, log);
 
@@ -118,7 +120,7 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
     adminKeySource,
     async publish(workspaceId, events, options = {}) {
       const inputs = await prepareEvents(services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`);
-      const outcomes = await publisher!.publish({ workspaceId, inputs });
+      const outcomes = await publisher.publish({ workspaceId, inputs });
       if (!outcomes) throw new Error(`workspace ${workspaceId} does not exist`);
       await store.durable?.(); // the same promise as the API's 202: on disk
       return outcomes.map((o) => ({

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from './store/store.js';
+import type { QueueStore } from './store/store.js';
 import type { AttemptReport } from './delivery/report.js';
 
 /** Prometheus metrics of one Herald process, on a registry of its own (no globals). */
@@ -9,7 +9,7 @@ export class Metrics {
   private readonly duration: Histogram;
   private readonly webhookFailures: Counter<'webhook_id'>;
 
-  constructor(store: Store) {
+  constructor(store: Pick<QueueStore, 'queueStats'>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
     this.attempts = new Counter({
       name: 'herald_delivery_attempts_total',

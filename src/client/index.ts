@@ -5,7 +5,6 @@ import type { Answer, Body, Json, Query as RouteQuery, RouteContract } from '../
 import type { problemSchema } from '../api/schemas.js';
 import type { deliveryApi } from '../api/routes/deliveries.js';
 import type { eventApi } from '../api/routes/events.js';
-import type { filterApi } from '../api/routes/filters.js';
 import type { keyApi } from '../api/routes/keys.js';
 import type { topicApi } from '../api/routes/topics.js';
 import type { webhookApi } from '../api/routes/webhooks.js';

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { circuitState } from '../domain/health.js';
 import { rateInterval } from '../domain/rate.js';
-import type { ClaimedDelivery, Store } from '../store/store.js';
+import type { ClaimedDelivery, RateStore } from '../store/store.js';
 
 export interface LimiterOptions {
   /** Most attempts in flight for one webhook. */
@@ -102,7 +102,7 @@ export interface RateShares {
  * When the store cannot answer, none of them go, and they come back a second later.
  */
 export async function takeRateShares(
-  store: Pick<Store, 'takeRateTokens'>,
+  store: RateStore,
   byWebhook: Map<string, ClaimedDelivery[]>,
   now: number,
   log: Logger,

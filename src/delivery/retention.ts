@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
+import type { RetentionStore } from '../store/store.js';
 
 /**
  * Purges events (with their deliveries and attempts) older than the retention period, in
@@ -11,7 +11,7 @@ export class Retention {
   private stopped = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: RetentionStore,
     private readonly days: number,
     private readonly log: Logger,
     private readonly options = { everyMs: 60_000, batch: 500, pauseMs: 20 },

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { HealthEffect } from '../domain/health.js';
 import type { SecretBox } from '../domain/secret-box.js';
-import type { Store } from '../store/store.js';
+import type { QueueStore, RateStore } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { AttemptRunner } from './attempt.js';
 import { HttpSender } from './http-sender.js';
@@ -50,7 +50,7 @@ export function createLimiter(config: Config): WebhookLimiter {
  * finish in one turn of the event loop are reported together (one message per batch from a
  * delivery thread).
  */
-export function createWorker(config: Config, store: Store, runner: AttemptRunner, log: Logger, events: DeliveryEvents): DeliveryWorker {
+export function createWorker(config: Config, store: QueueStore & RateStore, runner: AttemptRunner, log: Logger, events: DeliveryEvents): DeliveryWorker {
   let reports: AttemptReport[] = [];
   const report = () => {
     const batch = reports;

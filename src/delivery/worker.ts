@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js';
+import type { AttemptResult, ClaimedDelivery, QueueStore, RateStore } from '../store/store.js';
 import type { AttemptRunner } from './attempt.js';
 import { takeRateShares, type WebhookLimiter } from './limits.js';
 
@@ -47,7 +47,7 @@ export class DeliveryWorker {
   private admissibleAt = Infinity;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: QueueStore & RateStore,
     private readonly runner: AttemptRunner,
     private readonly limiter: WebhookLimiter,
     private readonly options: WorkerOptions,

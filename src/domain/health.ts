@@ -103,12 +103,52 @@ export function isHeraldTopic(topic: string): boolean {
   return topic === 'webhook.disabled' || topic === 'delivery.failed';
 }
 
+/** One attempt's bearing on its webhook's health. */
+export interface HealthOutcome {
+  webhookId: string;
+  ok: boolean;
+}
+
+/**
+ * The outcomes that count for health, in order: results that were recorded (`recorded`: their
+ * claim was still current) and made an attempt (a disabled webhook's delivery closed without
+ * one says nothing of its receiver).
+ */
+export function healthOutcomes<R extends { webhookId: string; status: string; attempt: object | null }>(
+  results: readonly R[],
+  recorded: (result: R, index: number) => boolean,
+): HealthOutcome[] {
+  const outcomes: HealthOutcome[] = [];
+  results.forEach((r, i) => {
+    if (r.attempt !== null && recorded(r, i)) outcomes.push({ webhookId: r.webhookId, ok: r.status === 'succeeded' });
+  });
+  return outcomes;
+}
+
+/** The webhooks whose stored health planHealth needs: those that failed in the batch. */
+export function healthToRead(outcomes: readonly HealthOutcome[]): string[] {
+  return [...new Set(outcomes.filter((o) => !o.ok).map((o) => o.webhookId))];
+}
+
 export interface HealthPlan {
   /** Webhooks whose last result in the batch was a success: their health row goes. */
   healed: string[];
   /** New health of webhooks that failed in the batch. */
   failing: Map<string, WebhookHealth>;
+  /** Circuits that open: the webhook's pending deliveries wait until then, without counting as attempts. */
+  opened: { webhookId: string; until: number }[];
+  /** Webhooks to switch off (those still on). */
+  disable: { webhookId: string; reason: string }[];
   effects: HealthEffect[];
+}
+
+/**
+ * What to announce once a plan is written: every opened circuit, and a disable only for the
+ * webhooks that the write switched off (`switchedOff`): failures of attempts still in flight
+ * when a webhook was disabled neither disable it nor announce it again.
+ */
+export function appliedEffects(plan: HealthPlan, switchedOff: ReadonlySet<string>): HealthEffect[] {
+  return plan.effects.filter((e) => e.kind !== 'disabled' || switchedOff.has(e.webhookId));
 }
 
 /**
@@ -118,7 +158,7 @@ export interface HealthPlan {
  */
 export function planHealth(
   policy: HealthPolicy,
-  outcomes: readonly { webhookId: string; ok: boolean }[],
+  outcomes: readonly HealthOutcome[],
   current: ReadonlyMap<string, WebhookHealth>,
   now: number,
 ): HealthPlan {
@@ -140,8 +180,11 @@ export function planHealth(
     if (h.consecutiveFailures === 0) healed.push(id);
     else failing.set(id, h);
   }
-  const effects: HealthEffect[] = [];
-  for (const [webhookId, until] of opened) effects.push({ kind: 'circuit-opened', webhookId, until });
-  for (const [webhookId, reason] of disabled) effects.push({ kind: 'disabled', webhookId, reason });
-  return { healed, failing, effects };
+  const openedList = [...opened].map(([webhookId, until]) => ({ webhookId, until }));
+  const disable = [...disabled].map(([webhookId, reason]) => ({ webhookId, reason }));
+  const effects: HealthEffect[] = [
+    ...openedList.map((o) => ({ kind: 'circuit-opened' as const, ...o })),
+    ...disable.map((d) => ({ kind: 'disabled' as const, ...d })),
+  ];
+  return { healed, failing, opened: openedList, disable, effects };
 }

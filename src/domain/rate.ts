@@ -9,8 +9,8 @@
 // window then holds at most rate + burst sends (≈ 1.1 × rate), where a one-second token
 // bucket would allow 2 × rate across a window's boundary.
 //
-// The PostgreSQL adapter runs the same arithmetic in one INSERT … ON CONFLICT statement
-// (src/store/postgres/rate.ts); both must stay in step (the conformance cases check it).
+// Both adapters call takeRate inside a transaction that holds the webhook's state (SQLite's
+// write lock; a row lock on PostgreSQL, src/store/postgres/rate.ts): the arithmetic is here only.
 
 /** What a worker may do now with `count` deliveries of one webhook. */
 export interface RateGrant {
@@ -35,7 +35,7 @@ export function rateTolerance(perSecond: number): number {
   return (rateBurst(perSecond) - 1) * rateInterval(perSecond);
 }
 
-/** Guards floor() against 0.9999… from the division (the SQL twin adds the same). */
+/** Guards floor() against 0.9999… from the division. */
 export const RATE_EPSILON = 1e-9;
 
 /**

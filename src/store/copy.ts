@@ -14,7 +14,7 @@
 // never merges into or overwrites another deployment. The source must not change meanwhile
 // (stop Herald first): the rows copied are counted against the source's before and after,
 // and a difference rolls the copy back.
-import type { Store } from './store.js';
+import type { CopyStore } from './store.js';
 import { PORTABLE_TABLES, type ImportBatch, type PortableValue, type TableCounts, type TableName } from './portable.js';
 
 export interface CopyOptions {
@@ -28,7 +28,7 @@ export interface CopyOptions {
 export class CopyError extends Error {}
 
 /** Copies everything from `source` to the empty `target`; returns how many rows of each table were copied. */
-export async function copyStore(source: Store, target: Store, options: CopyOptions = {}): Promise<TableCounts> {
+export async function copyStore(source: CopyStore, target: CopyStore, options: CopyOptions = {}): Promise<TableCounts> {
   const batchSize = options.batchSize ?? 500;
   const held = describeCounts(await target.countRows(), (t) => t !== 'topics');
   if (held) {

@@ -3,6 +3,7 @@
 // booleans, parsed `json` columns and (unless a type parser says otherwise) bigint as
 // strings — so every number goes through Number(), every flag through flag(), every JSON
 // column through json().
+import type { WebhookHealth } from '../domain/health.js';
 import type { ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PreviousSecret, TopicRecord, Webhook, Workspace } from './store.js';
 
 export type Row = Record<string, any>;
@@ -92,29 +93,45 @@ export function rowToAttempt(row: Row): Attempt {
 }
 
 /**
- * A claimed delivery from a row of deliveries d ⋈ events e ⋈ webhooks w with the columns
- * d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
- * e.id AS event_id, e.topic, e.body, w.id AS webhook_id, w.url, w.secret, w.prefix,
- * w.headers, w.enabled, w.updated_at AS webhook_version, w.rate_limit, w.previous_secrets,
- * and h.open_until from webhook_health h (left joined).
+ * The columns a claimed delivery is read from, by table alias: deliveries d, events e,
+ * webhooks w and webhook_health h (left joined). Both adapters build their claim queries from
+ * this one list; rowToClaimed and claimedFrom read these names.
  */
+const CLAIMED_COLUMNS = {
+  d: ['seq', 'id', 'claim', 'workspace_id', 'attempts', 'cycle_start', 'cycle_limit'],
+  e: ['id AS event_id', 'topic', 'body'],
+  w: ['id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets'],
+  h: ['open_until'],
+} as const;
+
+/** The claimed-row columns of these tables, for a SELECT list (`d.seq, …`), or unqualified (for RETURNING) with `qualified` false. */
+export function claimedColumns(tables: readonly (keyof typeof CLAIMED_COLUMNS)[], qualified = true): string {
+  return tables.flatMap((t) => CLAIMED_COLUMNS[t].map((c) => (qualified ? `${t}.${c}` : c))).join(', ');
+}
+
+/** A claimed delivery from a row holding every column of claimedColumns(['d', 'e', 'w', 'h']). */
 export function rowToClaimed(row: Row): ClaimedDelivery {
+  return claimedFrom(row, row, rowToClaimedWebhook(row));
+}
+
+/** A claimed delivery from its delivery's columns, its event's, and its webhook (read once per batch). */
+export function claimedFrom(d: Row, e: Row, webhook: ClaimedDelivery['webhook']): ClaimedDelivery {
   return {
-    seq: Number(row.seq),
-    id: row.id,
-    claim: Number(row.claim),
-    workspaceId: row.workspace_id,
-    eventId: row.event_id,
-    topic: row.topic,
-    body: row.body,
-    attempts: Number(row.attempts),
-    cycleStart: Number(row.cycle_start),
-    cycleLimit: numberOrNull(row.cycle_limit),
-    webhook: rowToClaimedWebhook(row),
+    seq: Number(d.seq),
+    id: d.id,
+    claim: Number(d.claim),
+    workspaceId: d.workspace_id,
+    eventId: e.event_id,
+    topic: e.topic,
+    body: e.body,
+    attempts: Number(d.attempts),
+    cycleStart: Number(d.cycle_start),
+    cycleLimit: numberOrNull(d.cycle_limit),
+    webhook,
   };
 }
 
-/** The webhook part of a claimed delivery: webhook_id, url, secret, prefix, headers, enabled, webhook_version, rate_limit, previous_secrets, open_until. */
+/** The webhook part of a claimed delivery, from the columns of claimedColumns(['w', 'h']). */
 export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
   return {
     id: row.webhook_id,
@@ -126,6 +143,14 @@ export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
     version: Number(row.webhook_version),
     rateLimit: numberOrNull(row.rate_limit),
     previousSecrets: previousSecrets(row.previous_secrets),
+    openUntil: numberOrNull(row.open_until),
+  };
+}
+
+export function rowToHealth(row: Row): WebhookHealth {
+  return {
+    consecutiveFailures: Number(row.consecutive_failures),
+    failingSince: numberOrNull(row.failing_since),
     openUntil: numberOrNull(row.open_until),
   };
 }

@@ -1,107 +1,23 @@
-// The Store interface: the only door to the database. Each adapter (SQLite, PostgreSQL)
-// implements it; the conformance cases in test/store/store.cases.ts run against every adapter.
+// The Store: the only door to the database, split by role so that each part of Herald
+// depends on what it uses (the worker on the queue, retention on purge, the API on admin and
+// publishing). `Store` is all of them; each adapter (SQLite, PostgreSQL) implements it, and
+// the conformance cases in test/store/store.cases.ts run against every adapter. Adapters
+// only read and write: the rules they apply are in src/domain/ (planPublish, planHealth,
+// takeRate) and src/store/ (cascade.ts, replan.ts), as docs/architecture.md lists.
 // Times are Unix milliseconds; JSON columns come back parsed.
 
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 import type { RateGrant } from '../domain/rate.js';
+import type {
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PreviousSecret, PublishBatch, PublishOutcome, TopicRecord, Webhook, WebhookPatch, Workspace,
+} from '../domain/records.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from './portable.js';
 
 export type { RateGrant } from '../domain/rate.js';
-
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface Workspace {
-  id: string;
-  name: string;
-  uri: string | null;
-  webhooksEnabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface ApiKey {
-  id: string;
-  workspaceId: string;
-  name: string | null;
-  createdAt: number;
-}
-
-export interface TopicRecord {
-  name: string;
-  label: string;
-  description: string;
-  sample: Record<string, unknown>;
-}
-
-export interface Webhook {
-  id: string;
-  workspaceId: string;
-  topic: string;
-  url: string;
-  /** As stored: encrypted when an encryption key is configured. */
-  secret: string;
-  prefix: string;
-  filter: Record<string, unknown> | null;
-  headers: Record<string, string>;
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  /** Requests per second at most, or null for no limit. */
-  rateLimit: number | null;
-  /** Earlier secrets that still sign during a rotation (stored like `secret`). */
-  previousSecrets: PreviousSecret[];
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface PreviousSecret {
-  secret: string;
-  expiresAt: number;
-}
-
-export type WebhookPatch = Partial<
-  Pick<
-    Webhook,
-    'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason' | 'rateLimit' | 'previousSecrets'
-  >
->;
-
-export interface EventRecord {
-  id: string;
-  workspaceId: string;
-  topic: string;
-  /** The exact bytes sent to receivers: data plus the business fields it lacked. */
-  body: string;
-  /** Which business fields Herald added to data (so data can be given back as published). */
-  addedFields: string[];
-  createdAt: number;
-  deliveries: number;
-}
-
-export interface Delivery {
-  id: string;
-  eventId: string;
-  webhookId: string;
-  topic: string;
-  url: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface Attempt {
-  number: number;
-  startedAt: number;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-  requestHeaders: Record<string, string>;
-}
+export type {
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PreviousSecret, PublishBatch, PublishInput, PublishOutcome, TopicRecord, Webhook,
+  WebhookPatch, Workspace,
+} from '../domain/records.js';
 
 export interface PageRequest {
   limit: number;
@@ -113,34 +29,6 @@ export interface Page<T> {
   rows: T[];
   /** Null on the last page. */
   next: number | null;
-}
-
-// ---- publishing ------------------------------------------------------------------------
-
-export interface PublishInput {
-  id: string;
-  /** Whether `id` came from the caller (a repeat then returns the first event). */
-  clientId: boolean;
-  idempotencyKey: string | null;
-  topic: string;
-  data: Record<string, unknown>;
-}
-
-export interface PublishBatch {
-  workspaceId: string;
-  inputs: PublishInput[];
-}
-
-/** The domain decisions publishing needs, kept out of the adapters. */
-export interface FanOutPlanner {
-  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] };
-  matches(webhook: Webhook, body: string): boolean;
-}
-
-export interface PublishOutcome {
-  event: EventRecord;
-  /** False when an earlier event with the same id or idempotency key was returned instead. */
-  created: boolean;
 }
 
 // ---- delivering ------------------------------------------------------------------------
@@ -193,7 +81,8 @@ export interface DeliveryFilter {
 
 export class ConflictError extends Error {}
 
-export interface Store {
+/** Opening, migrating, checking and closing the database. */
+export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -201,11 +90,15 @@ export interface Store {
   ping(): Promise<void>;
   /** Resolves once the writes made so far are on disk (for stores that commit before syncing). */
   durable?(): Promise<void>;
+}
 
+/** Workspaces, API keys, the topic catalog, webhooks, and reading events and deliveries: what the API administers. */
+export interface AdminStore {
   createWorkspace(ws: Workspace): Promise<void>;
   listWorkspaces(page: PageRequest): Promise<Page<Workspace>>;
   getWorkspace(id: string): Promise<Workspace | null>;
   updateWorkspace(id: string, patch: Partial<Pick<Workspace, 'name' | 'uri' | 'webhooksEnabled'>>, now: number): Promise<Workspace | null>;
+  /** Deletes it with everything it holds (src/store/cascade.ts lists the order). */
   deleteWorkspace(id: string): Promise<boolean>;
 
   createKey(key: ApiKey, hash: string): Promise<void>;
@@ -227,16 +120,8 @@ export interface Store {
   /** Deletes it and cancels its pending deliveries. */
   deleteWebhook(workspaceId: string, id: string, now: number): Promise<boolean>;
 
-  /**
-   * Stores events and their deliveries, for one or more workspaces, in one transaction (so
-   * that publishes arriving together share one commit). A batch whose workspace no longer
-   * exists comes back as null.
-   */
-  publish(batches: PublishBatch[], planner: FanOutPlanner, now: number): Promise<(PublishOutcome[] | null)[]>;
   listEvents(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<EventRecord>>;
   getEvent(workspaceId: string, id: string): Promise<EventRecord | null>;
-  /** Fans the event out again to the webhooks that match now; returns how many deliveries were queued, or null when there is no such event. */
-  replayEvent(workspaceId: string, id: string, planner: FanOutPlanner, now: number): Promise<number | null>;
 
   listDeliveries(workspaceId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<Delivery>>;
   getDelivery(workspaceId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] } | null>;
@@ -244,15 +129,31 @@ export interface Store {
   retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean>;
   /** Queues a webhook's failed deliveries created in [since, until) for a new cycle of retries. */
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+}
+
+/** Storing events and their deliveries. */
+export interface PublishStore {
+  /**
+   * Stores events and their deliveries, for one or more workspaces, in one transaction (so
+   * that publishes arriving together share one commit). What to write is decided before the
+   * transaction by planPublish (src/domain/publish-plan.ts), and decided again when a
+   * workspace or webhook changed meanwhile. A batch whose workspace no longer exists comes
+   * back as null.
+   */
+  publish(batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]>;
+  /** Fans the event out again to the webhooks that match now; returns how many deliveries were queued, or null when there is no such event. */
+  replayEvent(workspaceId: string, id: string, now: number): Promise<number | null>;
   /** Creates an event and a delivery that is already claimed by the caller, for a test send. */
   createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery>;
+}
 
+/** The delivery queue: what the worker claims, records and gives back. */
+export interface QueueStore {
   /**
    * Calls `onWork` whenever another process queues work (a multi-node store's LISTEN/NOTIFY);
    * returns the unsubscribe. Absent where one process owns the database.
    */
   listen?(onWork: () => void): Promise<() => Promise<void>>;
-
   /** Claims up to `limit` due deliveries until `leaseUntil`. */
   claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
   /** Pending deliveries, and when the earliest due one (at or before now) became due. */
@@ -261,27 +162,37 @@ export interface Store {
   nextDueAt(): Promise<number | null>;
   /**
    * Records attempt results in one transaction; results whose claim is stale are ignored.
-   * With a health policy, also updates each webhook's health in the same transaction: opening
-   * a circuit pushes the webhook's pending deliveries to its end, and a webhook failing for
-   * too long is disabled. Returns what changed.
+   * With a health policy, also updates each webhook's health in the same transaction
+   * (planHealth in src/domain/health.ts decides): opening a circuit pushes the webhook's
+   * pending deliveries to its end, and a webhook failing for too long is disabled. Returns
+   * what changed.
    */
   recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]>;
   /** Gives claimed deliveries back, due again at `at` (now, at shutdown). */
   releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void>;
+}
+
+/** Per-webhook rate limits, shared by every worker of the database. */
+export interface RateStore {
   /**
    * Takes up to `count` sends of a webhook limited to `perSecond` requests per second, at
    * `now`: how many may go now, and when the next may. Atomic, and shared by every worker of
-   * the database, so the limit holds across nodes (src/domain/rate.ts has the rule).
+   * the database, so the limit holds across nodes (takeRate in src/domain/rate.ts decides).
    */
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant>;
+}
+
+/** Deleting old events. */
+export interface RetentionStore {
   /**
    * Deletes up to `limit` events created before `before` whose deliveries are all finished,
    * with their deliveries and attempts. Returns how many events went.
    */
   purge(before: number, limit: number): Promise<number>;
+}
 
-  // ---- copying a whole database (herald copy; the tables are in portable.ts) ------------
-
+/** Copying a whole database (herald copy; the tables are in portable.ts). */
+export interface CopyStore {
   /** Up to `limit` rows of a table in portable form, in key order, after the key `after` (null: from the start). */
   exportRows(table: TableName, after: PortableValue[] | null, limit: number): Promise<ExportPage>;
   /**
@@ -293,3 +204,6 @@ export interface Store {
   /** How many rows each table holds. */
   countRows(): Promise<TableCounts>;
 }
+
+/** Everything: what each adapter implements. */
+export interface Store extends StoreLifecycle, AdminStore, PublishStore, QueueStore, RateStore, RetentionStore, CopyStore {}

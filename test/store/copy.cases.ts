@@ -6,7 +6,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptResult, ClaimedDelivery, Page, PageRequest, PublishInput, Store, Webhook, Workspace } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { FanOut } from '../../src/delivery/fan-out.js';
 import { copyStore, CopyError } from '../../src/store/copy.js';
 import { PORTABLE_TABLES, type ImportBatch, type TableName } from '../../src/store/portable.js';
 import type { StoreFactory } from './store.cases.js';
@@ -15,7 +14,6 @@ const T0 = 1_700_000_000_000;
 const DAY = 24 * 3600 * 1000;
 const TOPIC = 'walletreward_create';
 const OTHER_TOPIC = 'order_create';
-const planner = new FanOut();
 const policy = { threshold: 1, cooldownMs: 1000, maxCooldownMs: 10_000, disableAfterMs: 30 * DAY };
 
 function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
@@ -72,11 +70,11 @@ export async function fill(store: Store): Promise<void> {
   const note = 'é "quoted" \\ 😀';
   for (let i = 0; i < 6; i++) {
     const over: Partial<PublishInput> = i === 0 ? { clientId: true } : i === 1 ? { idempotencyKey: 'k' } : {};
-    await store.publish([{ workspaceId: 'acme', inputs: [input(`evt_${i}`, { amount: i * 5, note }, over)] }], planner, T0 + 10 + i);
+    await store.publish([{ workspaceId: 'acme', inputs: [input(`evt_${i}`, { amount: i * 5, note }, over)] }], T0 + 10 + i);
   }
   // The same key again after 24 hours: a new event.
-  await store.publish([{ workspaceId: 'acme', inputs: [input('evt_k2', { amount: 50 }, { idempotencyKey: 'k' })] }], planner, T0 + 2 * DAY);
-  await store.publish([{ workspaceId: 'quiet', inputs: [input('evt_q', { amount: 1 })] }], planner, T0 + 2 * DAY);
+  await store.publish([{ workspaceId: 'acme', inputs: [input('evt_k2', { amount: 50 }, { idempotencyKey: 'k' })] }], T0 + 2 * DAY);
+  await store.publish([{ workspaceId: 'quiet', inputs: [input('evt_q', { amount: 1 })] }], T0 + 2 * DAY);
 
   const claimed = (await store.claimDue(T0 + 2 * DAY + 10, 100, T0 + 2 * DAY + 60_000)).sort((a, b) => a.seq - b.seq);
   assert.ok(claimed.length >= 8, `${claimed.length} claimed`);
@@ -92,7 +90,7 @@ export async function fill(store: Store): Promise<void> {
   const failedId = claimed.find((d) => d.seq === failed.seq)!.id;
   assert.ok(await store.retryDelivery('acme', failedId, T0 + 2 * DAY + 200));
   // One more, waiting in the queue.
-  await store.publish([{ workspaceId: 'acme', inputs: [input('evt_last', { amount: 99 })] }], planner, T0 + 2 * DAY + 300);
+  await store.publish([{ workspaceId: 'acme', inputs: [input('evt_last', { amount: 99 })] }], T0 + 2 * DAY + 300);
 }
 
 /** Every page of a list, two rows at a time (so that the cursors, which are seqs, are compared too). */
@@ -228,7 +226,7 @@ export function copyCases(factory: StoreFactory): void {
       assert.deepEqual(await snapshot(store), await snapshot(other));
 
       // The idempotency key reused after 24 hours answers with the newer event, as on the source.
-      const again = async (s: Store) => (await s.publish([{ workspaceId: 'acme', inputs: [input('evt_x', {}, { idempotencyKey: 'k' })] }], planner, T0 + 2 * DAY + 500))[0]![0]!;
+      const again = async (s: Store) => (await s.publish([{ workspaceId: 'acme', inputs: [input('evt_x', {}, { idempotencyKey: 'k' })] }], T0 + 2 * DAY + 500))[0]![0]!;
       const [mine, theirs] = [await again(store), await again(other)];
       assert.deepEqual([mine.created, mine.event.id], [false, 'evt_k2']);
       assert.deepEqual(mine, theirs);
@@ -240,7 +238,7 @@ export function copyCases(factory: StoreFactory): void {
       assert.equal((await store.listKeys('acme', { limit: 1 })).rows[0]!.id, 'key_4');
       await store.createWebhook(webhook('wh_new', { createdAt: T0 + 3 * DAY }));
       assert.equal((await store.listWebhooks('acme', undefined, { limit: 1 })).rows[0]!.id, 'wh_new');
-      await store.publish([{ workspaceId: 'acme', inputs: [input('evt_new', { amount: 1 })] }], planner, T0 + 3 * DAY);
+      await store.publish([{ workspaceId: 'acme', inputs: [input('evt_new', { amount: 1 })] }], T0 + 3 * DAY);
       assert.equal((await store.listEvents('acme', undefined, { limit: 1 })).rows[0]!.id, 'evt_new');
       const newest = (await store.listDeliveries('acme', {}, { limit: 2 })).rows;
       assert.deepEqual(newest.map((d) => d.eventId), ['evt_new', 'evt_new']);
@@ -293,7 +291,7 @@ export function copyCases(factory: StoreFactory): void {
       changing.exportRows = async (table, after, limit) => {
         const page = await other.exportRows(table, after, limit);
         if (table === 'deliveries' && after === null) {
-          await other.publish([{ workspaceId: 'acme', inputs: [input('evt_late', { amount: 1 })] }], planner, T0 + 3 * DAY);
+          await other.publish([{ workspaceId: 'acme', inputs: [input('evt_late', { amount: 1 })] }], T0 + 3 * DAY);
         }
         return page;
       };

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DATABASE_URL, unreachable } from '../helpers/postgres.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { FanOut } from '../../src/delivery/fan-out.js';
 import type { Store } from '../../src/store/store.js';
 import { storeCases, type StoreFixture } from './store.cases.js';
 
@@ -155,12 +154,12 @@ if (reason !== null && process.env.CI !== 'true') {
 
           let wait = woken();
           const input = { id: 'e1', clientId: true, idempotencyKey: null, topic: 'order_create', data: {} };
-          await store.publish([{ workspaceId: 'acme', inputs: [input] }], new FanOut(), T0);
+          await store.publish([{ workspaceId: 'acme', inputs: [input] }], T0);
           await wait;
           assert.equal(wakes, 1);
 
           // Nothing queued (a repeat of e1): no NOTIFY.
-          await store.publish([{ workspaceId: 'acme', inputs: [input] }], new FanOut(), T0);
+          await store.publish([{ workspaceId: 'acme', inputs: [input] }], T0);
           const [d] = await store.claimDue(T0, 1, T0 + 60_000);
           wait = woken();
           await store.releaseClaims([{ seq: d!.seq, claim: d!.claim, at: T0 }]);

@@ -15,7 +15,6 @@ import {
   type Webhook,
   type Workspace,
 } from '../../src/store/store.js';
-import { FanOut } from '../../src/delivery/fan-out.js';
 import { newId } from '../../src/domain/ids.js';
 import { copyCases } from './copy.cases.js';
 
@@ -87,8 +86,6 @@ function result(d: ClaimedDelivery, status: DeliveryStatus, over: Partial<Attemp
 // ---- the cases -------------------------------------------------------------------------
 
 export function storeCases(factory: StoreFactory): void {
-  const planner = new FanOut();
-
   /** A case with its own store, cleaned up whatever happens. */
   function test(name: string, fn: (store: Store) => Promise<void>, options: { timeout?: number } = {}): void {
     it(name, { timeout: options.timeout ?? 30_000 }, async () => {
@@ -103,7 +100,7 @@ export function storeCases(factory: StoreFactory): void {
 
   /** One event published to a workspace; returns its outcome. */
   async function publishOne(store: Store, ws: string, inp: PublishInput, now = T0) {
-    const [outcomes] = await store.publish([{ workspaceId: ws, inputs: [inp] }], planner, now);
+    const [outcomes] = await store.publish([{ workspaceId: ws, inputs: [inp] }], now);
     assert.ok(outcomes, `workspace ${ws} exists`);
     return outcomes[0]!;
   }
@@ -355,8 +352,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.deepEqual(again.event, first.event, 'a client id is remembered beyond 24 h');
 
       const [batch] = await store.publish(
-        [{ workspaceId: 'acme', inputs: [input({ id: 'order-2', clientId: true, data: { v: 1 } }), input({ id: 'order-2', clientId: true, data: { v: 2 } })] }],
-        planner, T0 + 5,
+        [{ workspaceId: 'acme', inputs: [input({ id: 'order-2', clientId: true, data: { v: 1 } }), input({ id: 'order-2', clientId: true, data: { v: 2 } })] }], T0 + 5,
       );
       assert.equal(batch![0]!.created, true);
       assert.equal(batch![1]!.created, false);
@@ -383,8 +379,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(afterThat.event.id, later.event.id, 'the newest event with the key answers');
 
       const [batch] = await store.publish(
-        [{ workspaceId: 'acme', inputs: [input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k3' })] }],
-        planner, T0 + DAY + 3,
+        [{ workspaceId: 'acme', inputs: [input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k2' }), input({ idempotencyKey: 'k3' })] }], T0 + DAY + 3,
       );
       assert.deepEqual(batch!.map((o) => o.created), [true, false, true]);
       assert.equal(batch![1]!.event.id, batch![0]!.event.id);
@@ -395,8 +390,7 @@ export function storeCases(factory: StoreFactory): void {
       await setup(store);
       const publishes = Array.from({ length: 8 }, (_, i) =>
         store.publish(
-          [{ workspaceId: 'acme', inputs: [input({ id: 'same-id', clientId: true, data: { i } }), input({ idempotencyKey: 'same-key', data: { i } })] }],
-          planner, T0 + i,
+          [{ workspaceId: 'acme', inputs: [input({ id: 'same-id', clientId: true, data: { i } }), input({ idempotencyKey: 'same-key', data: { i } })] }], T0 + i,
         ),
       );
       const outcomes = (await Promise.all(publishes)).map((r) => r[0]!);
@@ -432,8 +426,7 @@ export function storeCases(factory: StoreFactory): void {
           { workspaceId: 'gone', inputs: [input()] },
           { workspaceId: 'b', inputs: [input({ id: 'same', clientId: true })] },
           { workspaceId: 'a', inputs: [input({ id: 'same', clientId: true })] },
-        ],
-        planner, T0,
+        ], T0,
       );
       assert.equal(out.length, 4);
       assert.deepEqual(out[0]!.map((o) => [o.created, o.event.deliveries]), [[true, 1], [true, 0]]);
@@ -443,7 +436,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal((await store.listEvents('a', undefined, { limit: 10 })).rows.length, 3);
       assert.equal((await store.listEvents('b', undefined, { limit: 10 })).rows.length, 1);
       assert.equal((await store.queueStats(T0)).pending, 3);
-      assert.deepEqual(await store.publish([], planner, T0), []);
+      assert.deepEqual(await store.publish([], T0), []);
     });
 
     test('events list by topic, newest first, page by page', async (store) => {
@@ -470,13 +463,13 @@ export function storeCases(factory: StoreFactory): void {
       await store.createWebhook(webhook('acme', { id: 'wh_no', filter: { amount: { $lt: 100 } } }));
       await store.updateWebhook('acme', hook.id, { enabled: false }, T0);
 
-      assert.equal(await store.replayEvent('acme', first.event.id, planner, T0 + 100), 1);
+      assert.equal(await store.replayEvent('acme', first.event.id, T0 + 100), 1);
       assert.equal((await store.getEvent('acme', first.event.id))!.deliveries, 2);
       const ds = await deliveriesOf(store, 'acme', first.event.id);
       assert.deepEqual(ds.map((d) => d.webhookId), ['wh_new', hook.id], 'newest first');
       assert.equal(ds[0]!.nextAttemptAt, T0 + 100);
-      assert.equal(await store.replayEvent('acme', 'evt_missing', planner, T0), null);
-      assert.equal(await store.replayEvent('other', first.event.id, planner, T0), null);
+      assert.equal(await store.replayEvent('acme', 'evt_missing', T0), null);
+      assert.equal(await store.replayEvent('other', first.event.id, T0), null);
     });
   });
 
@@ -655,7 +648,7 @@ export function storeCases(factory: StoreFactory): void {
     test('parallel claimers never take the same delivery', async (store) => {
       await setup(store);
       const inputs = Array.from({ length: 500 }, (_, i) => input({ data: { i } }));
-      const [out] = await store.publish([{ workspaceId: 'acme', inputs }], planner, T0);
+      const [out] = await store.publish([{ workspaceId: 'acme', inputs }], T0);
       assert.equal(out!.length, 500);
       const takers = Array.from({ length: 4 }, async () => {
         const mine: ClaimedDelivery[] = [];

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FanOut, publishedData } from '../../src/delivery/fan-out.js';
+import { FanOut, publishedData } from '../../src/domain/fan-out.js';
 import type { Webhook, Workspace } from '../../src/store/store.js';
 
 const workspace: Workspace = {

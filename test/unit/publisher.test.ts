@@ -3,8 +3,7 @@
 // others of its group.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FanOut } from '../../src/delivery/fan-out.js';
-import { Publisher } from '../../src/delivery/publisher.js';
+import { Publisher } from '../../src/publish/publisher.js';
 import type { PublishBatch, PublishOutcome, Store } from '../../src/store/store.js';
 
 /** A store whose publish() calls are recorded and answered only when the test says so. */
@@ -32,7 +31,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 describe('Publisher', () => {
   it('shares one commit among the publishes of a turn, and one among those that arrive during it', async () => {
     const { store, calls } = slowStore();
-    const publisher = new Publisher(store, new FanOut(), () => {});
+    const publisher = new Publisher(store, () => {});
     const first = [publisher.publish(batch('a')), publisher.publish(batch('b'))];
     await turn();
     assert.equal(calls.length, 1);
@@ -56,7 +55,7 @@ describe('Publisher', () => {
 
   it('retries the batches of a failed group alone, so only the bad one fails', async () => {
     const { store, calls } = slowStore();
-    const publisher = new Publisher(store, new FanOut(), () => {});
+    const publisher = new Publisher(store, () => {});
     const results = [publisher.publish(batch('good')), publisher.publish(batch('bad')), publisher.publish(batch('fine'))].map((p) =>
       p.then(() => 'ok', (e: Error) => e.message),
     );

@@ -9,7 +9,6 @@ import pino from 'pino';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { AttemptResult, ClaimedDelivery, Delivery, Store, Webhook, Workspace } from '../../src/store/store.js';
-import { FanOut } from '../../src/delivery/fan-out.js';
 import { HttpSender } from '../../src/delivery/http-sender.js';
 import { AttemptRunner } from '../../src/delivery/attempt.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
@@ -95,7 +94,6 @@ interface Rig {
   receiver: Receiver;
   sender: HttpSender;
   runner: AttemptRunner;
-  fanOut: FanOut;
   workspace: Workspace;
   webhook: Webhook;
   secret: string;
@@ -121,7 +119,6 @@ async function rig(policy: RetryPolicy = { maxRetries: 5, baseMs: 30_000, factor
   const sender = new HttpSender({ timeoutMs, allowPrivateTargets: true });
   cleanups.push(() => sender.close());
   const runner = new AttemptRunner({ sender, secrets: new SecretBox(undefined), retry: policy, headerPrefix: 'x-nector', userAgent: 'Herald/test' });
-  const fanOut = new FanOut();
 
   const now = Date.now();
   const workspace: Workspace = { id: 'ws_test', name: 'Brew & Bean', uri: 'https://brew.example', webhooksEnabled: true, createdAt: now, updatedAt: now };
@@ -134,7 +131,7 @@ async function rig(policy: RetryPolicy = { maxRetries: 5, baseMs: 30_000, factor
   await store.createWebhook(webhook);
 
   const r: Rig = {
-    store, receiver, sender, runner, fanOut, workspace, webhook, secret, policy,
+    store, receiver, sender, runner, workspace, webhook, secret, policy,
     worker(options = {}) {
       const w = new DeliveryWorker(
         store, runner, roomy(),
@@ -148,8 +145,7 @@ async function rig(policy: RetryPolicy = { maxRetries: 5, baseMs: 30_000, factor
     async publish(data = { customer_id: 'c1', amount: 150 }) {
       const id = newId('evt');
       const [outcomes] = await store.publish(
-        [{ workspaceId: workspace.id, inputs: [{ id, clientId: false, idempotencyKey: null, topic: TOPIC, data }] }],
-        fanOut, Date.now(),
+        [{ workspaceId: workspace.id, inputs: [{ id, clientId: false, idempotencyKey: null, topic: TOPIC, data }] }], Date.now(),
       );
       assert.equal(outcomes![0]!.event.deliveries, 1);
       return id;

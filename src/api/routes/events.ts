@@ -2,8 +2,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
-import { publishedData } from '../../delivery/fan-out.js';
-import { EventRejected, prepareEvents } from '../../delivery/event-input.js';
+import { publishedData } from '../../domain/fan-out.js';
+import { EventRejected, prepareEvents } from '../../publish/event-input.js';
 import type { EventRecord, PublishInput, PublishOutcome } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
@@ -168,7 +168,7 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
     serve(app, eventApi.replay, async (req, reply) => {
       // As for a publish, nothing is queued while the workspace's webhooks are switched off.
       const deliveries = req.workspace.webhooksEnabled
-        ? await store.replayEvent(req.params.ws, req.params.id, services.fanOut, Date.now())
+        ? await store.replayEvent(req.params.ws, req.params.id, Date.now())
         : (await store.getEvent(req.params.ws, req.params.id)) ? 0 : null;
       if (deliveries === null) throw notFound(`event ${req.params.id}`);
       if (deliveries > 0) services.wakeWorkers();

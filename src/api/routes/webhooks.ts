@@ -1,7 +1,8 @@
 // Webhooks: a URL subscribed to one topic of a workspace, with its secret, filter and headers.
 import type { FastifyPluginAsync } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import { recordNow, type Services } from '../../services.js';
+import type { Services } from '../../services.js';
+import { recordNow } from '../../delivery/test-send.js';
 import { newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filter.js';
 import { generateSecret, isReservedHeader } from '../../domain/signing.js';

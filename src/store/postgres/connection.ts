@@ -72,26 +72,38 @@ export interface TransactionOptions {
   relaxed?: boolean;
 }
 
+/** Connections whose ROLLBACK failed: the pool drops them instead of handing them out again. */
+const broken = new WeakSet<PoolClient>();
+
 /** Runs fn in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export function inTransaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  return withConnection(pool, (client) => transaction(client, fn, options), options.onError);
+}
+
+/** Runs fn on one connection of the pool, given back afterwards (or dropped, when a transaction on it could not be rolled back). */
+export async function withConnection<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>, onError?: (err: Error) => void): Promise<T> {
   const client = await pool.connect();
   // Between two queries a checked-out client has no error listener of the pool's.
-  const listener = (err: Error) => options.onError?.(err);
+  const listener = (err: Error) => onError?.(err);
   client.on('error', listener);
-  let broken = false;
+  try {
+    return await fn(client);
+  } finally {
+    client.off('error', listener);
+    client.release(broken.has(client));
+  }
+}
+
+/** Runs fn in one transaction on a connection already checked out. */
+export async function transaction<T>(client: PoolClient, fn: (client: PoolClient) => Promise<T>, options: Pick<TransactionOptions, 'relaxed'> = {}): Promise<T> {
   try {
     await client.query(options.relaxed ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
+    await client.query('ROLLBACK').catch(() => broken.add(client));
     throw err;
-  } finally {
-    client.off('error', listener);
-    client.release(broken);
   }
 }
 

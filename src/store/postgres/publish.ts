@@ -1,235 +1,216 @@
-// Publishing on PostgreSQL: every batch of one publish() call in one transaction and a fixed
-// number of round trips, however many events and deliveries: read the workspaces, their
-// webhooks and the earlier events; decide in memory (the rules of the SQLite adapter, in the
-// same order); then one INSERT of all events and one of all deliveries, which also sends
-// NOTIFY.
+// Publishing on PostgreSQL. What planPublish needs is read first, outside any transaction
+// (up to three statements: workspaces, webhooks, the events the inputs may repeat), and
+// planned in memory; then one transaction writes the plan in a fixed number of
+// statements, however many events and deliveries: one INSERT of all events, which first
+// checks (under FOR KEY SHARE) that the workspaces and webhooks are still those planned
+// with, and one INSERT of all deliveries, which also sends NOTIFY. When they changed, the
+// transaction is rolled back and the publish read and planned again (StalePlan).
 //
 // Idempotency across nodes rests on unique indexes, not locks: (workspace_id, id), and
-// (workspace_id, idempotency_key) among the events that still hold their key — a key older
-// than 24 h is taken from its event before a new event takes it. When another node stores
+// (workspace_id, idempotency_key) among the events that still hold their key — a key that
+// has expired is taken from its event before a new event takes it. When another node stores
 // the same id or key between our read and our INSERT, the INSERT waits for its commit and
 // skips the row (ON CONFLICT DO NOTHING); that input then answers with the other node's event.
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { FanOutRules } from '../../domain/fan-out.js';
 import { newId } from '../../domain/ids.js';
-import type { EventRecord, FanOutPlanner, PublishBatch, PublishOutcome, Webhook, Workspace } from '../store.js';
+import {
+  answerWith, pair, planDeliveries, planPublish, publishLookups, storedRepeat, type PlannedDelivery, type PlannedEvent, type PublishLookups,
+  type PublishPlan, type PublishState,
+} from '../../domain/publish-plan.js';
+import { StalePlan, withReplan } from '../replan.js';
+import type { EventRecord, PublishBatch, PublishOutcome, Webhook, Workspace } from '../store.js';
 import { rowToEvent, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
+import { transaction, withConnection } from './connection.js';
 
-const DAY_MS = 24 * 3600 * 1000;
+type Db = Pool | PoolClient;
+type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 
-/** A delivery to insert. */
-export interface NewDelivery {
-  id: string;
-  workspaceId: string;
-  eventSeq: number;
-  webhookId: string;
-  url: string;
-}
-
-/** An event this call stores, and every outcome that answers with it. */
-interface Fresh {
-  event: EventRecord;
-  clientId: boolean;
-  idempotencyKey: string | null;
-  targets: Webhook[];
-  outcomes: PublishOutcome[];
-}
-
-/** What an input may repeat: its id (when the caller chose it) and its idempotency key. */
-interface Lookup {
-  workspaceId: string;
-  id: string | null;
-  key: string | null;
-}
-
-export async function publishBatches(
-  client: PoolClient,
-  batches: PublishBatch[],
-  planner: FanOutPlanner,
-  now: number,
-  channel: string,
+export function publish(
+  pool: Pool, onError: (err: Error) => void, rules: FanOutRules, batches: PublishBatch[], now: number, channel: string,
 ): Promise<(PublishOutcome[] | null)[]> {
-  const workspaces = await readWorkspaces(client, batches);
-  const webhooks = await readWebhooks(client, batches, workspaces);
-  const lookups = batches.flatMap((b) =>
-    b.inputs.map((i) => ({ workspaceId: b.workspaceId, id: i.clientId ? i.id : null, key: i.idempotencyKey })),
-  );
-  const earlier = await readEvents(client, lookups, now);
-
-  // Decide, in order, which inputs are new and where they go.
-  const byId = new Map<string, Fresh>(); // this call's events, by workspace + id
-  const byKey = new Map<string, Fresh>();
-  const fresh: Fresh[] = [];
-  const outcomes = batches.map((batch): PublishOutcome[] | null => {
-    const workspace = workspaces.get(batch.workspaceId);
-    if (!workspace) return null;
-    return batch.inputs.map((input) => {
-      let prior: Fresh | EventRecord | undefined;
-      if (input.clientId) prior = byId.get(pair(workspace.id, input.id)) ?? earlier.byId.get(pair(workspace.id, input.id));
-      if (!prior && input.idempotencyKey !== null) {
-        const k = pair(workspace.id, input.idempotencyKey);
-        prior = byKey.get(k) ?? earlier.byKey.get(k);
-      }
-      if (prior && 'outcomes' in prior) {
-        const outcome = { event: { ...prior.event }, created: false };
-        prior.outcomes.push(outcome);
-        return outcome;
-      }
-      if (prior) return { event: { ...prior }, created: false };
-      const { body, addedFields } = planner.body(workspace, input.data);
-      const candidates = workspace.webhooksEnabled ? (webhooks.get(pair(workspace.id, input.topic)) ?? []) : [];
-      const targets = candidates.filter((w) => planner.matches(w, body));
-      const event: EventRecord = {
-        id: input.id, workspaceId: workspace.id, topic: input.topic, body, addedFields, createdAt: now, deliveries: targets.length,
-      };
-      const outcome = { event: { ...event }, created: true };
-      const entry: Fresh = { event, clientId: input.clientId, idempotencyKey: input.idempotencyKey, targets, outcomes: [outcome] };
-      byId.set(pair(workspace.id, input.id), entry);
-      if (input.idempotencyKey !== null) byKey.set(pair(workspace.id, input.idempotencyKey), entry);
-      fresh.push(entry);
-      return outcome;
-    });
-  });
-  if (fresh.length === 0) return outcomes;
-
-  const expired = fresh.filter((f) => f.idempotencyKey !== null && earlier.expiredKeys.has(pair(f.event.workspaceId, f.idempotencyKey)));
-  if (expired.length > 0) await releaseKeys(client, expired, now);
-  const seqs = await insertEvents(client, fresh, now);
-  const lost = fresh.filter((f) => !seqs.has(pair(f.event.workspaceId, f.event.id)));
-  if (lost.length > 0) await answerWithWinners(client, lost, now);
-
-  const deliveries: NewDelivery[] = [];
-  for (const { event, targets } of fresh) {
-    const eventSeq = seqs.get(pair(event.workspaceId, event.id));
-    if (eventSeq === undefined) continue;
-    for (const w of targets) deliveries.push({ id: newId('dlv', now), workspaceId: event.workspaceId, eventSeq, webhookId: w.id, url: w.url });
-  }
-  await insertDeliveries(client, deliveries, now, channel);
-  return outcomes;
+  const lookups = publishLookups(batches);
+  // One connection for the reads and the transaction: a checkout less per statement.
+  return withConnection(pool, (client) => withReplan(async () => {
+    const state = await readState(client, lookups);
+    const plan = planPublish(batches, state, rules, now);
+    if (plan.events.length === 0) return plan.outcomes; // only repeats, or no workspace: nothing to write
+    await transaction(client, (c) => writePlan(c, lookups, state, plan, now, channel));
+    return plan.outcomes;
+  }), onError);
 }
 
-async function readWorkspaces(client: PoolClient, batches: PublishBatch[]): Promise<Map<string, Workspace>> {
-  const ids = [...new Set(batches.map((b) => b.workspaceId))];
-  const { rows } = await client.query('SELECT * FROM workspaces WHERE id = ANY($1::text[])', [ids]);
-  return new Map(rows.map((r: Row) => [r.id as string, rowToWorkspace(r)]));
+async function readState(db: Db, lookups: PublishLookups): Promise<PublishState> {
+  const { rows: spaces } = await db.query('SELECT * FROM workspaces WHERE id = ANY($1::text[])', [lookups.workspaceIds]);
+  const workspaces = new Map<string, Workspace>(spaces.map((r: Row) => [r.id as string, rowToWorkspace(r)]));
+  const topics = lookups.topics.filter(([ws]) => workspaces.get(ws)?.webhooksEnabled);
+  const webhooks = new Map<string, Webhook[]>();
+  if (topics.length > 0) {
+    const { rows } = await db.query(
+      `SELECT w.* FROM webhooks w JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, topic)
+         ON w.workspace_id = k.workspace_id AND w.topic = k.topic
+       WHERE w.enabled ORDER BY w.seq`,
+      [topics.map((t) => t[0]), topics.map((t) => t[1])],
+    );
+    for (const row of rows) {
+      const webhook = rowToWebhook(row);
+      const key = pair(webhook.workspaceId, webhook.topic);
+      const group = webhooks.get(key);
+      if (group) group.push(webhook);
+      else webhooks.set(key, [webhook]);
+    }
+  }
+  return { workspaces, webhooks, ...(await readEvents(db, lookups.ids, lookups.keys)) };
 }
 
-/**
- * The enabled webhooks of each (workspace, topic) published to, oldest first. FOR KEY SHARE
- * makes a concurrent deleteWebhook wait for this commit, so that it then cancels the
- * deliveries made here instead of leaving them pending for a webhook that is gone.
- */
-async function readWebhooks(client: PoolClient, batches: PublishBatch[], workspaces: Map<string, Workspace>): Promise<Map<string, Webhook[]>> {
-  const pairs = new Map<string, [string, string]>();
-  for (const b of batches) {
-    if (!workspaces.get(b.workspaceId)?.webhooksEnabled) continue;
-    for (const input of b.inputs) pairs.set(pair(b.workspaceId, input.topic), [b.workspaceId, input.topic]);
-  }
-  const out = new Map<string, Webhook[]>();
-  if (pairs.size === 0) return out;
-  const list = [...pairs.values()];
-  const { rows } = await client.query(
-    `SELECT w.* FROM webhooks w JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, topic)
-       ON w.workspace_id = k.workspace_id AND w.topic = k.topic
-     WHERE w.enabled ORDER BY w.seq FOR KEY SHARE OF w`,
-    [list.map((p) => p[0]), list.map((p) => p[1])],
-  );
-  for (const row of rows) {
-    const webhook = rowToWebhook(row);
-    const key = pair(webhook.workspaceId, webhook.topic);
-    const group = out.get(key);
-    if (group) group.push(webhook);
-    else out.set(key, [webhook]);
-  }
-  return out;
-}
-
-/**
- * Stored events with these client ids (however old) and these idempotency keys (held within
- * the last 24 h); keys still held by an older event come back in expiredKeys.
- */
-async function readEvents(client: PoolClient, lookups: Lookup[], now: number) {
-  const byId = new Map<string, EventRecord>();
-  const byKey = new Map<string, EventRecord>();
-  const expiredKeys = new Set<string>();
-  const ids = lookups.filter((l) => l.id !== null);
-  const keys = lookups.filter((l) => l.key !== null);
-  if (ids.length === 0 && keys.length === 0) return { byId, byKey, expiredKeys };
-  const { rows } = await client.query(
+/** Stored events with these client ids and the events holding these idempotency keys, however old. */
+async function readEvents(db: Db, ids: [string, string][], keys: [string, string][]): Promise<Pick<PublishState, 'eventsById' | 'eventsByKey'>> {
+  const eventsById = new Map<string, EventRecord>();
+  const eventsByKey = new Map<string, EventRecord>();
+  if (ids.length === 0 && keys.length === 0) return { eventsById, eventsByKey };
+  const { rows } = await db.query(
     `SELECT 'id' AS found_by, e.* FROM events e JOIN unnest($1::text[], $2::text[]) AS k(workspace_id, id)
        ON e.workspace_id = k.workspace_id AND e.id = k.id
      UNION ALL
      SELECT 'key', e.* FROM events e JOIN unnest($3::text[], $4::text[]) AS k(workspace_id, idempotency_key)
        ON e.workspace_id = k.workspace_id AND e.idempotency_key = k.idempotency_key`,
-    [ids.map((l) => l.workspaceId), ids.map((l) => l.id), keys.map((l) => l.workspaceId), keys.map((l) => l.key)],
+    [ids.map((l) => l[0]), ids.map((l) => l[1]), keys.map((l) => l[0]), keys.map((l) => l[1])],
   );
   for (const row of rows) {
-    if (row.found_by === 'id') byId.set(pair(row.workspace_id, row.id), rowToEvent(row));
-    else if (Number(row.created_at) > now - DAY_MS) byKey.set(pair(row.workspace_id, row.idempotency_key), rowToEvent(row));
-    else expiredKeys.add(pair(row.workspace_id, row.idempotency_key));
+    if (row.found_by === 'id') eventsById.set(pair(row.workspace_id, row.id), rowToEvent(row));
+    else eventsByKey.set(pair(row.workspace_id, row.idempotency_key), rowToEvent(row));
   }
-  return { byId, byKey, expiredKeys };
+  return { eventsById, eventsByKey };
 }
 
-/** Takes expired idempotency keys from the events that hold them, for new events to take. */
-async function releaseKeys(client: PoolClient, entries: Fresh[], now: number): Promise<void> {
-  await client.query(
-    `UPDATE events e SET idempotency_key = NULL FROM unnest($1::text[], $2::text[]) AS k(workspace_id, idempotency_key)
-     WHERE e.workspace_id = k.workspace_id AND e.idempotency_key = k.idempotency_key AND e.created_at <= $3`,
-    [entries.map((f) => f.event.workspaceId), entries.map((f) => f.idempotencyKey), now - DAY_MS],
-  );
+async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishState, plan: PublishPlan, now: number, channel: string): Promise<void> {
+  if (plan.releaseKeys.length > 0) {
+    // Takes expired idempotency keys from the events that hold them, for the new events to take.
+    await c.query(
+      `UPDATE events e SET idempotency_key = NULL FROM unnest($1::text[], $2::text[]) AS k(workspace_id, id)
+       WHERE e.workspace_id = k.workspace_id AND e.id = k.id`,
+      [plan.releaseKeys.map((r) => r.workspaceId), plan.releaseKeys.map((r) => r.eventId)],
+    );
+  }
+  const seqs = await insertEvents(c, lookups, state, plan.events, now);
+  const lost = plan.events.filter((p) => !seqs.has(pair(p.event.workspaceId, p.event.id)));
+  if (lost.length > 0) await answerWithWinners(c, lost, now);
+  const ids: string[] = [];
+  const workspaceIds: string[] = [];
+  const eventSeqs: number[] = [];
+  const webhookIds: string[] = [];
+  const urls: string[] = [];
+  for (const { event, deliveries } of plan.events) {
+    const eventSeq = seqs.get(pair(event.workspaceId, event.id));
+    if (eventSeq === undefined) continue;
+    for (const d of deliveries) {
+      ids.push(d.id);
+      workspaceIds.push(event.workspaceId);
+      eventSeqs.push(eventSeq);
+      webhookIds.push(d.webhookId);
+      urls.push(d.url);
+    }
+  }
+  await insertDeliveries(c, [ids, workspaceIds, eventSeqs, webhookIds, urls], now, channel);
 }
 
-/** Inserts the events, skipping those another transaction stored first; returns the seq of each inserted one by workspace + id. */
-async function insertEvents(client: PoolClient, fresh: Fresh[], now: number): Promise<Map<string, number>> {
-  const { rows } = await client.query({
-    name: 'herald_insert_events',
-    text: `INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at)
-           SELECT u.*, $8::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
-             AS u(id, workspace_id, topic, body, added_fields, idempotency_key, deliveries)
-           ON CONFLICT DO NOTHING
-           RETURNING seq, workspace_id, id`,
+/**
+ * A CTE `unchanged` (one row, column ok) that locks the enabled webhooks of the topics
+ * published to (FOR KEY SHARE: a concurrent deleteWebhook waits for this commit, and then
+ * cancels the deliveries made here) and says whether they and the workspaces are exactly
+ * those of the plan. Its parameters start at $<from>: the [workspace, topic] pairs, the
+ * webhooks' ids and versions, and the workspaces' id, name, uri, webhooks_enabled.
+ */
+function unchangedCte(from: number): string {
+  const p = (i: number) => `$${from + i}`;
+  const expectedHooks = `SELECT * FROM unnest(${p(2)}::text[], ${p(3)}::bigint[])`;
+  const expectedSpaces = `SELECT * FROM unnest(${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::boolean[])`;
+  return `hooks AS MATERIALIZED (
+      SELECT w.id, w.updated_at FROM webhooks w JOIN unnest(${p(0)}::text[], ${p(1)}::text[]) AS k(workspace_id, topic)
+        ON w.workspace_id = k.workspace_id AND w.topic = k.topic
+      WHERE w.enabled FOR KEY SHARE OF w
+    ), spaces AS MATERIALIZED (
+      SELECT id, name, uri, webhooks_enabled FROM workspaces WHERE id = ANY(${p(8)}::text[])
+    ), unchanged AS MATERIALIZED (
+      SELECT NOT EXISTS (SELECT * FROM hooks EXCEPT ${expectedHooks}) AND NOT EXISTS (${expectedHooks} EXCEPT SELECT * FROM hooks)
+         AND NOT EXISTS (SELECT * FROM spaces EXCEPT ${expectedSpaces}) AND NOT EXISTS (${expectedSpaces} EXCEPT SELECT * FROM spaces) AS ok
+    )`;
+}
+
+/** The values of unchangedCte: what a plan was made from. */
+function unchangedValues(topics: [string, string][], hooks: readonly Webhook[], spaces: readonly Workspace[], workspaceIds: string[]): unknown[] {
+  return [
+    topics.map((t) => t[0]), topics.map((t) => t[1]),
+    hooks.map((w) => w.id), hooks.map((w) => w.updatedAt),
+    spaces.map((w) => w.id), spaces.map((w) => w.name), spaces.map((w) => w.uri), spaces.map((w) => w.webhooksEnabled),
+    workspaceIds,
+  ];
+}
+
+/** unchangedValues of a publish: every workspace looked up, and the webhooks of those with webhooks switched on. */
+function publishChecks(lookups: PublishLookups, state: PublishState): unknown[] {
+  const topics = lookups.topics.filter(([ws]) => state.workspaces.get(ws)?.webhooksEnabled);
+  const hooks = topics.flatMap(([ws, topic]) => state.webhooks.get(pair(ws, topic)) ?? []);
+  return unchangedValues(topics, hooks, [...state.workspaces.values()], lookups.workspaceIds);
+}
+
+/**
+ * Inserts the events, skipping those another transaction stored first; returns the seq of
+ * each inserted one by workspace + id. Throws StalePlan when the workspaces or webhooks changed.
+ */
+async function insertEvents(c: PoolClient, lookups: PublishLookups, state: PublishState, events: PlannedEvent[], now: number): Promise<Map<string, number>> {
+  const { rows } = await c.query({
+    name: 'herald_insert_planned_events',
+    text: `WITH ${unchangedCte(9)}, inserted AS (
+             INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at)
+             SELECT u.*, $8::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+               AS u(id, workspace_id, topic, body, added_fields, idempotency_key, deliveries)
+             WHERE (SELECT ok FROM unchanged)
+             ON CONFLICT DO NOTHING
+             RETURNING seq, workspace_id, id
+           )
+           SELECT (SELECT ok FROM unchanged) AS unchanged, i.seq, i.workspace_id, i.id FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`,
     values: [
-      fresh.map((f) => f.event.id),
-      fresh.map((f) => f.event.workspaceId),
-      fresh.map((f) => f.event.topic),
-      fresh.map((f) => f.event.body),
-      fresh.map((f) => (f.event.addedFields.length ? f.event.addedFields.join(',') : null)),
-      fresh.map((f) => f.idempotencyKey),
-      fresh.map((f) => f.event.deliveries),
+      events.map((p) => p.event.id),
+      events.map((p) => p.event.workspaceId),
+      events.map((p) => p.event.topic),
+      events.map((p) => p.event.body),
+      events.map((p) => (p.event.addedFields.length ? p.event.addedFields.join(',') : null)),
+      events.map((p) => p.idempotencyKey),
+      events.map((p) => p.event.deliveries),
       now,
+      ...publishChecks(lookups, state),
     ],
   });
-  return new Map(rows.map((r: Row) => [pair(r.workspace_id, r.id), Number(r.seq)]));
+  if (!rows[0]?.unchanged) throw new StalePlan();
+  return new Map(rows.filter((r: Row) => r.seq !== null).map((r: Row) => [pair(r.workspace_id, r.id), Number(r.seq)]));
 }
 
 /**
  * Events that another transaction stored first (same client id or idempotency key, committed
  * while our INSERT waited): their outcomes answer with that event, as a repeat would.
  */
-async function answerWithWinners(client: PoolClient, lost: Fresh[], now: number): Promise<void> {
+async function answerWithWinners(c: PoolClient, lost: PlannedEvent[], now: number): Promise<void> {
   const winners = await readEvents(
-    client,
-    lost.map((f) => ({ workspaceId: f.event.workspaceId, id: f.clientId ? f.event.id : null, key: f.idempotencyKey })),
-    now,
+    c,
+    lost.filter((p) => p.clientId).map((p) => [p.event.workspaceId, p.event.id]),
+    lost.filter((p) => p.idempotencyKey !== null).map((p) => [p.event.workspaceId, p.idempotencyKey!]),
   );
-  for (const f of lost) {
-    const ws = f.event.workspaceId;
-    const winner =
-      (f.clientId ? winners.byId.get(pair(ws, f.event.id)) : undefined) ??
-      (f.idempotencyKey !== null ? winners.byKey.get(pair(ws, f.idempotencyKey)) : undefined);
+  for (const p of lost) {
+    const winner = storedRepeat(winners, p.event.workspaceId, { id: p.event.id, clientId: p.clientId, idempotencyKey: p.idempotencyKey }, now);
     // Not a repeat after all (an id that collided with a stored event's): fail the publish.
-    if (!winner) throw new Error(`event ${f.event.id} of workspace ${ws} conflicts with a stored event`);
-    for (const outcome of f.outcomes) {
-      outcome.event = { ...winner };
-      outcome.created = false;
-    }
+    if (!winner) throw new Error(`event ${p.event.id} of workspace ${p.event.workspaceId} conflicts with a stored event`);
+    answerWith(p, winner);
   }
 }
 
+/** [ids, workspace ids, event seqs, webhook ids, urls] of pending deliveries, one column per array. */
+type DeliveryColumns = [string[], string[], number[], string[], string[]];
+
 /** Inserts pending deliveries due now, in one statement that also notifies the workers (on commit). */
-export async function insertDeliveries(client: PoolClient, deliveries: NewDelivery[], now: number, channel: string): Promise<void> {
-  if (deliveries.length === 0) return;
-  await client.query({
+async function insertDeliveries(c: PoolClient, columns: DeliveryColumns, now: number, channel: string): Promise<void> {
+  if (columns[0].length === 0) return;
+  await c.query({
     name: 'herald_insert_deliveries',
     text: `WITH inserted AS (
              INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
@@ -238,19 +219,46 @@ export async function insertDeliveries(client: PoolClient, deliveries: NewDelive
              RETURNING 1
            )
            SELECT pg_notify($7, '') FROM inserted LIMIT 1`,
-    values: [
-      deliveries.map((d) => d.id),
-      deliveries.map((d) => d.workspaceId),
-      deliveries.map((d) => d.eventSeq),
-      deliveries.map((d) => d.webhookId),
-      deliveries.map((d) => d.url),
-      now,
-      channel,
-    ],
+    values: [...columns, now, channel],
   });
 }
 
-/** A map key for two strings; \n cannot occur in ids, topics or header values. */
-function pair(a: string, b: string): string {
-  return `${a}\n${b}`;
+/**
+ * Fans a stored event out again: read it and its topic's enabled webhooks and match them
+ * outside the transaction, then insert the deliveries while the event is locked (so purge
+ * passes it over) and the webhooks are checked unchanged (else plan again).
+ */
+export function replayEvent(
+  pool: Pool, tx: Tx, rules: FanOutRules, workspaceId: string, id: string, now: number, channel: string,
+): Promise<number | null> {
+  return withReplan(async () => {
+    const [event] = (await pool.query('SELECT topic, body FROM events WHERE workspace_id = $1 AND id = $2', [workspaceId, id])).rows;
+    if (!event) return null;
+    const webhooks = await enabledWebhooks(pool, workspaceId, event.topic);
+    const deliveries = planDeliveries(webhooks, event.body, rules, () => newId('dlv', now));
+    return tx(async (c) => {
+      const [row] = (
+        await c.query(
+          `WITH ${unchangedCte(3)}
+           SELECT e.seq, (SELECT ok FROM unchanged) AS unchanged FROM events e WHERE e.workspace_id = $1 AND e.id = $2 FOR UPDATE OF e`,
+          [workspaceId, id, ...unchangedValues([[workspaceId, event.topic]], webhooks, [], [])],
+        )
+      ).rows;
+      if (!row) return null;
+      if (!row.unchanged) throw new StalePlan();
+      if (deliveries.length === 0) return 0;
+      await insertDeliveries(c, deliveryColumns(workspaceId, Number(row.seq), deliveries), now, channel);
+      await c.query('UPDATE events SET deliveries = deliveries + $1 WHERE seq = $2', [deliveries.length, row.seq]);
+      return deliveries.length;
+    });
+  });
+}
+
+async function enabledWebhooks(db: Db, workspaceId: string, topic: string): Promise<Webhook[]> {
+  const { rows } = await db.query('SELECT * FROM webhooks WHERE workspace_id = $1 AND topic = $2 AND enabled ORDER BY seq', [workspaceId, topic]);
+  return rows.map(rowToWebhook);
+}
+
+function deliveryColumns(workspaceId: string, eventSeq: number, deliveries: PlannedDelivery[]): DeliveryColumns {
+  return [deliveries.map((d) => d.id), deliveries.map(() => workspaceId), deliveries.map(() => eventSeq), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.url)];
 }

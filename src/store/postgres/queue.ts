@@ -5,18 +5,15 @@
 // the lease and bumps `claim`; a result is recorded only under the claim it was taken with,
 // so a worker that lost its lease (crashed, stalled) cannot overwrite a newer attempt.
 import type { Pool, PoolClient } from 'pg';
-import { planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
+import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord } from '../store.js';
-import { rowToClaimed, type Row } from '../rows.js';
+import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
 
 type Db = Pool | PoolClient;
 
 /** The columns rowToClaimed reads, from deliveries d ⋈ events e ⋈ webhooks w ⟕ webhook_health h. */
-const CLAIMED_COLUMNS = `d.seq, d.id, d.claim, d.workspace_id, d.attempts, d.cycle_start, d.cycle_limit,
-  e.id AS event_id, e.topic, e.body,
-  w.id AS webhook_id, w.url, w.secret, w.prefix, w.headers, w.enabled, w.updated_at AS webhook_version,
-  w.rate_limit, w.previous_secrets, h.open_until`;
+const CLAIMED_COLUMNS = claimedColumns(['d', 'e', 'w', 'h']);
 const CLAIMED_JOINS = 'JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN webhook_health h ON h.webhook_id = d.webhook_id';
 
 /**
@@ -130,20 +127,14 @@ export async function recordResultsWithHealth(c: PoolClient, results: AttemptRes
   const webhookIds = [...new Set(results.map((r) => r.webhookId))];
   await c.query('SELECT count(*) FROM unnest($1::bigint[]) AS k, LATERAL pg_advisory_xact_lock(k)', [advisoryKeys('herald.health', webhookIds)]);
   const changed = await recordResults(c, results, now);
-  const outcomes = results
-    .filter((r) => r.attempt !== null && changed.has(r.seq))
-    .map((r) => ({ webhookId: r.webhookId, ok: r.status === 'succeeded' }));
+  const outcomes = healthOutcomes(results, (r) => changed.has(r.seq));
   if (outcomes.length === 0) return [];
 
-  const failing = [...new Set(outcomes.filter((o) => !o.ok).map((o) => o.webhookId))];
+  const failing = healthToRead(outcomes);
   const current = new Map<string, WebhookHealth>();
   if (failing.length > 0) {
     for (const row of (await c.query('SELECT * FROM webhook_health WHERE webhook_id = ANY($1::text[])', [failing])).rows) {
-      current.set(row.webhook_id, {
-        consecutiveFailures: Number(row.consecutive_failures),
-        failingSince: row.failing_since == null ? null : Number(row.failing_since),
-        openUntil: row.open_until == null ? null : Number(row.open_until),
-      });
+      current.set(row.webhook_id, rowToHealth(row));
     }
   }
   const plan = planHealth(policy, outcomes, current, now);
@@ -158,28 +149,24 @@ export async function recordResultsWithHealth(c: PoolClient, results: AttemptRes
       [list.map(([id]) => id), list.map(([, h]) => h.consecutiveFailures), list.map(([, h]) => h.failingSince), list.map(([, h]) => h.openUntil), now],
     );
   }
-  const opened = plan.effects.filter((e) => e.kind === 'circuit-opened');
-  if (opened.length > 0) {
-    // Its deliveries wait for the circuit, without counting as attempts.
+  if (plan.opened.length > 0) {
     await c.query(
       `UPDATE deliveries d SET next_attempt_at = u.until FROM unnest($1::text[], $2::bigint[]) AS u(webhook_id, until)
        WHERE d.webhook_id = u.webhook_id AND d.status = 'pending' AND d.next_attempt_at < u.until`,
-      [opened.map((e) => e.webhookId), opened.map((e) => e.until)],
+      [plan.opened.map((o) => o.webhookId), plan.opened.map((o) => o.until)],
     );
   }
-  const disabled = plan.effects.filter((e) => e.kind === 'disabled');
-  let switchedOff = new Set<string>();
-  if (disabled.length > 0) {
+  const switchedOff = new Set<string>();
+  if (plan.disable.length > 0) {
     const { rows } = await c.query(
       `UPDATE webhooks w SET enabled = false, disabled_reason = u.reason, updated_at = $3
        FROM unnest($1::text[], $2::text[]) AS u(id, reason) WHERE w.id = u.id AND w.enabled
        RETURNING w.id`,
-      [disabled.map((e) => e.webhookId), disabled.map((e) => e.reason), now],
+      [plan.disable.map((d) => d.webhookId), plan.disable.map((d) => d.reason), now],
     );
-    switchedOff = new Set(rows.map((r: Row) => r.id as string));
+    for (const r of rows) switchedOff.add(r.id as string);
   }
-  // Failures of attempts still in flight when it was disabled do not disable it (nor announce it) again.
-  return plan.effects.filter((e) => e.kind !== 'disabled' || switchedOff.has(e.webhookId));
+  return appliedEffects(plan, switchedOff);
 }
 
 /** Deletes up to `limit` old events whose deliveries are all finished, with their deliveries and attempts. */

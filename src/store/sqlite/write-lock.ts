@@ -31,28 +31,46 @@ export class WriteLock {
    * (Atomics.waitAsync): while one thread writes, the other goes on with its HTTP and API work.
    */
   async hold<T>(fn: () => T): Promise<T> {
-    const me = threadId + 1; // 0 means free
-    const deadline = Date.now() + MAX_WAIT_MS;
-    let held = false;
-    for (;;) {
-      const holder = Atomics.compareExchange(this.cell, 0, 0, me);
-      if (holder === 0) {
-        held = true;
-        break;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      const wait = waitAsync(this.cell, 0, holder, left);
-      if (wait.async) await wait.value;
-    }
+    // A free lock is taken without awaiting: `fn` then runs on the caller's turn.
+    const held = this.take() || (await this.wait());
     try {
       return fn();
     } finally {
-      if (held) {
-        Atomics.store(this.cell, 0, 0);
-        Atomics.notify(this.cell, 0, 1);
-      }
+      if (held) this.release();
     }
+  }
+
+  /** As hold, for work that awaits while it writes (herald copy's import): the lock is held until it settles. */
+  async holdWhile<T>(fn: () => Promise<T>): Promise<T> {
+    const held = this.take() || (await this.wait());
+    try {
+      return await fn();
+    } finally {
+      if (held) this.release();
+    }
+  }
+
+  /** Takes the lock if it is free. */
+  private take(): boolean {
+    return Atomics.compareExchange(this.cell, 0, 0, threadId + 1) === 0; // 0 means free
+  }
+
+  /** Waits for the lock and takes it, or gives up after MAX_WAIT_MS; says whether it was taken. */
+  private async wait(): Promise<boolean> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      const holder = Atomics.compareExchange(this.cell, 0, 0, threadId + 1);
+      if (holder === 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const wait = waitAsync(this.cell, 0, holder, left);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  private release(): void {
+    Atomics.store(this.cell, 0, 0);
+    Atomics.notify(this.cell, 0, 1);
   }
 
   /** Frees the lock if the thread `id` (worker_threads.threadId) holds it: that thread has ended. */

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { newId } from '../domain/ids.js';
 import { isHeraldTopic, type HealthEffect } from '../domain/health.js';
-import type { PublishBatch, PublishOutcome, Store } from '../store/store.js';
-import type { AttemptReport } from './report.js';
+import type { AdminStore, PublishBatch, PublishOutcome } from '../store/store.js';
+import type { AttemptReport } from '../delivery/report.js';
 
 /**
  * Herald's own events, published into the workspace like any other so that a business can
@@ -12,7 +12,7 @@ import type { AttemptReport } from './report.js';
 export class OwnEvents {
   constructor(
     private readonly publish: (batch: PublishBatch) => Promise<PublishOutcome[] | null>,
-    private readonly store: Store,
+    private readonly store: Pick<AdminStore, 'findWebhook'>,
     private readonly log: Logger,
   ) {}
 

@@ -1,6 +1,6 @@
 import { CLIENT_ID_PATTERN, newId } from '../domain/ids.js';
 import type { PublishInput } from '../store/store.js';
-import type { TopicCache } from '../services.js';
+import type { TopicCache } from './topic-cache.js';
 
 export interface EventInput {
   topic: string;

@@ -1,4 +1,4 @@
-import type { FanOutPlanner, PublishBatch, PublishOutcome, Store } from '../store/store.js';
+import type { PublishBatch, PublishOutcome, PublishStore } from '../store/store.js';
 
 /**
  * Commits under way at once; publishes that arrive meanwhile wait and share the next one.
@@ -22,8 +22,7 @@ export class Publisher {
   private inFlight = 0;
 
   constructor(
-    private readonly store: Store,
-    private readonly planner: FanOutPlanner,
+    private readonly store: Pick<PublishStore, 'publish'>,
     /** Deliveries were queued: wake the workers. */
     private readonly onQueued: () => void,
   ) {}
@@ -57,7 +56,7 @@ export class Publisher {
 
   private async commit(pending: typeof this.queue): Promise<void> {
     try {
-      const results = await this.store.publish(pending.map((p) => p.batch), this.planner, Date.now());
+      const results = await this.store.publish(pending.map((p) => p.batch), Date.now());
       pending.forEach((p, i) => p.resolve(results[i]!));
       this.wakeIfQueued(results);
     } catch (err) {
@@ -68,7 +67,7 @@ export class Publisher {
       }
       await Promise.all(
         pending.map((p) =>
-          this.store.publish([p.batch], this.planner, Date.now()).then(
+          this.store.publish([p.batch], Date.now()).then(
             (r) => {
               p.resolve(r[0]!);
               this.wakeIfQueued(r);

@@ -1,20 +1,33 @@
-import { compileFilter, type Matcher } from '../domain/filter.js';
-import { receiverPayload } from '../domain/payload.js';
-import type { FanOutPlanner, Webhook, Workspace } from '../store/store.js';
+// Fan-out's decisions, pure: the body a receiver gets (data plus the business fields it
+// lacks) and whether a webhook's filter lets an event through. planPublish
+// (publish-plan.ts) applies them to every event before a store writes it.
+import { compileFilter, type Matcher } from './filter.js';
+import { receiverPayload } from './payload.js';
+import type { Webhook, Workspace } from './records.js';
+
+/** The decisions planning a publish needs (FanOut is the one Herald uses). */
+export interface FanOutRules {
+  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] };
+  matches(webhook: Webhook, body: string): boolean;
+}
+
+/** The exact bytes sent to receivers: data plus the business fields it lacks, and which those were. */
+export function eventBody(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
+  const { payload, addedFields } = receiverPayload(workspace, data);
+  return { body: JSON.stringify(payload), addedFields };
+}
 
 /**
- * The domain side of publishing: the body a receiver gets (data plus the business fields it
- * lacks) and whether a webhook's filter lets an event through. Filters are compiled once per
- * webhook version; a body is parsed once however many webhooks look at it.
+ * The fan-out rules with caches: filters are compiled once per webhook version; a body is
+ * parsed once however many webhooks look at it.
  */
-export class FanOut implements FanOutPlanner {
+export class FanOut implements FanOutRules {
   private readonly matchers = new Map<string, { version: number; matcher: Matcher | null }>();
   private lastBody: string | null = null;
   private lastParsed: unknown = null;
 
   body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
-    const { payload, addedFields } = receiverPayload(workspace, data);
-    return { body: JSON.stringify(payload), addedFields };
+    return eventBody(workspace, data);
   }
 
   matches(webhook: Webhook, body: string): boolean {

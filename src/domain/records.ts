@@ -1,0 +1,119 @@
+// The records Herald keeps, as the Store gives them back and the domain reasons about them.
+// Times are Unix milliseconds; JSON columns come back parsed.
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  uri: string | null;
+  webhooksEnabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKey {
+  id: string;
+  workspaceId: string;
+  name: string | null;
+  createdAt: number;
+}
+
+export interface TopicRecord {
+  name: string;
+  label: string;
+  description: string;
+  sample: Record<string, unknown>;
+}
+
+export interface Webhook {
+  id: string;
+  workspaceId: string;
+  topic: string;
+  url: string;
+  /** As stored: encrypted when an encryption key is configured. */
+  secret: string;
+  prefix: string;
+  filter: Record<string, unknown> | null;
+  headers: Record<string, string>;
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  /** Requests per second at most, or null for no limit. */
+  rateLimit: number | null;
+  /** Earlier secrets that still sign during a rotation (stored like `secret`). */
+  previousSecrets: PreviousSecret[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: number;
+}
+
+export type WebhookPatch = Partial<
+  Pick<
+    Webhook,
+    'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason' | 'rateLimit' | 'previousSecrets'
+  >
+>;
+
+export interface EventRecord {
+  id: string;
+  workspaceId: string;
+  topic: string;
+  /** The exact bytes sent to receivers: data plus the business fields it lacked. */
+  body: string;
+  /** Which business fields Herald added to data (so data can be given back as published). */
+  addedFields: string[];
+  createdAt: number;
+  deliveries: number;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  topic: string;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Attempt {
+  number: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  requestHeaders: Record<string, string>;
+}
+
+// ---- publishing ------------------------------------------------------------------------
+
+export interface PublishInput {
+  id: string;
+  /** Whether `id` came from the caller (a repeat then returns the first event). */
+  clientId: boolean;
+  idempotencyKey: string | null;
+  topic: string;
+  data: Record<string, unknown>;
+}
+
+export interface PublishBatch {
+  workspaceId: string;
+  inputs: PublishInput[];
+}
+
+export interface PublishOutcome {
+  event: EventRecord;
+  /** False when an earlier event with the same id or idempotency key was returned instead. */
+  created: boolean;
+}

@@ -1,0 +1,182 @@
+// The delivery queue on SQLite: claim, record (with each webhook's health), release, retry,
+// rate limits and purge. Every write is a write transaction behind the shared write lock.
+// The rules are the domain's: planHealth decides the health update, takeRate the rate limit.
+import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
+import { takeRate, type RateGrant } from '../../domain/rate.js';
+import type { AttemptResult, ClaimedDelivery } from '../store.js';
+import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
+import type { SqliteConnection } from './connection.js';
+
+/** Claimed deliveries chosen by a WHERE clause over deliveries d. */
+export function claimedWhere(c: SqliteConnection, where: string, ...params: unknown[]): ClaimedDelivery[] {
+  const rows = c.sql(
+    `SELECT ${claimedColumns(['d', 'e', 'w', 'h'])}
+     FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
+     LEFT JOIN webhook_health h ON h.webhook_id = d.webhook_id WHERE ${where}`,
+  ).all(...params) as Row[];
+  return rows.map(rowToClaimed);
+}
+
+export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+  // One statement picks the batch, earliest due first, and one takes it; then each event,
+  // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
+  // read by its key.
+  return c.write(() => {
+    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`)
+      .pluck().all(now, limit) as number[];
+    if (due.length === 0) return [];
+    const taken = c.sql(
+      `UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1 WHERE seq IN (SELECT value FROM json_each(?))
+       RETURNING ${claimedColumns(['d'], false)}, event_seq, webhook_id`,
+    ).all(leaseUntil, JSON.stringify(due)) as Row[];
+    // RETURNING gives no order: back to the order picked.
+    const order = new Map(due.map((seq, i) => [seq, i]));
+    taken.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
+    const readEvent = c.sql(`SELECT ${claimedColumns(['e'])} FROM events e WHERE e.seq = ?`);
+    const readWebhook = c.sql(`SELECT ${claimedColumns(['w', 'h'])} FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`);
+    const webhooks = new Map<string, ClaimedDelivery['webhook'] | null>();
+    const claimed: ClaimedDelivery[] = [];
+    for (const row of taken) {
+      let webhook = webhooks.get(row.webhook_id);
+      if (webhook === undefined) {
+        const w = readWebhook.get(row.webhook_id) as Row | undefined;
+        webhook = w ? rowToClaimedWebhook(w) : null;
+        webhooks.set(row.webhook_id, webhook);
+      }
+      const event = readEvent.get(row.event_seq) as Row | undefined;
+      if (!webhook || !event) {
+        // Deleting a webhook or workspace cancels or removes its deliveries with it; should
+        // one be left over all the same, it has nowhere to go.
+        c.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
+        continue;
+      }
+      claimed.push(claimedFrom(row, event, webhook));
+    }
+    return claimed;
+  });
+}
+
+export function queueStats(c: SqliteConnection, now: number): { pending: number; oldestDueAt: number | null } {
+  const row = c.sql(
+    `SELECT count(*) AS pending, min(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
+     FROM deliveries WHERE status = 'pending'`,
+  ).get(now) as Row;
+  return { pending: row.pending, oldestDueAt: row.oldest ?? null };
+}
+
+export function nextDueAt(c: SqliteConnection): number | null {
+  const row = c.sql(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`).get() as Row;
+  return row.due ?? null;
+}
+
+export function recordResults(c: SqliteConnection, results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
+  const update = c.sql(
+    `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = ?, last_status_code = coalesce(?, last_status_code),
+       last_error = ?, url = ?, updated_at = ?, cycle_limit = CASE WHEN ? = 'pending' THEN cycle_limit ELSE NULL END
+     WHERE seq = ? AND claim = ?`,
+  );
+  const insertAttempt = c.sql(
+    `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // Serialised before the write lock is taken.
+  const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(r.attempt.requestHeaders) : null));
+  return c.write(() => {
+    const recorded = results.map((r, i) => {
+      const a = r.attempt;
+      const changed = update.run(
+        r.status, a ? 1 : 0, r.nextAttemptAt, a?.statusCode ?? null, a ? a.error : 'webhook disabled', r.url, now, r.status, r.seq, r.claim,
+      ).changes > 0;
+      if (changed && a) insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, requestHeaders[i]);
+      return changed;
+    });
+    return health ? applyHealth(c, health, healthOutcomes(results, (_, i) => recorded[i]!), now) : [];
+  });
+}
+
+/** Reads the health planHealth needs, and writes what it decided (inside recordResults' transaction). */
+function applyHealth(c: SqliteConnection, policy: HealthPolicy, outcomes: ReturnType<typeof healthOutcomes>, now: number): HealthEffect[] {
+  if (outcomes.length === 0) return [];
+  const current = new Map<string, WebhookHealth>();
+  const read = c.sql('SELECT * FROM webhook_health WHERE webhook_id = ?');
+  for (const id of healthToRead(outcomes)) {
+    const row = read.get(id) as Row | undefined;
+    if (row) current.set(id, rowToHealth(row));
+  }
+  const plan = planHealth(policy, outcomes, current, now);
+  const heal = c.sql('DELETE FROM webhook_health WHERE webhook_id = ?');
+  for (const id of plan.healed) heal.run(id);
+  const write = c.sql(
+    `INSERT INTO webhook_health (webhook_id, consecutive_failures, failing_since, open_until, updated_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (webhook_id) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+       failing_since = excluded.failing_since, open_until = excluded.open_until, updated_at = excluded.updated_at`,
+  );
+  for (const [id, h] of plan.failing) write.run(id, h.consecutiveFailures, h.failingSince, h.openUntil, now);
+  const wait = c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at < ?`);
+  for (const { webhookId, until } of plan.opened) wait.run(until, webhookId, until);
+  const disable = c.sql('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1');
+  const switchedOff = new Set<string>();
+  for (const { webhookId, reason } of plan.disable) {
+    if (disable.run(reason, now, webhookId).changes > 0) switchedOff.add(webhookId);
+  }
+  if (switchedOff.size > 0) c.planVersion++;
+  return appliedEffects(plan, switchedOff);
+}
+
+export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim: number; at: number }[]): Promise<void> {
+  const release = c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
+  return c.write(() => {
+    for (const claim of claims) release.run(claim.at, claim.seq, claim.claim);
+  });
+}
+
+export function retryDelivery(c: SqliteConnection, workspaceId: string, id: string, now: number): Promise<boolean> {
+  // One more attempt: a new cycle that allows exactly one (not when its webhook is gone: nothing could claim it).
+  return c.write(
+    () => c.sql(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = 1, updated_at = ?
+       WHERE id = ? AND workspace_id = ? AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
+    ).run(now, now, id, workspaceId).changes > 0,
+  );
+}
+
+export function recoverDeliveries(c: SqliteConnection, workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
+  return c.write(
+    () => c.sql(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = NULL, updated_at = ?
+       WHERE workspace_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
+    ).run(now, now, workspaceId, webhookId, since, until).changes,
+  );
+}
+
+export function takeRateTokens(c: SqliteConnection, webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
+  return c.write(() => {
+    const row = c.sql('SELECT tat FROM webhook_rate WHERE webhook_id = ?').get(webhookId) as Row | undefined;
+    const grant = takeRate(row ? Number(row.tat) : null, perSecond, count, now);
+    c.sql(
+      `INSERT INTO webhook_rate (webhook_id, tat, granted, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (webhook_id) DO UPDATE SET tat = excluded.tat, granted = excluded.granted, updated_at = excluded.updated_at`,
+    ).run(webhookId, grant.tat, grant.granted, now);
+    return { granted: grant.granted, retryAt: grant.retryAt };
+  });
+}
+
+export function purge(c: SqliteConnection, before: number, limit: number): Promise<number> {
+  return c.write(() => {
+    // Oldest first (seq order follows time), skipping events that still have work pending.
+    const events = c.sql(
+      `SELECT seq FROM events e WHERE e.created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
+       ORDER BY seq LIMIT ?`,
+    ).all(before, limit) as Row[];
+    const deleteAttempts = c.sql('DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE event_seq = ?)');
+    const deleteDeliveries = c.sql('DELETE FROM deliveries WHERE event_seq = ?');
+    const deleteEvent = c.sql('DELETE FROM events WHERE seq = ?');
+    for (const { seq } of events) {
+      deleteAttempts.run(seq);
+      deleteDeliveries.run(seq);
+      deleteEvent.run(seq);
+    }
+    return events.length;
+  });
+}
