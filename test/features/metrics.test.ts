@@ -4,9 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { createKey, createWebhook, createWorkspace, listDeliveries, waitForDelivery, type TestHerald } from '../helpers/herald.js';
+import { createKey, createWebhook, createWorkspace, listDeliveries, startHerald, waitForDelivery, type TestHerald } from '../helpers/herald.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { Captured, startHeraldWith } from './support.js';
+import { Captured } from './support.js';
 
 const OK_SECRET = 'whsec_' + Buffer.from('metrics test secret of 32 bytes!').toString('base64');
 const FAIL_SECRET = 'plain-secret-that-must-never-be-logged';
@@ -16,7 +16,7 @@ let receiver: Receiver;
 const log = new Captured();
 
 before(async () => {
-  h = await startHeraldWith({ maxRetries: 1, retryBaseMs: 100, retryFactor: 1 }, { logger: pino({ level: 'debug' }, log) });
+  h = await startHerald({ maxRetries: 1, retryBaseMs: 100, retryFactor: 1 }, undefined, { logger: pino({ level: 'debug' }, log) });
   receiver = await startReceiver();
   receiver.respondWith((req) => {
     if (req.path.startsWith('/fail')) return { status: 500, body: '{"error":"down"}' };
