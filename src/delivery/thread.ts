@@ -77,6 +77,7 @@ export class DeliveryThread implements DeliveryLoop {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restart) clearTimeout(this.restart);
+    this.restart = null;
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

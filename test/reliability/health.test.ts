@@ -104,7 +104,7 @@ describe('auto-disable and recover', { timeout: 90_000 }, () => {
     // Its deliveries stop (closed as failed, no more requests).
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 15_000 });
     const quiet = bad.count();
-    await sleep(500);
+    await h.idle();
     assert.equal(bad.count(), quiet, 'a disabled webhook still got requests');
     let list = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.equal(list.length, 3);
@@ -167,7 +167,7 @@ describe("Herald's own events", { timeout: 60_000 }, () => {
 
     // The failing subscriber of delivery.failed uses up its retries too, without a new event.
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 20_000 });
-    await sleep(300);
+    await h.idle();
     const own = await h.api('GET', `/api/v1/workspaces/${ws}/events?topic=delivery.failed`);
     assert.equal(own.body.data.length, 1, 'a failed delivery of delivery.failed raised another one');
     assert.equal(alsoBad.count(), 2);

@@ -543,7 +543,7 @@ describe('DeliveryWorker with a fake store', () => {
       },
     });
     // Without the fix its stop() never returns (the slot stays taken): the cleanup gives up.
-    cleanups.push(() => Promise.race([worker.stop(), pause(2_000)]));
+    cleanups.push(() => Promise.race([worker.stop(), pause(2_000)]).then(() => undefined));
     worker.start();
     await waitFor('both deliveries', async () => (await r.deliveries()).every((d) => d.status === 'succeeded'));
     assert.equal(r.receiver.requests.length, 2);
