@@ -49,7 +49,8 @@ process.once('exit', () => {
  */
 export async function spawnHerald(options: SpawnOptions): Promise<HeraldProcess> {
   const adminKey = options.adminKey ?? ADMIN_KEY;
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_')));
+  // Nor the test runner's marker: the process is a Herald, not a test file.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_') && k !== 'NODE_TEST_CONTEXT'));
   const env: Record<string, string | undefined> = {
     ...inherited,
     HERALD_HOST: '127.0.0.1',
