@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnHerald, deliveryStatusCounts, type ChildHerald } from '../test/helpers/reliability.js';
+import { deliveryStatusCounts } from '../test/helpers/reliability.js';
+import { spawnHerald, type HeraldProcess as ChildHerald } from '../test/helpers/process.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -26,6 +26,8 @@ export interface DeliveryLoop {
   wake(): void;
   /** Stops claiming, lets attempts in flight finish and records them. */
   stop(): Promise<void>;
+  /** Resolves once nothing is due and nothing is in flight (tests wait on it). */
+  whenIdle(): Promise<void>;
 }
 
 export function createSender(config: Config, secrets: SecretBox): { sender: HttpSender; runner: AttemptRunner } {

@@ -43,6 +43,7 @@ async function stop(): Promise<void> {
 port.on('message', (message: ToThread) => {
   if (message.type === 'wake') worker.wake();
   else if (message.type === 'stop') stopping ??= stop();
+  else if (message.type === 'whenIdle') void worker.whenIdle().then(() => post({ type: 'idle', id: message.id }));
 });
 
 await listening;

@@ -13,11 +13,13 @@ import type { DeliveryEvents, DeliveryLoop } from './setup.js';
 // and records; the main thread keeps the API and publishing, wakes the thread when it has
 // queued work, and turns the thread's reports into metrics and Herald's own events.
 
-export type ToThread = { type: 'wake' } | { type: 'stop' };
+export type ToThread = { type: 'wake' } | { type: 'stop' } | { type: 'whenIdle'; id: number };
 
 export type FromThread =
   | { type: 'attempted'; reports: AttemptReport[] }
   | { type: 'health'; effects: HealthEffect[] }
+  /** The answer to a whenIdle message: the thread's worker is idle. */
+  | { type: 'idle'; id: number }
   /** A pino line from the thread's logger, re-logged on the main thread's logger. */
   | { type: 'log'; line: string };
 
@@ -41,6 +43,8 @@ export class DeliveryThread implements DeliveryLoop {
   private stopping = false;
   private restart: NodeJS.Timeout | null = null;
   private restartMs = RESTART_MS;
+  private readonly idleWaiters = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private idleAsked = 0;
 
   constructor(
     private readonly config: Config,
@@ -59,9 +63,21 @@ export class DeliveryThread implements DeliveryLoop {
     this.worker?.postMessage({ type: 'wake' } satisfies ToThread);
   }
 
+  /** The thread's worker is idle (see DeliveryWorker.whenIdle); at once when there is no thread. */
+  whenIdle(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    const id = ++this.idleAsked;
+    return new Promise<void>((resolve, reject) => {
+      this.idleWaiters.set(id, { resolve, reject });
+      worker.postMessage({ type: 'whenIdle', id } satisfies ToThread);
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restart) clearTimeout(this.restart);
+    this.restart = null;
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -97,6 +113,12 @@ export class DeliveryThread implements DeliveryLoop {
       this.writeLock?.releaseHeldBy(threadId);
       if (this.worker !== worker) return;
       this.worker = null;
+      // A stopped thread is idle; one that died may have left work behind for the next.
+      for (const waiter of this.idleWaiters.values()) {
+        if (this.stopping) waiter.resolve();
+        else waiter.reject(new Error('the delivery thread exited'));
+      }
+      this.idleWaiters.clear();
       if (this.stopping) return;
       this.restartMs = Date.now() - startedAt > STABLE_MS ? RESTART_MS : this.restartMs;
       const delay = this.restartMs;
@@ -119,6 +141,10 @@ export class DeliveryThread implements DeliveryLoop {
         break;
       case 'log':
         relog(this.log, message.line);
+        break;
+      case 'idle':
+        this.idleWaiters.get(message.id)?.resolve();
+        this.idleWaiters.delete(message.id);
         break;
     }
   }

@@ -12,6 +12,8 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 //               circuit) go back to the queue, due when they may be admitted;
 //   full      — every slot is busy: waits for one to free;
 //   stopping  — claims nothing more, lets in-flight attempts finish and records them.
+// Idle is sleeping with nothing due and nothing in flight (or stopped): whenIdle() waits for it,
+// so that a test can show that nothing more will be sent without sleeping for a while.
 // Results are written in groups: every result that arrives in one turn of the event loop is
 // recorded in one transaction.
 
@@ -43,6 +45,9 @@ export class DeliveryWorker {
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private readonly idle = new Set<() => void>();
+  /** Sleeping with nothing due and nothing in flight; cleared by any wake-up. */
+  private parked = false;
+  private readonly idleWaiters: (() => void)[] = [];
   /** The earliest time at which a delivery given back by the last admit() may be admitted. */
   private admissibleAt = Infinity;
 
@@ -67,6 +72,7 @@ export class DeliveryWorker {
   /** New work may be due: stop sleeping. */
   wake(): void {
     this.woken = true;
+    this.parked = false;
     this.wakeUp?.();
   }
 
@@ -79,6 +85,26 @@ export class DeliveryWorker {
     // A slot is freed once its result is recorded, so this also waits for those records.
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     await this.flush();
+    this.settle();
+  }
+
+  /**
+   * Resolves once nothing is due and nothing is in flight: the loop sleeps until a retry falls
+   * due or something wakes it, or it is stopped. A wake() before the call counts as work.
+   */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight === 0 && (this.parked || this.running === null);
+  }
+
+  /** Resolves the whenIdle() callers, if idle (costs nothing when nobody waits). */
+  private settle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   get busy(): number {
@@ -128,7 +154,12 @@ export class DeliveryWorker {
       // Something due that nothing could claim must not turn this loop into a spin that starves the process.
       const floor = claimed.length === 0 ? MIN_WAIT_MS : 0;
       const wait = due === null ? maxIdle : Math.min(maxIdle, Math.max(floor, due - Date.now()));
-      if (wait > 0 && !this.woken) await this.sleep(wait);
+      if (wait > 0 && !this.woken) {
+        this.parked = due === null || due > Date.now();
+        this.settle();
+        await this.sleep(wait);
+        this.parked = false;
+      }
     }
   }
 
@@ -199,7 +230,12 @@ export class DeliveryWorker {
       this.release(1);
       return;
     }
-    this.hooks.onResult?.(result, delivery);
+    try {
+      this.hooks.onResult?.(result, delivery);
+    } catch (err) {
+      // A listener's bug must not keep the slot taken (the result is still recorded).
+      this.log.error({ err, delivery: delivery.id }, 'an onResult listener threw');
+    }
     // The slot stays taken until the result is recorded: at any moment, at most `concurrency`
     // deliveries have been sent without their outcome being durable (what a crash can repeat).
     this.results.push(result);

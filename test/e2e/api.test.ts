@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  createKey, createWebhook, createWorkspace, getDelivery, listDeliveries, publish, setupWebhook, sleep, startHerald,
+  createKey, createWebhook, createWorkspace, getDelivery, listDeliveries, publish, setupWebhook, startHerald,
   waitForDelivery, waitUntil, type TestHerald,
 } from '../helpers/herald.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -230,7 +230,7 @@ describe('webhooks', () => {
     assert.equal(on.body.filter, null);
     assert.equal((await publish(h, ws, 'walletreward_create', { amount: 1 })).deliveries, 1);
     await r.waitFor(2);
-    await sleep(200);
+    await h.idle();
     assert.equal(r.requests.length, 2);
 
     // Moving it to another topic.
@@ -272,7 +272,7 @@ describe('webhooks', () => {
     }
 
     // The attempt that was in flight ends (500) after the delete: the delivery stays cancelled.
-    await sleep(2500);
+    await h.idle();
     const still = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.deepEqual(still.map((d) => d.status), ['cancelled', 'cancelled', 'cancelled']);
     assert.equal(r.received('/doomed').length, 3);

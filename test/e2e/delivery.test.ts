@@ -6,7 +6,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import {
-  createWebhook, createWorkspace, getDelivery, publish, setupWebhook, sleep, startHerald, waitForDelivery, type TestHerald,
+  createWebhook, createWorkspace, getDelivery, publish, setupWebhook, startHerald, waitForDelivery, type TestHerald,
 } from '../helpers/herald.js';
 import { startReceiver, type Receiver, type RecordedRequest } from '../helpers/receiver.js';
 
@@ -252,7 +252,7 @@ describe('the webhooks toggle', () => {
 
     const early = await publish(h, ws.id, 'walletreward_create', { n: 'early' });
     assert.equal(early.deliveries, 0);
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, 0, 'nothing is sent while webhooks are off');
     const stored = await h.api('GET', `/api/v1/workspaces/${ws.id}/events/${early.id}`);
     assert.equal(stored.status, 200);
@@ -262,7 +262,7 @@ describe('the webhooks toggle', () => {
     const offReplay = await h.api('POST', `/api/v1/workspaces/${ws.id}/events/${early.id}/replay`);
     assert.equal(offReplay.status, 202);
     assert.deepEqual(offReplay.body, { deliveries: 0 });
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, 0, 'a replay sends nothing while webhooks are off');
 
     const on = await h.api('PATCH', `/api/v1/workspaces/${ws.id}`, { webhooks_enabled: true });
@@ -285,7 +285,7 @@ describe('the webhooks toggle', () => {
     await h.api('PATCH', `/api/v1/workspaces/${ws.id}`, { webhooks_enabled: false });
     const off = await publish(h, ws.id, 'walletreward_create', { n: 'off again' });
     assert.equal(off.deliveries, 0);
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, 2);
   });
 });
@@ -322,7 +322,7 @@ describe('filters', () => {
       expectedTotal += res.deliveries;
     }
     const reqs = await r.waitFor(expectedTotal);
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, expectedTotal, 'no request beyond the matching ones');
     for (const e of events) {
       const got = reqs.filter((q) => JSON.parse(q.body).key === e.id).map((q) => q.path).sort();
@@ -413,7 +413,7 @@ describe('test sends', () => {
     assert.equal(d.attempts.length, 1);
     assert.equal(d.attempts[0].status_code, 503);
     assert.equal(d.attempts[0].response_body, 'down for maintenance');
-    await sleep(800); // several retry periods (200 ms, 400 ms)
+    await h.idle(); // a test send is never retried: nothing is due
     assert.equal(r.requests.length, 1);
     assert.equal((await getDelivery(h, ws, d.id)).attempts.length, 1);
   });
@@ -452,7 +452,7 @@ describe('publishing', () => {
     }
     await r.waitFor(2, { path: '/wallet' });
     await r.waitFor(2, { path: '/order' });
-    await sleep(300);
+    await h.idle();
     assert.deepEqual(r.received('/wallet').map((q) => JSON.parse(q.body).i).sort(), [0, 3]);
     assert.deepEqual(r.received('/order').map((q) => JSON.parse(q.body).i).sort(), [1, 4]);
     assert.equal(r.received('/order')[0]!.headers['x-nector-topic'], 'order_create');
@@ -482,7 +482,7 @@ describe('publishing', () => {
     assert.equal(second.id, first.id);
     assert.equal(second.created_at, first.created_at);
     await r.waitFor(1);
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, 1);
     assert.equal(JSON.parse(r.requests[0]!.body).n, 1);
     const ev = await h.api('GET', `/api/v1/workspaces/${ws}/events/order-778`);
@@ -513,7 +513,7 @@ describe('publishing', () => {
     assert.equal(c.body.id, a.body.id);
     assert.equal(d.body.id, a.body.id);
     await r.waitFor(1);
-    await sleep(300);
+    await h.idle();
     assert.equal(r.requests.length, 1);
     const events = await h.api('GET', `/api/v1/workspaces/${ws}/events`);
     assert.equal(events.body.data.length, 1);

@@ -4,10 +4,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import {
-  apiFor, createWebhook, createWorkspace, listDeliveries, publish, setupWebhook, sleep, spawnHerald, startHerald, tempDir,
-  waitUntil, type HeraldProcess, type TestHerald,
+  createWebhook, createWorkspace, listDeliveries, publish, setupWebhook, startHerald, tempDir, waitUntil, type TestHerald,
 } from '../helpers/herald.js';
+import { spawnHerald, type HeraldProcess } from '../helpers/process.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
+
+/** The short retries of an in-process test Herald, for a spawned one. */
+const RETRIES = { HERALD_RETRY_BASE_MS: '200', HERALD_RETRY_FACTOR: '2' };
 
 // Everything a test started, stopped at the end even when the test failed.
 const heralds = new Set<TestHerald>();
@@ -33,8 +36,7 @@ async function receiver(): Promise<Receiver> {
 }
 
 after(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(processes.map((p) => p.exited));
+  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
   for (const h of heralds) await h.stop();
   for (const r of receivers) await r.close();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -124,7 +126,7 @@ describe('restart', () => {
     assert.equal(detail.attempts[0].status_code, 200);
     assert.equal(detail.attempts[0].response_body, 'slow but fine');
     assert.ok(detail.attempts[0].duration_ms >= 1400);
-    await sleep(500);
+    await h.idle();
     assert.equal(r.requests.length, 1, 'not sent again after the restart');
   });
 
@@ -150,9 +152,9 @@ describe('the herald serve process', () => {
     r.setDefault({ status: 200, delayMs: 1500 });
     const dir = await tempDir();
     dirs.push(dir);
-    const p = await spawnHerald(dir);
+    const p = await spawnHerald({ dataDir: dir, env: RETRIES });
     processes.push(p);
-    const api = apiFor(p.url);
+    const api = p.api;
     const ws = (await api('POST', '/api/v1/workspaces', { name: 'Signals' })).body.id;
     await api('PATCH', `/api/v1/workspaces/${ws}`, { webhooks_enabled: true });
     assert.equal((await api('POST', `/api/v1/workspaces/${ws}/webhooks`, { topic: 'walletreward_create', url: r.at('/term') })).status, 201);
@@ -168,7 +170,7 @@ describe('the herald serve process', () => {
     dirs.splice(dirs.indexOf(dir), 1);
     const [d] = await allDeliveries(next, ws, 'succeeded', 1);
     assert.equal(d.attempts, 1);
-    await sleep(500);
+    await next.idle();
     assert.equal(r.requests.length, 1);
   });
 
@@ -179,9 +181,9 @@ describe('the herald serve process', () => {
     const dir = await tempDir();
     dirs.push(dir);
     const env = { HERALD_DELIVERY_TIMEOUT_MS: '1000', HERALD_LEASE_MS: '2000' };
-    const p = await spawnHerald(dir, env);
+    const p = await spawnHerald({ dataDir: dir, env: { ...RETRIES, ...env } });
     processes.push(p);
-    const api = apiFor(p.url);
+    const api = p.api;
     const ws = (await api('POST', '/api/v1/workspaces', { name: 'Crashy' })).body.id;
     await api('PATCH', `/api/v1/workspaces/${ws}`, { webhooks_enabled: true });
     await api('POST', `/api/v1/workspaces/${ws}/webhooks`, { topic: 'walletreward_create', url: r.at('/crash') });

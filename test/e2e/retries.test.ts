@@ -119,7 +119,7 @@ describe('retries', () => {
     assert.equal(d.next_attempt_at, null);
     assert.equal(d.last_status_code, 500);
     assert.equal(d.last_error, 'HTTP 500');
-    await sleep(1200); // longer than the next retry would have waited (800 ms + 20 %)
+    await h.idle(); // no retry is due
     assert.equal(r.requests.length, 3);
     const failed = await listDeliveries(h, ws, { status: 'failed' });
     assert.deepEqual(failed.map((x) => x.id), [d.id]);
@@ -225,7 +225,7 @@ describe('manual retry and recover', () => {
     await h.api('POST', `/api/v1/workspaces/${ws}/deliveries/${id}/retry`);
     const again = await waitForDelivery(h, ws, id, (x) => x.attempts.length === 3 && x.status === 'failed');
     assert.equal(again.last_status_code, 500);
-    await sleep(700);
+    await h.idle();
     assert.equal(r.requests.length, 3);
 
     const missing = await h.api('POST', `/api/v1/workspaces/${ws}/deliveries/dlv_nope/retry`);

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createWebhook, createWorkspace, publish, sleep, startHerald, type ApiResponse, type TestHerald,
+  createWebhook, createWorkspace, publish, startHerald, type ApiResponse, type TestHerald,
 } from '../helpers/herald.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
@@ -197,7 +197,7 @@ describe('webhooks', () => {
     refused(await h.api('POST', `${base}/secret/rotate`, { grace_seconds: -1 }), 400, 'grace_seconds');
     refused(await h.api('POST', `${base}/secret/rotate`, { grace_seconds: 'a day' }), 400, 'grace_seconds');
     refused(await h.api('POST', `${base}/secret/rotate`, { secret: '' }), 400, 'secret');
-    await sleep(100);
+    await h.idle();
     assert.equal(r.received('/misc').length, 0, 'no test send went out');
   });
 });
@@ -242,7 +242,7 @@ describe('events', () => {
     refused(await h.api('POST', path, { topic: 'walletreward_create', data: {} }, undefined, { headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 400, 'headers.idempotency-key');
 
     assert.equal(await count(path), 0);
-    await sleep(200);
+    await h.idle();
     assert.equal(r.received('/events-bad').length, 0);
   });
 

@@ -1,53 +1,10 @@
-// Helpers shared by the feature tests (test/features): a Herald started with HeraldOptions
-// (e.g. a captured logger), and a validator of API answers against the OpenAPI document.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Helpers shared by the feature tests (test/features): a validator of API answers against the
+// OpenAPI document, the routes Fastify registered, and a sink that captures a log.
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
-import { createHerald, type HeraldOptions } from '../../src/herald.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { ADMIN_KEY, TEST_DEFAULTS, makeApi, type Api, type ApiResponse, type TestHerald } from '../helpers/herald.js';
-
-/**
- * Like startHerald (test/helpers/herald.ts), with HeraldOptions (a logger, a store) passed to
- * createHerald. stop() stops it and removes its temporary data directory.
- */
-export async function startHeraldWith(overrides: Partial<Config>, options: HeraldOptions): Promise<TestHerald> {
-  const dir = await mkdtemp(join(tmpdir(), 'herald-features-'));
-  const config = loadConfig({}, {}, { ...TEST_DEFAULTS, ...overrides, dataDir: dir });
-  let herald;
-  try {
-    herald = await createHerald(config, options);
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  let url: string;
-  try {
-    url = (await herald.start()) ?? '';
-  } catch (err) {
-    await herald.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const adminKey = config.adminKey ?? ADMIN_KEY;
-  let stopped = false;
-  return {
-    url, adminKey, herald, dataDir: dir, config, api: makeApi(url, adminKey),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await herald.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-    async restart() {
-      throw new Error('restart is not supported by startHeraldWith');
-    },
-  };
-}
+import type { Api, ApiResponse } from '../helpers/herald.js';
 
 // ---- OpenAPI ---------------------------------------------------------------------------
 

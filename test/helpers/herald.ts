@@ -3,9 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createHerald, type Herald } from '../../src/herald.js';
+import { createHerald, type Herald, type HeraldOptions } from '../../src/herald.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 export const ADMIN_KEY = 'hrd_admin_e2e-test-admin-key-0123456789abcdef';
@@ -51,6 +49,11 @@ export interface TestHerald {
   dataDir: string;
   config: Config;
   api: Api;
+  /**
+   * Resolves once its worker has nothing due and nothing in flight: what a test awaits
+   * before it asserts that nothing (more) was sent.
+   */
+  idle(): Promise<void>;
   /** Stops Herald (letting attempts in flight finish) and removes its data directory. */
   stop(): Promise<void>;
   /** Stops Herald gracefully, keeps the data directory, and starts a new Herald on it. */
@@ -58,16 +61,16 @@ export interface TestHerald {
 }
 
 /**
- * Starts Herald with TEST_DEFAULTS and `overrides`. Without `dataDir`, in a fresh temporary
- * directory; with one, on that directory (a restart), which then belongs to this Herald:
- * its stop() removes it.
+ * Starts Herald in this process with TEST_DEFAULTS and `overrides`. Without `dataDir`, in a
+ * fresh temporary directory; with one, on that directory (a restart), which then belongs to
+ * this Herald: its stop() removes it. `options` (a logger, a store) go to createHerald.
  */
-export async function startHerald(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestHerald> {
+export async function startHerald(overrides: Partial<Config> = {}, dataDir?: string, options: HeraldOptions = {}): Promise<TestHerald> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'herald-e2e-')));
   const config = loadConfig({}, {}, { ...TEST_DEFAULTS, ...overrides, dataDir: dir });
   let herald: Herald;
   try {
-    herald = await createHerald(config);
+    herald = await createHerald(config, options);
   } catch (err) {
     if (!dataDir) await rm(dir, { recursive: true, force: true });
     throw err;
@@ -87,6 +90,7 @@ export async function startHerald(overrides: Partial<Config> = {}, dataDir?: str
   let state: 'running' | 'stopped' | 'handed-over' = 'running';
   const self: TestHerald = {
     url, adminKey, herald, dataDir: dir, config, api,
+    idle: () => herald.worker?.whenIdle() ?? Promise.resolve(),
     async stop() {
       if (state === 'running') await herald.stop();
       if (state !== 'handed-over') await rm(dir, { recursive: true, force: true });
@@ -96,7 +100,7 @@ export async function startHerald(overrides: Partial<Config> = {}, dataDir?: str
       if (state !== 'running') throw new Error('restart of a Herald that is not running');
       await herald.stop();
       state = 'handed-over';
-      return startHerald({ ...overrides, ...more }, dir);
+      return startHerald({ ...overrides, ...more }, dir, options);
     },
   };
   return self;
@@ -254,73 +258,6 @@ export async function createKey(h: TestHerald, ws: string, name = 'e2e'): Promis
   const res = await h.api('POST', `/api/v1/workspaces/${ws}/keys`, { name });
   if (res.status !== 201) throw new Error(`creating a key: ${res.status} ${res.text}`);
   return { id: res.body.id, key: res.body.key };
-}
-
-// ---- Herald as a separate process (the real CLI), for crash and signal tests -----------
-
-export interface HeraldProcess {
-  url: string;
-  child: ChildProcess;
-  /** Resolves with the exit code (or the signal's name) once the process has ended. */
-  exited: Promise<number | string>;
-  /** Everything the process printed so far. */
-  output(): string;
-}
-
-/** Collects what a child process prints (stdout and stderr) and how it ends (its exit code, or the signal's name). */
-export function watchChild(child: ChildProcess): { output: () => string; exited: Promise<number | string> } {
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { output: () => out, exited };
-}
-
-/** Runs `herald serve` (src/cli/main.ts through tsx) on `dataDir`; resolves once it listens. */
-export async function spawnHerald(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<HeraldProcess> {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      HERALD_HOST: '127.0.0.1',
-      HERALD_PORT: '0',
-      HERALD_DATA_DIR: dataDir,
-      HERALD_ADMIN_KEY: ADMIN_KEY,
-      HERALD_ALLOW_PRIVATE_TARGETS: 'true',
-      HERALD_LOG_LEVEL: 'warn',
-      HERALD_RETRY_BASE_MS: '200',
-      HERALD_RETRY_FACTOR: '2',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { output, exited } = watchChild(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${output()}`));
-    }, timeoutMs);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(output());
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve(m[1]!.replace(/\/$/, ''));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`herald serve exited (${code}) before listening:\n${output()}`));
-    });
-  });
-  return { url, child, exited, output };
-}
-
-/** An Api for a Herald that runs elsewhere (e.g. a spawned process). */
-export function apiFor(url: string): Api {
-  return makeApi(url, ADMIN_KEY);
 }
 
 export async function tempDir(): Promise<string> {

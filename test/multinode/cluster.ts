@@ -1,23 +1,18 @@
 // Helpers for the multi-node suite: Herald nodes as real child processes (`herald serve` with
-// HERALD_ROLE=api or worker) sharing one PostgreSQL schema of their own, a receiver light
-// enough for tens of thousands of requests, and the suite's skip rule (PostgreSQL unreachable:
-// skipped with the reason, except with CI=true, where that fails).
-import { spawn, type ChildProcess } from 'node:child_process';
+// HERALD_ROLE=api or worker) sharing one PostgreSQL schema of their own, and the suite's skip
+// rule (PostgreSQL unreachable: skipped with the reason, except with CI=true, where that fails).
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { ADMIN_KEY, makeApi, sleep, watchChild, type Api } from '../helpers/herald.js';
+import { sleep, type Api } from '../helpers/herald.js';
 import { DATABASE_URL, unreachable } from '../helpers/postgres.js';
+import { ROOT, spawnHerald, type HeraldProcess } from '../helpers/process.js';
 
-export { DATABASE_URL };
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { DATABASE_URL, ROOT };
 
 /**
  * describe(name, body) when PostgreSQL is reachable; otherwise one skipped test that says why,
@@ -36,26 +31,11 @@ export async function multinodeSuite(name: string, body: () => void): Promise<vo
 
 // ---- nodes -------------------------------------------------------------------------------
 
-export interface HeraldNode {
-  role: 'api' | 'worker';
-  child: ChildProcess;
-  /** http://127.0.0.1:<port> for an API node, null for a worker. */
-  url: string | null;
-  exited: Promise<number | string>;
-  output(): string;
-  /** SIGTERM (a clean stop: attempts in flight finish), SIGKILL if it lingers; resolves on exit. */
-  stop(): Promise<number | string>;
-  /** SIGKILL: a crash, with whatever it had in flight. */
-  kill(): Promise<number | string>;
-}
+/** A node: a `herald serve` process with HERALD_ROLE api or worker. */
+export type HeraldNode = HeraldProcess & { role: 'api' | 'worker' };
 
 /** Settings of every test node; a test's own env wins. */
 const NODE_ENV: Record<string, string> = {
-  HERALD_HOST: '127.0.0.1',
-  HERALD_PORT: '0',
-  HERALD_ADMIN_KEY: ADMIN_KEY,
-  HERALD_ALLOW_PRIVATE_TARGETS: 'true',
-  HERALD_LOG_LEVEL: 'warn',
   HERALD_DATABASE_POOL_SIZE: '4',
   HERALD_RETRY_BASE_MS: '200',
   HERALD_RETRY_FACTOR: '2',
@@ -77,53 +57,21 @@ export class Cluster {
   get api(): Api {
     const node = this.nodes.find((n) => n.url !== null);
     if (!node) throw new Error('no API node');
-    return makeApi(node.url!, ADMIN_KEY);
+    return node.api;
   }
 
   /** Starts a node; resolves once it listens (api) or says it started (worker). */
-  async start(role: 'api' | 'worker', env: Record<string, string> = {}, timeoutMs = 60_000): Promise<HeraldNode> {
+  async start(role: 'api' | 'worker', env: Record<string, string> = {}, readyTimeoutMs = 60_000): Promise<HeraldNode> {
     const dir = await mkdtemp(join(tmpdir(), 'herald-mn-'));
     this.dirs.push(dir);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...NODE_ENV,
-        HERALD_DATA_DIR: dir,
-        HERALD_DATABASE_URL: DATABASE_URL,
-        HERALD_DATABASE_SCHEMA: this.schema,
-        HERALD_ROLE: role,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = await spawnHerald({
+      dataDir: dir,
+      readyTimeoutMs,
+      env: { ...NODE_ENV, HERALD_DATABASE_URL: DATABASE_URL, HERALD_DATABASE_SCHEMA: this.schema, HERALD_ROLE: role, ...env },
     });
-    const { output, exited } = watchChild(child);
-    const ending = (signal: NodeJS.Signals, graceMs: number) => async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      }
-      return exited;
-    };
-    const node: HeraldNode = {
-      role, child, url: null, exited, output, stop: ending('SIGTERM', 15_000), kill: ending('SIGKILL', 5_000),
-    };
+    const node: HeraldNode = Object.assign(child, { role });
     this.nodes.push(node);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const listening = /listening on (http:\/\/\S+)/.exec(output());
-      if (role === 'api' && listening) {
-        node.url = listening[1]!.replace(/\/$/, '');
-        return node;
-      }
-      if (role === 'worker' && /worker started/.test(output())) return node;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`herald serve (${role}) exited before starting:\n${output()}`);
-      if (Date.now() > deadline) throw new Error(`herald serve (${role}) did not start within ${timeoutMs} ms:\n${output()}`);
-      await sleep(50);
-    }
+    return node;
   }
 
   /** One API node, then `workers` worker nodes started together. */
@@ -185,68 +133,6 @@ export async function publishMany(api: Api, ws: string, topic: string, count: nu
       assert.ok(res.body.data.every((e: { deliveries: number }) => e.deliveries >= 1), 'every event was queued');
     }
   }));
-}
-
-// ---- the receiver ------------------------------------------------------------------------
-
-/** A local receiver that counts requests by path and by webhook-id, with arrival times. */
-export class CountingReceiver {
-  /** Requests per path, in arrival order (ms). */
-  readonly times = new Map<string, number[]>();
-  /** webhook-id → how many requests carried it. */
-  readonly ids = new Map<string, number>();
-  total = 0;
-  /** Status to answer per path (default 200). */
-  readonly status = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(private readonly server: http.Server, readonly url: string) {}
-
-  static async start(): Promise<CountingReceiver> {
-    const server = http.createServer();
-    server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const receiver = new CountingReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    server.on('connection', (s) => {
-      receiver.sockets.add(s);
-      s.on('close', () => receiver.sockets.delete(s));
-    });
-    server.on('request', (req, res) => {
-      const at = Date.now();
-      req.resume();
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        receiver.total++;
-        const list = receiver.times.get(path);
-        if (list) list.push(at);
-        else receiver.times.set(path, [at]);
-        const id = String(req.headers['webhook-id']);
-        receiver.ids.set(id, (receiver.ids.get(id) ?? 0) + 1);
-        res.writeHead(receiver.status.get(path) ?? 200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
-      });
-    });
-    return receiver;
-  }
-
-  at(path: string): string {
-    return this.url + path;
-  }
-
-  count(path: string): number {
-    return this.times.get(path)?.length ?? 0;
-  }
-
-  /** Requests that repeated a webhook-id already seen. */
-  duplicates(): number {
-    return this.total - this.ids.size;
-  }
-
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
 }
 
 /** The most requests within any `windowMs` (a sliding window starting at each request). */

@@ -12,18 +12,19 @@ import { it } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { sleep } from '../helpers/herald.js';
-import { busiestWindow, Cluster, CountingReceiver, multinodeSuite, publishMany, until, webhook, workspace } from './cluster.js';
+import { Receiver, pathOf } from '../helpers/receiver.js';
+import { busiestWindow, Cluster, multinodeSuite, publishMany, until, webhook, workspace } from './cluster.js';
 
 const EVENTS = 20_000;
 const CONCURRENCY = 100;
 
 await multinodeSuite('many nodes on one PostgreSQL', () => {
   /** Waits until every delivery is recorded as finished; returns how long since `started`. */
-  async function settled(cluster: Cluster, receiver: CountingReceiver, started: number): Promise<number> {
+  async function settled(cluster: Cluster, receiver: Receiver, started: number): Promise<number> {
     await until(
       async () => Number((await cluster.query(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending'`))[0].n) === 0,
       120_000,
-      () => `deliveries still pending; the receiver has ${receiver.ids.size} of ${EVENTS}`,
+      () => `deliveries still pending; the receiver has ${receiver.byId.size} of ${EVENTS}`,
     );
     return Date.now() - started;
   }
@@ -32,7 +33,7 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
     const RATE = 50;
     const N = 400;
     const cluster = new Cluster();
-    const receiver = await CountingReceiver.start();
+    const receiver = await Receiver.start();
     try {
       await cluster.startAll(3);
       const ws = await workspace(cluster.api, 'rated');
@@ -43,17 +44,18 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
       await publishMany(cluster.api, ws, 'walletreward_create', 30, 'warm');
       await until(() => receiver.count('/limited') >= 30, 30_000, () => 'warm-up deliveries');
       await sleep(1500);
-      receiver.times.delete('/limited');
+      const warm = receiver.count('/limited');
+      const measured = () => receiver.received('/limited').slice(warm);
       // How late this process's timers run while it measures: on a machine busy with other
       // tests, every process (the workers too) gets the CPU that late at times, and a send
       // delayed that long lands in the next second's window with the sends made on time.
       const lag = monitorEventLoopDelay({ resolution: 10 });
       lag.enable();
       await publishMany(cluster.api, ws, 'walletreward_create', N, 'rate');
-      await until(() => receiver.count('/limited') >= N, 60_000, () => `${receiver.count('/limited')} of ${N} received`);
+      await until(() => measured().length >= N, 60_000, () => `${measured().length} of ${N} received`);
       lag.disable();
       const stallMs = Math.max(0, lag.max / 1e6 - 10);
-      const times = receiver.times.get('/limited')!;
+      const times = measured().map((r) => r.receivedAt);
       const busiest = busiestWindow(times);
       const span = Math.max(...times) - Math.min(...times);
       const achieved = ((N - 1) / span) * 1000;
@@ -69,7 +71,7 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
       const burst = Math.ceil(RATE / 10);
       assert.ok(span >= ((N - 1 - burst) / RATE) * 1000 * 0.98, `${N} requests in ${span} ms: faster than ${RATE}/s`);
       assert.ok(achieved >= 0.8 * RATE, `only ${achieved.toFixed(1)} requests per second: the workers do not use their share`);
-      assert.equal(receiver.duplicates(), 0);
+      assert.equal(receiver.duplicates().length, 0);
     } finally {
       await cluster.close();
       await receiver.close();
@@ -79,8 +81,7 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
   it("a circuit opened by one worker's failures is honoured by the others", { timeout: 120_000 }, async (t) => {
     const env = { HERALD_CIRCUIT_THRESHOLD: '3', HERALD_CIRCUIT_COOLDOWN_MS: '120000' };
     const cluster = new Cluster();
-    const receiver = await CountingReceiver.start();
-    receiver.status.set('/down', 503);
+    const receiver = await Receiver.start((req) => (pathOf(req.path) === '/down' ? { status: 503 } : {}));
     try {
       await cluster.start('api', env);
       const first = await cluster.start('worker', env);
@@ -95,25 +96,30 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
         30_000,
         () => `the circuit did not open; ${receiver.count('/down')} failed requests`,
       );
-      await sleep(500); // attempts that were in flight when it opened
+      // The first worker goes (its stop waits for the attempts that were in flight when the
+      // circuit opened); two others come, and new events arrive for both webhooks.
+      await first.stop();
       const before = receiver.count('/down');
       assert.ok(before >= 3, `${before} requests before the circuit opened`);
-
-      // The first worker goes; two others come, and new events arrive for both webhooks.
-      await first.stop();
       await Promise.all([cluster.start('worker', env), cluster.start('worker', env)]);
       await publishMany(cluster.api, ws, 'walletreward_create', 50, 'two');
       await publishMany(cluster.api, ws, 'order_create', 50, 'two');
       await until(() => receiver.count('/up') >= 50, 30_000, () => `${receiver.count('/up')} of 50 delivered to the healthy webhook`);
-      await sleep(1000);
+      // Nothing more can be sent to /down once none of its deliveries is claimed or due before
+      // the circuit closes: each was taken by a worker and given back until then.
+      const early = async () =>
+        (await cluster.query(
+          `SELECT count(*)::int AS n FROM deliveries d JOIN webhook_health h ON h.webhook_id = d.webhook_id
+           WHERE d.status = 'pending' AND d.next_attempt_at < h.open_until`,
+        ))[0].n as number;
+      await until(async () => (await early()) === 0, 30_000, () => 'deliveries to the open circuit were not all held back');
       t.diagnostic(`${before} requests to the failing receiver before its circuit opened, ${receiver.count('/down') - before} after`);
       assert.equal(receiver.count('/down'), before, 'the other workers sent nothing to the open circuit');
-      const [{ pending, early }] = await cluster.query(
-        `SELECT count(*)::int AS pending, count(*) FILTER (WHERE d.next_attempt_at < h.open_until)::int AS early
-         FROM deliveries d JOIN webhook_health h ON h.webhook_id = d.webhook_id WHERE d.status = 'pending'`,
+      const [{ pending }] = await cluster.query(
+        `SELECT count(*)::int AS pending FROM deliveries d JOIN webhook_health h ON h.webhook_id = d.webhook_id WHERE d.status = 'pending'`,
       );
       assert.equal(pending, 80, 'its deliveries wait');
-      assert.equal(early, 0, 'none of them before the circuit closes');
+      assert.equal(await early(), 0, 'none of them before the circuit closes');
     } finally {
       await cluster.close();
       await receiver.close();
@@ -122,7 +128,7 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
 
   it(`3 workers deliver ${EVENTS} events, each attempted exactly once`, { timeout: 180_000 }, async (t) => {
     const cluster = new Cluster();
-    const receiver = await CountingReceiver.start();
+    const receiver = await Receiver.start();
     try {
       await cluster.startAll(3, { HERALD_WORKER_CONCURRENCY: String(CONCURRENCY) });
       const ws = await workspace(cluster.api, 'once');
@@ -136,8 +142,8 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
       t.diagnostic(`${EVENTS} events: published in ${published} ms, delivered in ${delivered} ms (${Math.round(EVENTS / (delivered / 1000))}/s), all recorded after ${recorded} ms`);
 
       assert.equal(receiver.count('/once'), EVENTS);
-      assert.equal(receiver.ids.size, EVENTS, 'every delivery arrived');
-      assert.equal(receiver.duplicates(), 0, 'no delivery arrived twice');
+      assert.equal(receiver.byId.size, EVENTS, 'every delivery arrived');
+      assert.equal(receiver.duplicates().length, 0, 'no delivery arrived twice');
       const states = await cluster.query(`SELECT status, attempts, count(*)::int AS n FROM deliveries GROUP BY status, attempts`);
       assert.deepEqual(states, [{ status: 'succeeded', attempts: 1, n: EVENTS }]);
       const [attempts] = await cluster.query(`SELECT count(*)::int AS n, count(DISTINCT delivery_seq)::int AS deliveries FROM attempts`);
@@ -154,7 +160,7 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
 
   it(`a worker SIGKILLed mid-run: all ${EVENTS} still delivered, duplicates only what it had in flight`, { timeout: 180_000 }, async (t) => {
     const cluster = new Cluster();
-    const receiver = await CountingReceiver.start();
+    const receiver = await Receiver.start();
     try {
       await cluster.startAll(3, { HERALD_WORKER_CONCURRENCY: String(CONCURRENCY) });
       const victim = cluster.nodes.find((n) => n.role === 'worker')!;
@@ -165,16 +171,16 @@ await multinodeSuite('many nodes on one PostgreSQL', () => {
       await until(() => receiver.count('/crash') >= EVENTS * 0.3, 120_000, () => `${receiver.count('/crash')} received`);
       const atKill = receiver.count('/crash');
       assert.ok(atKill < EVENTS * 0.9, 'the kill comes mid-run');
-      assert.equal(await victim.kill(), 'SIGKILL');
+      assert.equal(await victim.kill('SIGKILL'), 'SIGKILL');
       const killedAt = Date.now() - started;
-      await until(() => receiver.ids.size >= EVENTS, 120_000, () => `${receiver.ids.size} of ${EVENTS} distinct deliveries received`);
+      await until(() => receiver.byId.size >= EVENTS, 120_000, () => `${receiver.byId.size} of ${EVENTS} distinct deliveries received`);
       const recorded = await settled(cluster, receiver, started);
-      const duplicates = receiver.duplicates();
+      const duplicates = receiver.duplicates().length;
       t.diagnostic(`killed a worker after ${killedAt} ms at ${atKill} received; all ${EVENTS} delivered and recorded after ${recorded} ms; ${duplicates} sent twice`);
 
-      assert.equal(receiver.ids.size, EVENTS, 'every delivery arrived');
+      assert.equal(receiver.byId.size, EVENTS, 'every delivery arrived');
       assert.ok(duplicates <= CONCURRENCY, `${duplicates} duplicates, more than the ${CONCURRENCY} attempts the killed worker could have had in flight`);
-      assert.ok([...receiver.ids.values()].every((n) => n <= 2), 'no delivery arrived more than twice');
+      assert.ok([...receiver.byId.values()].every((n) => n <= 2), 'no delivery arrived more than twice');
       const states = await cluster.query(`SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`);
       assert.deepEqual(states, [{ status: 'succeeded', n: EVENTS }]);
       // A repeat is never recorded as a second attempt: the killed worker's results were never written.

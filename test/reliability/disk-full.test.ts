@@ -9,7 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWebhook, createWorkspace, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, mountTmpfs, unmount } from '../helpers/reliability.js';
+import { mountTmpfs, unmount } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 after(async () => {
@@ -57,7 +58,7 @@ describe('disk full', { timeout: 120_000 }, () => {
     }
     cleanups.push(() => unmount(mnt));
 
-    const receiver = await TrackingReceiver.start();
+    const receiver = await Receiver.start();
     cleanups.push(() => receiver.close());
     const h: TestHerald = await startHerald({ leaseMs: 3_000, deliveryTimeoutMs: 2_000 }, join(mnt, 'data'));
     cleanups.push(() => h.stop());
@@ -114,7 +115,7 @@ describe('disk full', { timeout: 120_000 }, () => {
     assert.equal((await h.api('GET', `/api/v1/workspaces/${ws}/events/${refusedPublish.id}`)).status, 404);
     const afterFault = await h.api('POST', `/api/v1/workspaces/${ws}/events`, { topic: 'order_create', id: 'after-the-fault', data: { n: 'after' } });
     assert.equal(afterFault.status, 202, afterFault.text);
-    await waitUntil(() => receiver.seen.some((s) => JSON.parse(s.body).n === 'after'), {
+    await waitUntil(() => receiver.requests.some((s) => JSON.parse(s.body).n === 'after'), {
       timeoutMs: 20_000, message: 'an event published after the recovery was not delivered',
     });
     // Every event that was accepted, before or during the fault, is delivered (the results
@@ -124,7 +125,7 @@ describe('disk full', { timeout: 120_000 }, () => {
       async () => (await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?status=pending&limit=1`)).body.data.length === 0,
       { timeoutMs: 30_000, message: 'deliveries stayed pending after the recovery' },
     );
-    const arrived = new Set(receiver.seen.map((s) => JSON.parse(s.body).n));
+    const arrived = new Set(receiver.requests.map((s) => JSON.parse(s.body).n));
     assert.equal(arrived.size, accepted.length, 'every accepted event arrived');
     assert.equal((await h.api('POST', '/api/v1/workspaces', { name: 'Recovered Bakery' })).status, 201);
   });

@@ -7,13 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createKey, createWebhook, createWorkspace, listDeliveries, publish, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, rawRequest } from '../helpers/reliability.js';
+import { rawRequest } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 
 let h: TestHerald;
-let receiver: TrackingReceiver;
+let receiver: Receiver;
 let wsKey: string;
 let ids: { ws: string; webhook: string; event: string; delivery: string; key: string };
 
@@ -21,7 +22,7 @@ before(async () => {
   // allowPrivateTargets (the default in tests) keeps URL checks off DNS; the workspace's
   // webhooks stay switched off, so nothing that the fuzzing publishes is delivered.
   h = await startHerald({ maxRetries: 0, deliveryTimeoutMs: 1_000 });
-  receiver = await TrackingReceiver.start();
+  receiver = await Receiver.start();
   const on = (await createWorkspace(h, { name: 'Fuzz Fixtures' })).id as string;
   const webhook = (await createWebhook(h, on, { topic: 'order_create', url: receiver.at('/fuzz') })).id as string;
   const event = (await publish(h, on, 'order_create', { order_id: 'F-1' })).id as string;

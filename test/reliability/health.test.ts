@@ -5,22 +5,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWebhook, createWorkspace, getDelivery, listDeliveries, publish, sleep, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, fileScope, queueDrained, type Handler } from '../helpers/reliability.js';
+import { fileScope, queueDrained } from '../helpers/reliability.js';
+import { Receiver, type Responder } from '../helpers/receiver.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const { herald, receiver } = fileScope();
 
-const fail500: Handler = (_s, res) => {
-  res.writeHead(500, { 'content-type': 'application/json' });
-  res.end('{"error":"down"}');
-};
+const fail500: Responder = () => ({ status: 500, body: '{"error":"down"}' });
 
 describe('circuit breaker', { timeout: 90_000 }, () => {
   it('opens after repeated failures: deliveries wait without using attempts, one probe at a time, and it closes on recovery', async () => {
     const COOLDOWN = 500;
     const h = await herald({ circuitThreshold: 3, circuitCooldownMs: COOLDOWN, retryBaseMs: 50, retryFactor: 1, maxRetries: 50, workerConcurrency: 16 });
     let healthy = false;
-    const r = await receiver((s, res) => (healthy ? res.end('{"ok":true}') : fail500(s, res)));
+    const r = await receiver((s, res) => (healthy ? {} : fail500(s, res)));
     const ws = (await createWorkspace(h)).id as string;
     const webhook = await createWebhook(h, ws, { topic: 'order_create', url: r.at('/flaky') });
     const batch = await h.api('POST', `/api/v1/workspaces/${ws}/events/batch`, {
@@ -68,7 +66,7 @@ describe('circuit breaker', { timeout: 90_000 }, () => {
     list = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.ok(list.every((d) => d.status === 'succeeded'));
     assert.equal(list.reduce((n, d) => n + d.attempts, 0), r.count());
-    assert.equal(new Set(r.seen.filter((s) => s.headers['x-nector-topic'] === 'order_create').map((s) => s.id)).size, 10);
+    assert.equal(new Set(r.requests.filter((s) => s.headers['x-nector-topic'] === 'order_create').map((s) => s.id)).size, 10);
   });
 });
 
@@ -77,7 +75,7 @@ describe('auto-disable and recover', { timeout: 90_000 }, () => {
     const started = new Date(Date.now() - 1000).toISOString();
     const h = await herald({ disableAfterMs: 1_500, circuitThreshold: 1_000, retryBaseMs: 100, retryFactor: 1, maxRetries: 100 });
     let healthy = false;
-    const bad = await receiver((s, res) => (healthy ? res.end('ok') : fail500(s, res)));
+    const bad = await receiver((s, res) => (healthy ? { body: 'ok' } : fail500(s, res)));
     const watcher = await receiver();
     const ws = (await createWorkspace(h, { name: 'Dust & Daisy', uri: 'https://dustdaisy.example' })).id as string;
     const webhook = await createWebhook(h, ws, { topic: 'order_create', url: bad.at('/orders') });
@@ -92,7 +90,7 @@ describe('auto-disable and recover', { timeout: 90_000 }, () => {
     assert.match(disabled.disabled_reason, /every attempt failed since \d{4}-\d\d-\d\dT/);
 
     // The announcement, as a normal event of the workspace, delivered to its subscriber.
-    const [alert] = await waitUntil(() => (watcher.count() >= 1 ? watcher.seen : null), { timeoutMs: 15_000, message: 'no webhook.disabled event' });
+    const [alert] = await waitUntil(() => (watcher.count() >= 1 ? watcher.requests : null), { timeoutMs: 15_000, message: 'no webhook.disabled event' });
     assert.equal(alert!.headers['x-nector-topic'], 'webhook.disabled');
     const body = JSON.parse(alert!.body);
     assert.equal(body.webhook_id, webhook.id);
@@ -106,7 +104,7 @@ describe('auto-disable and recover', { timeout: 90_000 }, () => {
     // Its deliveries stop (closed as failed, no more requests).
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 15_000 });
     const quiet = bad.count();
-    await sleep(500);
+    await h.idle();
     assert.equal(bad.count(), quiet, 'a disabled webhook still got requests');
     let list = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.equal(list.length, 3);
@@ -126,11 +124,11 @@ describe('auto-disable and recover', { timeout: 90_000 }, () => {
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 30_000, message: 'recovered deliveries did not finish' });
     list = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.ok(list.every((d) => d.status === 'succeeded'), JSON.stringify(list.map((d) => d.status)));
-    const delivered = new Set(bad.seen.filter((s) => s.endedAt !== null).map((s) => JSON.parse(s.body).order_id));
+    const delivered = new Set(bad.requests.filter((s) => s.endedAt !== null).map((s) => JSON.parse(s.body).order_id));
     for (const id of ['D-0', 'D-1', 'D-2']) assert.ok(delivered.has(id), `${id} was not delivered after recover`);
     // And new events flow again.
     assert.equal((await publish(h, ws, 'order_create', { order_id: 'D-new' })).deliveries, 1);
-    await waitUntil(() => bad.seen.some((s) => JSON.parse(s.body).order_id === 'D-new'), { timeoutMs: 15_000 });
+    await waitUntil(() => bad.requests.some((s) => JSON.parse(s.body).order_id === 'D-new'), { timeoutMs: 15_000 });
     assert.equal(watcher.count(), 1, 'only one webhook.disabled');
     void events;
   });
@@ -153,7 +151,7 @@ describe("Herald's own events", { timeout: 60_000 }, () => {
     const [failedDelivery] = await listDeliveries(h, ws, { webhook_id: webhook.id });
     assert.equal(failedDelivery!.status, 'failed');
     assert.equal(failedDelivery!.attempts, 2);
-    const got = watcher.seen[0]!;
+    const got = watcher.requests[0]!;
     assert.equal(got.headers['x-nector-topic'], 'delivery.failed');
     const body = JSON.parse(got.body);
     assert.equal(body.delivery_id, failedDelivery!.id);
@@ -164,12 +162,12 @@ describe("Herald's own events", { timeout: 60_000 }, () => {
     assert.equal(body.attempts, 2);
     assert.equal(body.last_status_code, 500);
     // The original payload, as the failing receiver would have got it.
-    assert.deepEqual(body.data, JSON.parse(bad.seen[0]!.body));
+    assert.deepEqual(body.data, JSON.parse(bad.requests[0]!.body));
     assert.deepEqual(body.data, { ...data, business_name: 'Copper Kettle', business_uri: 'https://copper.example' });
 
     // The failing subscriber of delivery.failed uses up its retries too, without a new event.
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 20_000 });
-    await sleep(300);
+    await h.idle();
     const own = await h.api('GET', `/api/v1/workspaces/${ws}/events?topic=delivery.failed`);
     assert.equal(own.body.data.length, 1, 'a failed delivery of delivery.failed raised another one');
     assert.equal(alsoBad.count(), 2);

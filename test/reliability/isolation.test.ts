@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKey, createWebhook, createWorkspace, listDeliveries, publish, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
 
 type Who = 'admin' | 'own' | 'other' | 'revoked' | 'none';
 const WHO: Who[] = ['admin', 'own', 'other', 'revoked', 'none'];
@@ -37,7 +37,7 @@ interface Route {
 }
 
 let h: TestHerald;
-let receiver: TrackingReceiver;
+let receiver: Receiver;
 let shared: Fixture;
 let otherKey: string;
 
@@ -111,7 +111,7 @@ function expected(route: Route, who: Who): number[] {
 
 before(async () => {
   h = await startHerald({ maxRetries: 0 });
-  receiver = await TrackingReceiver.start();
+  receiver = await Receiver.start();
   shared = await fixture();
   otherKey = (await createKey(h, (await createWorkspace(h, { name: 'Other Outfit' })).id, 'other')).key;
 });

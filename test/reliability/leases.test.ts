@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createWorkspace, createWebhook, getDelivery, publish, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, queueDrained, spawnHerald, startExtraWorker, type ChildHerald } from '../helpers/reliability.js';
+import { queueDrained, startExtraWorker } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
+import { spawnHerald, type HeraldProcess } from '../helpers/process.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -20,12 +22,10 @@ describe('leases', { timeout: 180_000 }, () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'herald-lease-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     // The first request hangs (the worker will die holding it); later ones succeed.
-    const receiver = await TrackingReceiver.start((s, res) => {
-      if (receiver.seen.indexOf(s) > 0) res.end('{"ok":true}');
-    });
+    const receiver = await Receiver.start((s) => (s.index > 0 ? {} : { hang: true }));
     cleanups.push(() => receiver.close());
     const env = { HERALD_DELIVERY_TIMEOUT_MS: '1000', HERALD_LEASE_MS: String(LEASE_MS), HERALD_RETRY_BASE_MS: '200' };
-    let h: ChildHerald = await spawnHerald({ dataDir, env });
+    let h: HeraldProcess = await spawnHerald({ dataDir, env });
     cleanups.push(() => h.kill('SIGKILL'));
     const ws = (await h.api('POST', '/api/v1/workspaces', { name: 'Lease Lane' })).body.id as string;
     assert.equal((await h.api('PATCH', `/api/v1/workspaces/${ws}`, { webhooks_enabled: true })).status, 200);
@@ -33,8 +33,8 @@ describe('leases', { timeout: 180_000 }, () => {
     const event = await h.api('POST', `/api/v1/workspaces/${ws}/events`, { topic: 'order_create', data: { order_id: 'A-1' } });
     assert.equal(event.status, 202);
 
-    await waitUntil(() => receiver.seen.length >= 1, { timeoutMs: 30_000, message: 'the first attempt never arrived' });
-    const firstAt = receiver.seen[0]!.at;
+    await waitUntil(() => receiver.requests.length >= 1, { timeoutMs: 30_000, message: 'the first attempt never arrived' });
+    const firstAt = receiver.requests[0]!.receivedAt;
     assert.equal(await h.kill('SIGKILL'), 'SIGKILL');
 
     // The dead worker's claim, as the database holds it: the lease runs until next_attempt_at.
@@ -44,15 +44,15 @@ describe('leases', { timeout: 180_000 }, () => {
     assert.equal(claim.length, 1);
     assert.equal(claim[0].status, 'pending');
     assert.equal(claim[0].attempts, 0, 'the attempt in flight was never recorded');
-    assert.equal(claim[0].id, receiver.seen[0]!.id);
+    assert.equal(claim[0].id, receiver.requests[0]!.id);
     const leaseEnd = claim[0].until as number;
     assert.ok(leaseEnd > firstAt && leaseEnd - firstAt <= LEASE_MS, `the lease ends ${leaseEnd - firstAt} ms after the first request`);
 
     h = await spawnHerald({ dataDir, port: h.port, env });
     cleanups.push(() => h.kill('SIGKILL'));
-    await waitUntil(() => receiver.seen.length >= 2, { timeoutMs: LEASE_MS + 30_000, message: 'the delivery was never attempted again' });
-    const secondAt = receiver.seen[1]!.at;
-    assert.equal(receiver.seen[1]!.id, receiver.seen[0]!.id, 'the same delivery (webhook-id) came back');
+    await waitUntil(() => receiver.requests.length >= 2, { timeoutMs: LEASE_MS + 30_000, message: 'the delivery was never attempted again' });
+    const secondAt = receiver.requests[1]!.receivedAt;
+    assert.equal(receiver.requests[1]!.id, receiver.requests[0]!.id, 'the same delivery (webhook-id) came back');
     // Not before the lease ran out (a restart alone takes far less than the lease).
     assert.ok(secondAt >= leaseEnd, `attempted again ${leaseEnd - secondAt} ms before the lease ran out`);
 
@@ -62,7 +62,7 @@ describe('leases', { timeout: 180_000 }, () => {
     assert.equal(d.status, 'succeeded');
     // The dead worker's attempt was never recorded; the one after the lease is attempt 1.
     assert.equal(d.attempts, 1);
-    assert.equal(receiver.seen.length, 2);
+    assert.equal(receiver.requests.length, 2);
     assert.equal(await h.kill('SIGTERM'), 0);
   });
 
@@ -79,10 +79,8 @@ describe('leases', { timeout: 180_000 }, () => {
 
     // Slow: answers after 80% of the time limit. Hanging: the first attempt of each delivery
     // runs into the time limit, the retry answers at once.
-    const slow = await TrackingReceiver.start((_s, res) => void setTimeout(() => res.end('ok'), TIMEOUT * 0.8));
-    const hanging = await TrackingReceiver.start((s, res) => {
-      if ((hanging.byId.get(s.id) ?? 0) > 1) res.end('ok');
-    });
+    const slow = await Receiver.start(() => ({ body: 'ok', delayMs: TIMEOUT * 0.8 }));
+    const hanging = await Receiver.start((s) => ((hanging.byId.get(s.id) ?? 0) > 1 ? { body: 'ok' } : { hang: true }));
     cleanups.push(() => slow.close(), () => hanging.close());
     const ws = (await createWorkspace(h)).id as string;
     await createWebhook(h, ws, { topic: 'order_create', url: slow.at('/slow') });
@@ -102,8 +100,8 @@ describe('leases', { timeout: 180_000 }, () => {
     assert.deepEqual(hanging.overlaps, [], 'a retry started while the timed-out attempt was still open');
     // Every retry began after the attempt before it had ended.
     for (const id of hanging.byId.keys()) {
-      const [a, b] = hanging.seen.filter((s) => s.id === id);
-      assert.ok(a!.endedAt !== null && b!.at >= a!.endedAt, `delivery ${id}: the retry overlapped the first attempt`);
+      const [a, b] = hanging.requests.filter((s) => s.id === id);
+      assert.ok(a!.endedAt !== null && b!.receivedAt >= a!.endedAt, `delivery ${id}: the retry overlapped the first attempt`);
     }
     const list = await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?limit=500`);
     for (const d of list.body.data) {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createWebhook, createWorkspace, getDelivery, sleep, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, fileScope, rawRequest, rowCounts, startExtraWorker, type Handler } from '../helpers/reliability.js';
+import { fileScope, rawRequest, rowCounts, startExtraWorker } from '../helpers/reliability.js';
+import { Receiver, type Responder } from '../helpers/receiver.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const { herald, receiver, defer } = fileScope();
@@ -20,7 +21,7 @@ describe('per-webhook concurrency', { timeout: 120_000 }, () => {
   it('a receiver that hangs holds only a few slots; healthy webhooks keep flowing', async () => {
     const TIMEOUT = 5_000;
     const h = await herald({ workerConcurrency: 16, deliveryTimeoutMs: TIMEOUT, retryBaseMs: 120_000, maxRetries: 1, circuitThreshold: 1000 });
-    const hanging = await receiver(() => undefined); // never answers
+    const hanging = await receiver(() => ({ hang: true })); // never answers
     const healthy = await receiver();
     const ws = (await createWorkspace(h)).id as string;
     await createWebhook(h, ws, { topic: 'order_create', url: hanging.at('/hang') });
@@ -36,13 +37,13 @@ describe('per-webhook concurrency', { timeout: 120_000 }, () => {
     const tookMs = Date.now() - started;
     // All of them arrived while the hanging webhook's first attempts were still waiting for
     // their time limit: no healthy delivery had to wait for a hanging one.
-    assert.ok(hanging.seen.every((s) => s.endedAt === null), `healthy deliveries took ${tookMs} ms, longer than the hanging attempts' time limit`);
+    assert.ok(hanging.requests.every((s) => s.endedAt === null), `healthy deliveries took ${tookMs} ms, longer than the hanging attempts' time limit`);
     assert.ok(hanging.maxOpen <= 8, `the hanging webhook held ${hanging.maxOpen} attempts at once`);
     assert.ok(hanging.maxOpen >= 1);
     assert.ok(hanging.maxSockets <= 8, `the hanging receiver had ${hanging.maxSockets} connections open`);
 
     // After its attempts time out, its limit drops further; healthy ones still flow.
-    await waitUntil(() => hanging.seen.filter((s) => s.endedAt !== null).length >= hanging.maxOpen, { timeoutMs: TIMEOUT + 15_000 });
+    await waitUntil(() => hanging.requests.filter((s) => s.endedAt !== null).length >= hanging.maxOpen, { timeoutMs: TIMEOUT + 15_000 });
     let maxLater = 0;
     const sampler = setInterval(() => (maxLater = Math.max(maxLater, hanging.open)), 10);
     for (const topic of healthyTopics) await publishMany(h, ws, topic, 10, 'wave2');
@@ -55,7 +56,7 @@ describe('per-webhook concurrency', { timeout: 120_000 }, () => {
 
   it('connections to one receiver stay within the per-webhook limit', async () => {
     const h = await herald({ workerConcurrency: 32, webhookConcurrency: 4 });
-    const slow = await receiver((_s, res) => void setTimeout(() => res.end('ok'), 50));
+    const slow = await receiver(() => ({ body: 'ok', delayMs: 50 }));
     const ws = (await createWorkspace(h)).id as string;
     await createWebhook(h, ws, { topic: 'order_create', url: slow.at('/slow') });
     await publishMany(h, ws, 'order_create', 60, 'c');
@@ -92,7 +93,7 @@ describe('rate limit', { timeout: 90_000 }, () => {
     await waitUntil(() => r.count() >= N && other.count() >= N, { timeoutMs: 60_000, message: () => `${r.count()} of ${N}` });
     const extra = extras.reduce((n, x) => n + x.results(), 0);
     for (const x of extras) await x.stop();
-    return { times: r.seen.map((s) => s.at).sort((a, b) => a - b), other: other.seen.map((s) => s.at), extra };
+    return { times: r.requests.map((s) => s.receivedAt).sort((a, b) => a - b), other: other.requests.map((s) => s.receivedAt), extra };
   }
 
   function checkRate(times: number[], RATE: number, N: number) {

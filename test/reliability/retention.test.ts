@@ -4,15 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createWebhook, createWorkspace, getDelivery, listDeliveries, publish, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
 import { Retention } from '../../src/delivery/retention.js';
 import type { Store } from '../../src/store/store.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const DAY = 86_400_000;
 let h: TestHerald;
-let ok: TrackingReceiver;
-let failing: TrackingReceiver;
+let ok: Receiver;
+let failing: Receiver;
 let ws: string;
 const kept: string[] = []; // events with a pending delivery
 const old: string[] = []; // events whose deliveries are finished, or that had none
@@ -20,11 +20,8 @@ const old: string[] = []; // events whose deliveries are finished, or that had n
 before(async () => {
   // Failed attempts are retried in an hour: those deliveries stay pending throughout.
   h = await startHerald({ retentionDays: 3, maxRetries: 3, retryBaseMs: 3_600_000, circuitThreshold: 1000 });
-  ok = await TrackingReceiver.start();
-  failing = await TrackingReceiver.start((_s, res) => {
-    res.writeHead(503);
-    res.end('later');
-  });
+  ok = await Receiver.start();
+  failing = await Receiver.start(() => ({ status: 503, body: 'later' }));
   ws = (await createWorkspace(h)).id as string;
   await createWebhook(h, ws, { topic: 'order_create', url: ok.at('/ok') });
   await createWebhook(h, ws, { topic: 'order_update', url: failing.at('/failing') });

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { waitUntil } from '../helpers/herald.js';
-import { TrackingReceiver, queueDrained, spawnHerald, type ChildHerald } from '../helpers/reliability.js';
+import { queueDrained } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
+import { spawnHerald, type HeraldProcess } from '../helpers/process.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -30,14 +32,11 @@ describe('secrets', { timeout: 180_000 }, () => {
     const adminKey = `hrd_admin_${randomBytes(24).toString('hex')}`;
     const env = { HERALD_ENCRYPTION_KEY: `passphrase-${randomBytes(16).toString('hex')}`, HERALD_LOG_LEVEL: 'debug', HERALD_MAX_RETRIES: '1', HERALD_RETRY_BASE_MS: '100' };
     const logs: string[] = [];
-    let h: ChildHerald = await spawnHerald({ dataDir, adminKey, env });
+    let h: HeraldProcess = await spawnHerald({ dataDir, adminKey, env });
     cleanups.push(() => h.kill('SIGKILL'));
 
-    const good = await TrackingReceiver.start();
-    const bad = await TrackingReceiver.start((_s, res) => {
-      res.writeHead(500);
-      res.end('nope');
-    });
+    const good = await Receiver.start();
+    const bad = await Receiver.start(() => ({ status: 500, body: 'nope' }));
     cleanups.push(() => good.close(), () => bad.close());
 
     const ws = (await h.api('POST', '/api/v1/workspaces', { name: 'Secret Garden', uri: 'https://garden.example' })).body.id as string;
@@ -65,11 +64,11 @@ describe('secrets', { timeout: 180_000 }, () => {
     assert.equal((await h.api('POST', `/api/v1/workspaces/${ws}/events`, { topic: 'order_create', data: { order_id: 'G-1' } }, wsKey)).status, 202);
     await waitUntil(() => queueDrained(h.api, ws), { timeoutMs: 30_000 });
     const verifier = new StandardWebhook(whsec);
-    assert.ok(good.seen.length >= 2);
-    for (const s of good.seen) {
+    assert.ok(good.requests.length >= 2);
+    for (const s of good.requests) {
       verifier.verify(s.body, { 'webhook-id': s.id, 'webhook-timestamp': String(s.headers['webhook-timestamp']), 'webhook-signature': String(s.headers['webhook-signature']) });
     }
-    assert.ok(bad.seen.length >= 2, 'the failing webhook was attempted');
+    assert.ok(bad.requests.length >= 2, 'the failing webhook was attempted');
 
     // The API gives the secrets back.
     assert.equal((await h.api('GET', `/api/v1/workspaces/${ws}/webhooks/${a.body.id}/secret`, undefined, wsKey)).body.secret, whsec);

@@ -5,15 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWorkspace, getDelivery, listDeliveries, publish, startHerald, waitUntil, type TestHerald } from '../helpers/herald.js';
-import { TrackingReceiver, queueDrained } from '../helpers/reliability.js';
+import { queueDrained } from '../helpers/reliability.js';
+import { Receiver } from '../helpers/receiver.js';
 import { newId } from '../../src/domain/ids.js';
 import { generateSecret } from '../../src/domain/signing.js';
 
 let h: TestHerald;
-let receiver: TrackingReceiver;
+let receiver: Receiver;
 before(async () => {
   h = await startHerald({ allowPrivateTargets: false, maxRetries: 1, retryBaseMs: 100, retryFactor: 1, circuitThreshold: 1000 });
-  receiver = await TrackingReceiver.start();
+  receiver = await Receiver.start();
 });
 after(async () => {
   await h?.stop();

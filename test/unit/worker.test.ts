@@ -3,8 +3,6 @@
 // worker, sender, receiver and store.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -17,66 +15,17 @@ import { SecretBox } from '../../src/domain/secret-box.js';
 import { generateSecret, secretDigest } from '../../src/domain/signing.js';
 import { newId } from '../../src/domain/ids.js';
 import type { RetryPolicy } from '../../src/domain/retry.js';
+import { Receiver, type Reply, type Responder } from '../helpers/receiver.js';
 
 const silent = pino({ level: 'silent' });
 /** Per-webhook limits out of the way: these tests are about the worker's own concurrency. */
 const roomy = () => new WebhookLimiter({ maxPerWebhook: 1000, initialPerWebhook: 1000, slowMs: 60_000 });
 const TOPIC = 'walletreward_create';
 
-// ---- a receiver ------------------------------------------------------------------------
-
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-type Reply = (req: Received, res: http.ServerResponse) => void | Promise<void>;
-
-class Receiver {
-  readonly requests: Received[] = [];
-  open = 0;
-  maxOpen = 0;
-  reply: Reply = (_req, res) => {
-    res.end('ok');
-  };
-  private readonly server = http.createServer((req, res) => {
-    this.open++;
-    this.maxOpen = Math.max(this.maxOpen, this.open);
-    let closed = false;
-    const close = () => {
-      if (!closed) {
-        closed = true;
-        this.open--;
-      }
-    };
-    res.on('finish', close);
-    res.on('close', close);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const received = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      this.requests.push(received);
-      void this.reply(received, res);
-    });
-  });
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 /** Replies held until released, to look at what is in flight. */
 class Gate {
   private waiting: (() => void)[] = [];
-  hold: Reply = (_req, res) => {
-    this.waiting.push(() => res.end('ok'));
-  };
+  hold: Responder = () => new Promise<Reply>((resolve) => this.waiting.push(() => resolve({ body: 'ok' })));
   get held(): number {
     return this.waiting.length;
   }
@@ -113,8 +62,8 @@ async function rig(policy: RetryPolicy = { maxRetries: 5, baseMs: 30_000, factor
   const store = new SqliteStore({ path: ':memory:' });
   await store.migrate();
   cleanups.push(() => store.close());
-  const receiver = new Receiver();
-  const url = await receiver.listen();
+  const receiver = (await Receiver.start()).setDefault({ body: 'ok' });
+  const url = receiver.at('/hook');
   cleanups.push(() => receiver.close());
   const sender = new HttpSender({ timeoutMs, allowPrivateTargets: true });
   cleanups.push(() => sender.close());
@@ -179,7 +128,7 @@ describe('DeliveryWorker', () => {
     const r = await rig();
     const worker = r.worker({ maxIdleMs: 30_000 });
     worker.start();
-    await pause(30); // the worker found nothing and sleeps for up to 30 s
+    await worker.whenIdle(); // it found nothing and sleeps for up to 30 s
     const eventId = await r.publish({ customer_id: 'c1', amount: 150 });
     const woke = Date.now();
     worker.wake();
@@ -224,9 +173,7 @@ describe('DeliveryWorker', () => {
 
   it('never has more than `concurrency` requests open at once', async () => {
     const r = await rig();
-    r.receiver.reply = (_req, res) => {
-      setTimeout(() => res.end('ok'), 25);
-    };
+    r.receiver.respondWith(() => ({ body: 'ok', delayMs: 25 }));
     for (let i = 0; i < 20; i++) await r.publish({ n: i });
     const worker = r.worker({ concurrency: 3 });
     worker.start();
@@ -240,7 +187,7 @@ describe('DeliveryWorker', () => {
   it('busy counts the attempts in flight', async () => {
     const r = await rig();
     const gate = new Gate();
-    r.receiver.reply = gate.hold;
+    r.receiver.respondWith(gate.hold);
     for (let i = 0; i < 5; i++) await r.publish({ n: i });
     const worker = r.worker({ concurrency: 2 });
     worker.start();
@@ -259,7 +206,7 @@ describe('DeliveryWorker', () => {
   it('stop() waits for the attempts in flight and records them', async () => {
     const r = await rig();
     const gate = new Gate();
-    r.receiver.reply = gate.hold;
+    r.receiver.respondWith(gate.hold);
     await r.publish({ n: 1 });
     await r.publish({ n: 2 });
     const worker = r.worker({ concurrency: 4 });
@@ -289,7 +236,7 @@ describe('DeliveryWorker', () => {
     // A stopped worker claims nothing more.
     await r.publish({ n: 3 });
     worker.wake();
-    await pause(100);
+    await worker.whenIdle();
     assert.equal(r.receiver.requests.length, 2);
     const pending = (await r.deliveries()).filter((d) => d.status === 'pending');
     assert.equal(pending.length, 1);
@@ -300,7 +247,7 @@ describe('DeliveryWorker', () => {
     const r = await rig();
     const worker = r.worker({ maxIdleMs: 30_000 });
     worker.start();
-    await pause(20);
+    await worker.whenIdle();
     const t = Date.now();
     await worker.stop();
     assert.ok(Date.now() - t < 1000);
@@ -312,10 +259,7 @@ describe('DeliveryWorker', () => {
   it('a failed attempt schedules a retry per the policy', async () => {
     const policy: RetryPolicy = { maxRetries: 3, baseMs: 60_000, factor: 2 };
     const r = await rig(policy);
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 500;
-      res.end('boom');
-    };
+    r.receiver.respondWith(() => ({ status: 500, body: 'boom' }));
     await r.publish();
     const before = Date.now();
     const worker = r.worker();
@@ -336,17 +280,13 @@ describe('DeliveryWorker', () => {
     assert.equal(full!.attempts[0]!.error, 'HTTP 500');
 
     // Not retried before it is due.
-    await pause(100);
+    await worker.whenIdle();
     assert.equal(r.receiver.requests.length, 1);
   });
 
   it('a 429 with a longer Retry-After waits that long', async () => {
     const r = await rig({ maxRetries: 3, baseMs: 1000, factor: 2 });
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 429;
-      res.setHeader('retry-after', '120');
-      res.end();
-    };
+    r.receiver.respondWith(() => ({ status: 429, headers: { 'retry-after': '120' }, body: '' }));
     await r.publish();
     const before = Date.now();
     r.worker().start();
@@ -359,14 +299,12 @@ describe('DeliveryWorker', () => {
 
   it('retries until they are used up, then the delivery is failed', async () => {
     const r = await rig({ maxRetries: 2, baseMs: 5, factor: 2 });
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 503;
-      res.end('down');
-    };
+    r.receiver.respondWith(() => ({ status: 503, body: 'down' }));
     const eventId = await r.publish();
-    r.worker().start();
+    const worker = r.worker();
+    worker.start();
     await waitFor('the delivery to fail', async () => (await r.delivery()).status === 'failed');
-    await pause(100);
+    await worker.whenIdle();
 
     const d = await r.delivery(eventId);
     assert.equal(d.status, 'failed');
@@ -383,9 +321,7 @@ describe('DeliveryWorker', () => {
 
   it('connection errors fail the attempt too', async () => {
     const r = await rig({ maxRetries: 0, baseMs: 5, factor: 2 });
-    r.receiver.reply = (_req, res) => {
-      res.socket?.destroy();
-    };
+    r.receiver.respondWith((_req, res) => void res.socket?.destroy());
     await r.publish();
     r.worker().start();
     await waitFor('the delivery to fail', async () => (await r.delivery()).status === 'failed');
@@ -395,12 +331,32 @@ describe('DeliveryWorker', () => {
     assert.ok(d.lastError, 'an error is recorded');
   });
 
+  it('whenIdle() waits for the attempts in flight and their records, then nothing is due', async () => {
+    const r = await rig();
+    const gate = new Gate();
+    r.receiver.respondWith(gate.hold);
+    await r.publish({ n: 1 });
+    const worker = r.worker({ maxIdleMs: 30_000 });
+    worker.start();
+    await waitFor('the held request', () => gate.held === 1);
+    let idle = false;
+    const idling = worker.whenIdle().then(() => (idle = true));
+    await pause(50);
+    assert.equal(idle, false, 'idle while an attempt was in flight');
+    gate.releaseAll();
+    await idling;
+    assert.equal((await r.delivery()).status, 'succeeded', 'idle only once the result is recorded');
+    // A wake-up is work until the worker has looked: idle again after it found nothing.
+    worker.wake();
+    idle = false;
+    const again = worker.whenIdle().then(() => (idle = true));
+    assert.equal(idle, false);
+    await again;
+  });
+
   it('a manual retry gives exactly one more attempt', async () => {
     const r = await rig({ maxRetries: 0, baseMs: 5, factor: 2 });
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 500;
-      res.end();
-    };
+    r.receiver.respondWith(() => ({ status: 500, body: '' }));
     await r.publish();
     const worker = r.worker();
     worker.start();
@@ -412,7 +368,7 @@ describe('DeliveryWorker', () => {
       const now = await r.delivery();
       return now.status === 'failed' && now.attempts === 2;
     });
-    await pause(50);
+    await worker.whenIdle();
     assert.equal(r.receiver.requests.length, 2);
   });
 });
@@ -475,10 +431,7 @@ describe('AttemptRunner and recordResults', () => {
   it('schedules retries in the jitter window and fails after the last one', async () => {
     const policy: RetryPolicy = { maxRetries: 2, baseMs: 10_000, factor: 3 };
     const r = await rig(policy);
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 502;
-      res.end();
-    };
+    r.receiver.respondWith(() => ({ status: 502, body: '' }));
     await r.publish();
     const claimed = await claimOne(r);
     for (const [attempts, retry] of [[0, 1], [1, 2]] as const) {
@@ -498,11 +451,7 @@ describe('AttemptRunner and recordResults', () => {
 
   it('a redirect is not followed and fails the attempt', async () => {
     const r = await rig();
-    r.receiver.reply = (_req, res) => {
-      res.statusCode = 302;
-      res.setHeader('location', 'http://127.0.0.1:1/elsewhere');
-      res.end();
-    };
+    r.receiver.respondWith(() => ({ status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' }, body: '' }));
     await r.publish();
     const result = await r.runner.run(await claimOne(r));
     assert.equal(result.status, 'pending');
@@ -575,6 +524,33 @@ describe('DeliveryWorker with a fake store', () => {
     assert.ok(Date.now() - t < 1000);
   });
 
+  it('a listener that throws does not keep the slot: the next delivery goes out and stop() returns', async () => {
+    const r = await rig();
+    await r.publish({ n: 1 });
+    await r.publish({ n: 2 });
+    let calls = 0;
+    const logged: string[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
+    // One slot: if the first result's listener kept it, the second delivery would never be sent.
+    const worker = new DeliveryWorker(r.store, r.runner, roomy(), { concurrency: 1, leaseMs: 60_000, maxIdleMs: 30_000 }, log, {
+      onResult: () => {
+        calls++;
+        throw new Error('a listener bug');
+      },
+    });
+    // Without the fix its stop() never returns (the slot stays taken): the cleanup gives up.
+    cleanups.push(() => Promise.race([worker.stop(), pause(2_000)]).then(() => undefined));
+    worker.start();
+    await waitFor('both deliveries', async () => (await r.deliveries()).every((d) => d.status === 'succeeded'));
+    assert.equal(r.receiver.requests.length, 2);
+    assert.equal(calls, 2);
+    assert.equal(worker.busy, 0);
+    assert.deepEqual(logged, ['an onResult listener threw', 'an onResult listener threw']);
+    const t = Date.now();
+    await worker.stop();
+    assert.ok(Date.now() - t < 1000);
+  });
+
   it('results that arrive together are recorded in one call', async () => {
     const batches: AttemptResult[][] = [];
     let handed = false;
@@ -606,8 +582,7 @@ describe('DeliveryWorker with a fake store', () => {
       onResult: (res) => seen.push(res.seq),
     });
     worker.start();
-    await pause(20);
-    assert.equal(worker.busy, 3);
+    await waitFor('three attempts', () => worker.busy === 3);
     release();
     await worker.stop();
     assert.deepEqual(seen.sort(), [1, 2, 3]);
