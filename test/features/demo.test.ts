@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runDemo, type DemoHandle } from '../../src/cli/demo.js';
 import { loadConfig } from '../../src/config.js';
-import { tempDir, waitUntil, watchChild } from '../helpers/herald.js';
+import { tempDir, waitUntil } from '../helpers/herald.js';
+import { watchChild } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -11,7 +11,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir, waitUntil, watchChild } from '../helpers/herald.js';
+import { tempDir, waitUntil } from '../helpers/herald.js';
+import { watchChild } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dirs: string[] = [];

@@ -43,6 +43,29 @@ process.once('exit', () => {
 });
 
 /**
+ * Collects what a child process prints (stdout and stderr, bounded: a debug log of a long run
+ * must not eat the test's memory) and its exit; the child is killed if this process exits first.
+ * For spawned Heralds and for any other CLI command a test runs.
+ */
+export function watchChild(child: ChildProcess): { output: () => string; exited: Promise<number | string> } {
+  children.add(child);
+  let out = '';
+  const keep = (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    if (out.length > 64 * 1024 * 1024) out = out.slice(-32 * 1024 * 1024);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  return { output: () => out, exited };
+}
+
+/**
  * Starts `herald serve` on `dataDir`; resolves once it listens (or, with HERALD_ROLE=worker,
  * once its worker started). The process gets this one's environment without its HERALD_*
  * variables, so only what the test says configures it.
@@ -62,21 +85,7 @@ export async function spawnHerald(options: SpawnOptions): Promise<HeraldProcess>
     ...options.env,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  const keep = (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-    // Bounded: a debug log of a long run must not eat the test's memory.
-    if (out.length > 64 * 1024 * 1024) out = out.slice(-32 * 1024 * 1024);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve(code ?? signal ?? 'unknown');
-    });
-  });
+  const { output, exited } = watchChild(child);
   const running = () => child.exitCode === null && child.signalCode === null;
   const kill = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000) => {
     if (running()) child.kill(signal);
@@ -91,10 +100,10 @@ export async function spawnHerald(options: SpawnOptions): Promise<HeraldProcess>
   let url: string | null = null;
   try {
     url = await new Promise<string | null>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`herald serve did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);
       const check = () => {
-        const listening = /listening on (http:\/\/\S+)/.exec(out);
-        if (!listening && !(worker && /worker started/.test(out))) return;
+        const listening = /listening on (http:\/\/\S+)/.exec(output());
+        if (!listening && !(worker && /worker started/.test(output()))) return;
         clearTimeout(timer);
         child.stdout!.off('data', check);
         child.stderr!.off('data', check);
@@ -104,7 +113,7 @@ export async function spawnHerald(options: SpawnOptions): Promise<HeraldProcess>
       child.stderr!.on('data', check);
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`herald serve exited (${code}) before it started:\n${out}`));
+        reject(new Error(`herald serve exited (${code}) before it started:\n${output()}`));
       });
     });
   } catch (err) {
@@ -118,7 +127,7 @@ export async function spawnHerald(options: SpawnOptions): Promise<HeraldProcess>
       if (url === null) throw new Error('a worker node has no API');
       return makeApi(url, adminKey);
     },
-    output: () => out,
+    output,
     stop: () => kill('SIGTERM', 15_000),
   };
 }
