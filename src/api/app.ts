@@ -8,6 +8,7 @@ import { registerOpenApi, registerOpenApiDocument } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import type { Workspace } from '../store/store.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -84,7 +85,11 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
 
   app.setErrorHandler((err: any, req, reply) => {
     const { status, detail, errors } = describe(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (status === 503) {
+      // The database is away (a restart, a full disk): the same request will do once it is back.
+      req.log.warn({ err }, 'request refused: the database is not available');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) req.log.error({ err }, 'request failed');
     reply.status(status).type('application/problem+json').send(problem(status, detail, errors));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -100,6 +105,9 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
 }
 
 export const MAX_JSON_DEPTH = 128;
+
+/** What a 503 asks the client to wait: the pool reconnects within about this long once the database is back. */
+const RETRY_AFTER_SECONDS = 1;
 
 /** The path (its first segments) at which `value` nests deeper than `max`, or null; iterative, so any depth is safe. */
 function tooDeep(value: unknown, max: number): string | null {
@@ -162,8 +170,4 @@ function describe(err: any): { status: number; detail: string; errors?: FieldErr
   return { status: 500, detail: 'internal error' };
 }
 
-function isDatabaseUnavailable(err: any): boolean {
-  const code = String(err?.code ?? '');
-  return /^SQLITE_(BUSY|FULL|IOERR|LOCKED|CANTOPEN|READONLY)/.test(code) || code === 'ECONNREFUSED' || code === '57P01';
-}
 
