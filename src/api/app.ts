@@ -1,13 +1,17 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { HttpError, pointerToPath, problem, type FieldError } from './problems.js';
 import { authenticate, authorise, type Principal } from './auth.js';
+import { checkInput, parseJson } from './input-checks.js';
 import { opsRoutes } from './routes/ops.js';
 import { registerOpenApi, registerOpenApiDocument } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import type { Workspace } from '../store/store.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +27,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     loggerInstance: log as unknown as FastifyBaseLogger,
     // One log line per request would cost more than the request; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 200 },
     // Strict JSON: no type coercion, no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
@@ -34,6 +38,8 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
     requestTimeout: 60_000,
     // A path with broken percent-encoding (e.g. /workspaces/%zz) never reaches the error
     // handler; without this Fastify answers it with its own JSON shape, not problem+json.
+    // Requests Node refuses before Fastify sees them (headers too large, a timeout, broken HTTP).
+    clientErrorHandler: answerClientError,
     frameworkErrors: (err, _req, reply) => {
       const body = problem(400, `the request URL is not valid: ${err.message}`, [{ path: 'url', message: 'is not a valid URL' }]);
       void (reply as unknown as FastifyReply).code(400).type('application/problem+json').send(body);
@@ -44,7 +50,14 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   app.server.maxConnections = services.config.maxConnections;
 
   // JSON only: anything else is a 415, not a body that fails validation in odd ways.
-  app.removeContentTypeParser(['text/plain']);
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   app.decorateRequest('principal', null);
   app.decorateRequest('workspace', null);
   app.addHook('onRequest', async (req) => {
@@ -56,24 +69,8 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   // request is a 400 whoever sends it.
   app.addHook('preHandler', async (req) => authorise(req, services));
 
-  // JSON nested deeper than any real payload would overflow the stack of the recursive walks
-  // after parsing (JSON.stringify, validation): refuse it as bad input instead of failing with a 500.
-  app.addHook('preValidation', async (req) => {
-    const path = tooDeep(req.body, MAX_JSON_DEPTH);
-    if (path !== null) {
-      const message = `is nested deeper than ${MAX_JSON_DEPTH} levels`;
-      throw new HttpError(400, `${path}: ${message}`, [{ path, message }]);
-    }
-    // Text fields are stored as text, which PostgreSQL refuses to hold a NUL in; refuse it
-    // everywhere alike. (Payloads such as `data` are stored as JSON, where it is escaped.)
-    if (req.body !== null && typeof req.body === 'object' && !Array.isArray(req.body)) {
-      for (const [key, value] of Object.entries(req.body)) {
-        if (typeof value === 'string' && value.includes('\u0000')) {
-          throw new HttpError(400, `${key}: must not contain the NUL character (U+0000)`, [{ path: key, message: 'must not contain the NUL character (U+0000)' }]);
-        }
-      }
-    }
-  });
+  // Rules for every route's input (too deep, a NUL in text): see input-checks.ts.
+  app.addHook('preValidation', async (req) => checkInput(req));
 
   // An API write is answered only once it is on disk (stores that commit before syncing
   // share one sync among the writes that arrive together).
@@ -83,8 +80,12 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   });
 
   app.setErrorHandler((err: any, req, reply) => {
-    const { status, detail, errors } = describe(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    const { status, detail, errors } = describe(err, req);
+    if (status === 503) {
+      // The database is away (a restart, a full disk): the same request will do once it is back.
+      req.log.warn({ err }, 'request refused: the database is not available');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) req.log.error({ err }, 'request failed');
     reply.status(status).type('application/problem+json').send(problem(status, detail, errors));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -99,34 +100,35 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   return app;
 }
 
-export const MAX_JSON_DEPTH = 128;
+/** The largest body of a route that sets no limit of its own (not a setting). */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-/** The path (its first segments) at which `value` nests deeper than `max`, or null; iterative, so any depth is safe. */
-function tooDeep(value: unknown, max: number): string | null {
-  if (value === null || typeof value !== 'object') return null;
-  // Runs on every request body: no per-node allocation beyond the stack entries themselves.
-  const stack: { v: object; depth: number; path: string }[] = [{ v: value, depth: 1, path: '' }];
-  while (stack.length > 0) {
-    const { v, depth, path } = stack.pop()!;
-    if (depth > max) return path || 'body';
-    // Only the first few segments go into the path: enough to name the field, short enough to read.
-    const named = depth <= 3;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const child = v[i];
-        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: named ? `${path}[${i}]` : path });
-      }
-    } else {
-      for (const key in v) {
-        const child = (v as Record<string, unknown>)[key];
-        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1, path: named ? (path ? `${path}.${key}` : key) : path });
-      }
-    }
+/**
+ * Answers, as problem+json, what Node's HTTP parser refuses before any route runs: headers
+ * larger than Node's --max-http-header-size (431), a request slower than requestTimeout (408),
+ * or bytes that are not HTTP (400). The connection is closed after it, as Node does.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `the request's headers are larger than ${maxHeaderSize} bytes, the most Node's HTTP server takes (node --max-http-header-size)`]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the whole request did not arrive within the request timeout']
+        : [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
+  const body = JSON.stringify(problem(status, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
-  return null;
+  socket.destroy(err);
 }
 
-function describe(err: any): { status: number; detail: string; errors?: FieldError[] } {
+/** What a 503 asks the client to wait: the pool reconnects within about this long once the database is back. */
+const RETRY_AFTER_SECONDS = 1;
+
+function describe(err: any, req: FastifyRequest): { status: number; detail: string; errors?: FieldError[] } {
   if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors };
   if (err?.validation) {
     const context = err.validationContext === 'body' ? '' : `${err.validationContext}.`;
@@ -143,8 +145,11 @@ function describe(err: any): { status: number; detail: string; errors?: FieldErr
     return { status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
   }
   switch (err?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, detail: 'the request body is larger than this route accepts' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = req.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      const setting = req.routeOptions.config.bodyLimitSetting ?? 'a fixed limit';
+      return { status: 413, detail: `the request body is larger than ${limit} bytes, the most this route accepts (${setting})` };
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, detail: 'send the body as application/json' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -162,8 +167,4 @@ function describe(err: any): { status: number; detail: string; errors?: FieldErr
   return { status: 500, detail: 'internal error' };
 }
 
-function isDatabaseUnavailable(err: any): boolean {
-  const code = String(err?.code ?? '');
-  return /^SQLITE_(BUSY|FULL|IOERR|LOCKED|CANTOPEN|READONLY)/.test(code) || code === 'ECONNREFUSED' || code === '57P01';
-}
 

@@ -80,6 +80,8 @@ export type Handler<C extends RouteContract> = (req: Request<C>, reply: FastifyR
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** What sets the route's body limit, for the 413 that names it. */
+    bodyLimitSetting?: string;
   }
 }
 
@@ -88,7 +90,9 @@ declare module 'fastify' {
 const problemAnswer = { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: `${problemSchema.$id}#` } } } };
 
 /** Registers `handler` for `contract` (a route of the plugin `app`, which is mounted at /api/v1). */
-export function serve<C extends TaggedContract>(app: FastifyInstance, contract: C, handler: NoInfer<Handler<C>>, options: { bodyLimit?: number } = {}): void {
+export function serve<C extends TaggedContract>(
+  app: FastifyInstance, contract: C, handler: NoInfer<Handler<C>>, options: { bodyLimit?: number; bodyLimitSetting?: string } = {},
+): void {
   // A workspace's data must never be reachable with just any key.
   if (/^\/workspaces\/:ws(\/|$)/.test(contract.url) && contract.access === 'key') {
     throw new Error(`${contract.method} ${contract.url}: a route under /workspaces/:ws needs access 'workspace' or 'admin'`);
@@ -104,8 +108,8 @@ export function serve<C extends TaggedContract>(app: FastifyInstance, contract: 
   app.route({
     method: contract.method,
     url: contract.url,
-    ...options,
-    config: { access: contract.access },
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    config: { access: contract.access, bodyLimitSetting: options.bodyLimitSetting },
     schema: {
       tags: [contract.tag],
       summary,

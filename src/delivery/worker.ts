@@ -205,7 +205,7 @@ export class DeliveryWorker {
         holdBack(delivery, at);
       }
     }
-    if (later.length > 0) await this.store.releaseClaims(later);
+    if (later.length > 0) await this.store.releaseClaims(later, now);
     return started;
   }
 

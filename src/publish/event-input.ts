@@ -47,7 +47,7 @@ export async function prepareEvents(
     }
     const size = Buffer.byteLength(JSON.stringify(e.data));
     if (size > maxPayloadBytes) {
-      throw new EventRejected(413, [{ path: `${path}data`, message: `is ${size} bytes, larger than ${maxPayloadBytes}` }]);
+      throw new EventRejected(413, [{ path: `${path}data`, message: `is ${size} bytes, larger than ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)` }]);
     }
     inputs.push({ id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data });
   }

@@ -70,7 +70,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     columns: {
       seq: 'int', id: 'text', workspace_id: 'text', event_seq: 'int', webhook_id: 'text', url: 'text', status: 'text', attempts: 'int',
       next_attempt_at: 'int', last_status_code: 'int', last_error: 'text', claim: 'int', cycle_start: 'int', cycle_limit: 'int',
-      created_at: 'int', updated_at: 'int',
+      leased_until: 'int', retry_requested: 'bool', created_at: 'int', updated_at: 'int',
     },
   },
   {

@@ -168,8 +168,11 @@ export interface QueueStore {
    * what changed.
    */
   recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]>;
-  /** Gives claimed deliveries back, due again at `at` (now, at shutdown). */
-  releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void>;
+  /**
+   * Gives claimed deliveries back, due again at `at` (now, at shutdown), or at `now` when a
+   * manual retry was asked for during the claim (src/store/manual-retry.ts).
+   */
+  releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void>;
 }
 
 /** Per-webhook rate limits, shared by every worker of the database. */

@@ -232,6 +232,46 @@ describe('manual retry and recover', () => {
     assert.equal(missing.status, 404);
   });
 
+  it('a retry asked for while the attempt is in flight is made after it, 20 times out of 20, whatever its outcome', async () => {
+    // No automatic retries: a second attempt can only be the manual one.
+    const hh = await herald({ maxRetries: 0, circuitThreshold: 1000 });
+    const r = await receiver();
+    const { ws } = await setupWebhook(hh, r.at('/in-flight'));
+    const seen = new Map<string, { requests: number; inFlight: boolean; retry?: number }>();
+    const overlapping: string[] = [];
+    r.respondWith(async (req) => {
+      const id = String(req.headers['webhook-id']);
+      const s = seen.get(id) ?? { requests: 0, inFlight: false };
+      seen.set(id, s);
+      if (s.inFlight) overlapping.push(id);
+      if (++s.requests > 1) return { status: 200 };
+      // The first attempt of each delivery: ask for a retry while it is in flight, then answer
+      // (a success for half of them, a failure for the others).
+      s.inFlight = true;
+      s.retry = (await hh.api('POST', `/api/v1/workspaces/${ws}/deliveries/${id}/retry`)).status;
+      await sleep(100);
+      s.inFlight = false;
+      return { status: seen.size % 2 === 0 ? 200 : 500 };
+    });
+    const lost: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await publish(hh, ws, 'walletreward_create', { i });
+      await r.waitFor(2 * i + 1);
+      const id = String(r.requests[2 * i]!.headers['webhook-id']);
+      if (!(await r.waitFor(2 * i + 2, { timeoutMs: 5_000 }).catch(() => null))) {
+        lost.push(id);
+        break;
+      }
+      assert.equal(r.requests[2 * i + 1]!.headers['webhook-id'], id);
+      assert.equal(seen.get(id)!.retry, 202);
+      const d = await waitForDelivery(hh, ws, id, (x) => x.status === 'succeeded' && x.attempts.length === 2);
+      assert.deepEqual(d.attempts.map((a: any) => a.number), [1, 2]);
+    }
+    assert.deepEqual({ lost, overlapping }, { lost: [], overlapping: [] }, 'every retry made, and only after the attempt in flight');
+    await sleep(300);
+    assert.equal(r.requests.length, 40, 'one retry each, no more');
+  });
+
   it('POST …/webhooks/{id}/recover requeues its failed deliveries, which then succeed', async () => {
     const r = await receiver();
     r.setDefault({ status: 503 });

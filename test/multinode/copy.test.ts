@@ -2,6 +2,7 @@
 // carry every workspace, key, webhook, event, delivery and attempt over; Herald started on
 // PostgreSQL then shows the same lists and details, its API keys still work, and its pending
 // deliveries are delivered, signed with the secrets that were copied.
+import { readMigrations } from '../../src/store/migrations.js';
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -153,7 +154,7 @@ await multinodeSuite('moving from SQLite to PostgreSQL', () => {
       assert.match(migrated.output, /migrations applied \(postgres\)/);
       assert.equal(existsSync(join(dir, 'nowhere', 'admin.key')), false, 'migrate generates no admin key');
       const versions = (await cluster.query('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3, 4]);
+      assert.deepEqual(versions, readMigrations('postgres').map((m) => m.version));
 
       const copyStarted = Date.now();
       const copied = await cli(['copy', '--from', dir, '--to', DATABASE_URL, '--to-schema', cluster.schema, '--batch-size', '7']);

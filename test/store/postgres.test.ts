@@ -162,7 +162,7 @@ if (reason !== null && process.env.CI !== 'true') {
           await store.publish([{ workspaceId: 'acme', inputs: [input] }], T0);
           const [d] = await store.claimDue(T0, 1, T0 + 60_000);
           wait = woken();
-          await store.releaseClaims([{ seq: d!.seq, claim: d!.claim, at: T0 }]);
+          await store.releaseClaims([{ seq: d!.seq, claim: d!.claim, at: T0 }], T0);
           await wait;
           assert.equal(wakes, 2, 'the repeat sent nothing; the release did');
 

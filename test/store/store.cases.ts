@@ -548,6 +548,62 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(await store.retryDelivery('other', d!.id, T0), false);
     });
 
+    test('a retry asked for while an attempt is in flight is made after it, whatever its outcome', async (store) => {
+      await setup(store);
+      for (const outcome of ['succeeded', 'failed', 'pending'] as const) {
+        const t = T0 + (outcome === 'succeeded' ? 0 : outcome === 'failed' ? 1 : 2) * 100_000;
+        const { event } = await publishOne(store, 'acme', input({ id: newId('evt', t) }), t);
+        const [d] = await store.claimDue(t, 10, t + 60_000);
+        assert.equal(d!.eventId, event.id);
+        assert.equal(await store.retryDelivery('acme', d!.id, t + 10), true);
+        assert.deepEqual(await store.claimDue(t + 20, 10, t + 60_000), [], 'not claimed again while its attempt is in flight');
+
+        // The attempt in flight ends: it is recorded, and the retry is due at once after it.
+        await store.recordResults([result(d!, outcome, {}, t + 30)], t + 40);
+        const after = await store.getDelivery('acme', d!.id);
+        assert.equal(after!.delivery.status, 'pending', outcome);
+        assert.equal(after!.delivery.nextAttemptAt, t + 40);
+        assert.equal(after!.delivery.attempts, 1);
+        assert.deepEqual(after!.attempts.map((a) => a.number), [1], 'the attempt in flight is recorded');
+        const [retry] = await store.claimDue(t + 40, 10, t + 60_000);
+        assert.equal(retry!.id, d!.id);
+        assert.deepEqual([retry!.attempts, retry!.cycleStart, retry!.cycleLimit], [1, 1, 1], 'a cycle of one attempt after the one in flight');
+
+        // The retry itself is one attempt: a failure ends it, and nothing more is due.
+        await store.recordResults([result(retry!, 'failed', { nextAttemptAt: null }, t + 50)], t + 60);
+        const done = (await store.getDelivery('acme', d!.id))!;
+        assert.equal(done.delivery.status, 'failed');
+        assert.deepEqual(done.attempts.map((a) => a.number), [1, 2]);
+        assert.deepEqual(await store.claimDue(t + 90_000, 10, t + 150_000), []);
+      }
+    });
+
+    test('a retry asked for during a claim that is given back, or whose worker died, is made by the next claim', async (store) => {
+      await setup(store);
+      await publishOne(store, 'acme', input());
+      // Given back (its webhook's circuit was open, say): due at once, not when the claim said.
+      const [d] = await store.claimDue(T0, 10, T0 + 60_000);
+      assert.equal(await store.retryDelivery('acme', d!.id, T0 + 10), true);
+      await store.releaseClaims([{ seq: d!.seq, claim: d!.claim, at: T0 + 30_000 }], T0 + 20);
+      const [again] = await store.claimDue(T0 + 20, 10, T0 + 60_000);
+      assert.deepEqual([again!.id, again!.cycleStart, again!.cycleLimit], [d!.id, 0, 1]);
+
+      // Its worker died: once the lease ends, the next claim is the retry (and only one).
+      assert.equal(await store.retryDelivery('acme', d!.id, T0 + 30), true);
+      assert.deepEqual(await store.claimDue(T0 + 1000, 10, T0 + 120_000), []);
+      const [reclaimed] = await store.claimDue(T0 + 60_000, 10, T0 + 120_000);
+      assert.equal(reclaimed!.id, d!.id);
+      await store.recordResults([result(again!, 'succeeded')], T0 + 60_001);
+      assert.equal((await store.getDelivery('acme', d!.id))!.delivery.attempts, 0, 'the stale claim is not recorded');
+      await store.recordResults([result(reclaimed!, 'succeeded', {}, T0 + 60_010)], T0 + 60_020);
+      const done = (await store.getDelivery('acme', d!.id))!.delivery;
+      assert.deepEqual([done.status, done.attempts, done.nextAttemptAt], ['succeeded', 1, null]);
+
+      // A retry of a delivery not in flight is due at once, as it always was.
+      assert.equal(await store.retryDelivery('acme', d!.id, T0 + 70_000), true);
+      assert.equal((await store.getDelivery('acme', d!.id))!.delivery.nextAttemptAt, T0 + 70_000);
+    });
+
     test("recover requeues a webhook's failed deliveries created in [since, until)", async (store) => {
       const { hook } = await setup(store);
       const other = webhook('acme');
@@ -728,8 +784,8 @@ export function storeCases(factory: StoreFactory): void {
         { seq: a!.seq, claim: a!.claim, at: T0 + 20 },
         { seq: b!.seq, claim: b!.claim - 1, at: T0 + 20 },
         { seq: c!.seq, claim: c!.claim, at: T0 + 20 },
-      ]);
-      await store.releaseClaims([]);
+      ], T0 + 16);
+      await store.releaseClaims([], T0 + 16);
       const again = await store.claimDue(T0 + 20, 10, T0 + 90_000);
       assert.deepEqual(again.map((d) => [d.id, d.claim]), [[a!.id, 2]]);
       assert.equal((await store.getDelivery('acme', b!.id))!.delivery.nextAttemptAt, T0 + 60_000);
@@ -816,7 +872,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(due[0]!.webhook.openUntil, null);
 
       assert.deepEqual(await store.recordResults([result(probe!, 'succeeded')], T0 + 1040, policy), []);
-      await store.releaseClaims([{ seq: a!.seq, claim: a!.claim, at: T0 + 1050 }]);
+      await store.releaseClaims([{ seq: a!.seq, claim: a!.claim, at: T0 + 1050 }], T0 + 1045);
       const [after] = await store.claimDue(T0 + 60_010, 1, T0 + 120_000);
       assert.equal(after!.webhook.openUntil, null, 'the success closed the circuit');
     });

@@ -147,14 +147,14 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
       const [outcome] = await publish(req.params.ws, inputs);
       reply.status(202);
       return presentAccepted(outcome!);
-    }, { bodyLimit: config.maxPayloadBytes + 64 * 1024 });
+    }, { bodyLimit: config.maxPayloadBytes + 64 * 1024, bodyLimitSetting: `an event's data may be up to HERALD_MAX_PAYLOAD_BYTES = ${config.maxPayloadBytes} bytes, the rest of the body 64 KiB` });
 
     serve(app, eventApi.publishBatch, async (req, reply) => {
       const inputs = await toInputs(req.body.events, null, (i) => `events[${i}].`);
       const outcomes = await publish(req.params.ws, inputs);
       reply.status(202);
       return { data: outcomes.map(presentAccepted) };
-    }, { bodyLimit: Math.max(32 * 1024 * 1024, config.maxPayloadBytes * 4) });
+    }, { bodyLimit: Math.max(32 * 1024 * 1024, config.maxPayloadBytes * 4), bodyLimitSetting: 'the larger of 32 MiB and 4 × HERALD_MAX_PAYLOAD_BYTES' });
 
     serve(app, eventApi.list, async (req) => pageResponse(await store.listEvents(req.params.ws, req.query.topic, pageRequest(req.query)), presentEvent));
 

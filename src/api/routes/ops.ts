@@ -11,7 +11,7 @@ export function opsRoutes(services: Services): FastifyPluginAsync {
         await services.store.ping();
         return { status: 'ok', database: services.store.kind };
       } catch (err) {
-        reply.status(503).type('application/problem+json');
+        reply.status(503).type('application/problem+json').header('retry-after', '1');
         return { type: 'urn:herald:problem:service-unavailable', title: 'Service Unavailable', status: 503, detail: `database: ${(err as Error).message}` };
       }
     });

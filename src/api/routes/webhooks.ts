@@ -1,4 +1,5 @@
 // Webhooks: a URL subscribed to one topic of a workspace, with its secret, filter and headers.
+import { validateHeaderValue } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
@@ -154,6 +155,19 @@ export const webhookApi = resource('webhooks', {
 
 // ---- Handlers ----
 
+/**
+ * Whether Node's HTTP client (and undici, the same rule) would send this header value: a value
+ * it refuses (a character above U+00FF, a control character, CR, LF, NUL) would fail every attempt.
+ */
+function sendableHeaderValue(value: string): boolean {
+  try {
+    validateHeaderValue('x-check', value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const MAX_FILTER_BYTES = 16 * 1024;
 
 /** Checks what JSON Schema cannot: the catalog, the URL's target, the filter, the header names. */
@@ -183,8 +197,8 @@ async function checkFields(services: Services, body: WebhookPatch): Promise<void
       errors.push({ path: `headers.${name}`, message: 'is not a valid header name' });
     } else if (isReservedHeader(name, services.config.headerPrefix)) {
       errors.push({ path: `headers.${name}`, message: 'is set by Herald or is hop-by-hop and cannot be overridden' });
-    } else if (/[\r\n\0]/.test(body.headers![name]!)) {
-      errors.push({ path: `headers.${name}`, message: 'may not contain line breaks' });
+    } else if (!sendableHeaderValue(body.headers![name]!)) {
+      errors.push({ path: `headers.${name}`, message: 'can never be sent: use visible ASCII or Latin-1 characters, spaces and tabs (no line breaks or other control characters)' });
     }
   }
   if (errors.length > 0) throw new HttpError(400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);

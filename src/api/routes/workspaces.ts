@@ -83,12 +83,25 @@ export const workspaceApi = resource('workspaces', {
 
 // ---- Handlers ----
 
+/** A workspace's uri goes to receivers as business_uri, where a `javascript:` or `data:` URI could be followed: web addresses only. */
+function checkUri(uri: string | null | undefined): void {
+  if (uri === null || uri === undefined) return;
+  let protocol = '';
+  try {
+    protocol = new URL(uri).protocol;
+  } catch {
+    /* not a URL: refused below */
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw badInput('uri', 'must be an http:// or https:// URL (it is sent to receivers as business_uri), or null');
+}
+
 export function workspaceRoutes(services: Services): FastifyPluginAsync {
   const { store } = services;
   return async (app) => {
     serve(app, workspaceApi.create, async (req, reply) => {
       const { id, uri: wsUri } = req.body;
       if (id !== undefined && !CLIENT_ID_PATTERN.test(id)) throw badInput('id', 'must be 1 to 64 letters, digits, _ or -');
+      checkUri(wsUri);
       const now = Date.now();
       const workspace = {
         id: id ?? newId('ws', now),
@@ -113,6 +126,7 @@ export function workspaceRoutes(services: Services): FastifyPluginAsync {
     serve(app, workspaceApi.get, async (req) => presentWorkspace(req.workspace));
 
     serve(app, workspaceApi.update, async (req) => {
+      checkUri(req.body.uri);
       const updated = await store.updateWorkspace(
         req.params.ws,
         { name: req.body.name, uri: req.body.uri, webhooksEnabled: req.body.webhooks_enabled },

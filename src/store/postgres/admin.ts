@@ -11,6 +11,7 @@ import {
   paged, previousSecretsColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
 } from '../rows.js';
 import { requeue } from './queue.js';
+import { retrySet } from '../manual-retry.js';
 
 /** What these functions run on: the pool, transactions on it, and the NOTIFY channel. */
 export interface PgContext {
@@ -264,10 +265,10 @@ export async function getDelivery(x: PgContext, workspaceId: string, id: string)
 }
 
 export async function retryDelivery(x: PgContext, workspaceId: string, id: string, now: number): Promise<boolean> {
-  // One more attempt: a new cycle that allows exactly one (not when its webhook is gone: nothing could claim it).
+  // One more attempt, after the one in flight if any (manual-retry.ts); not when its webhook is gone: nothing could claim it.
   const n = await requeue(
     x.pool,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, cycle_start = attempts, cycle_limit = 1, updated_at = $1
+    `UPDATE deliveries SET ${retrySet('$1::bigint')}
      WHERE id = $2 AND workspace_id = $3 AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
     [now, id, workspaceId],
     x.channel,

@@ -187,8 +187,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  async releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void> {
-    if (claims.length > 0) await this.relaxedTx((c) => queue.releaseClaims(c, claims, this.channel));
+  async releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void> {
+    if (claims.length > 0) await this.relaxedTx((c) => queue.releaseClaims(c, claims, now, this.channel));
   }
 
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {

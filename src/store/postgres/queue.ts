@@ -9,6 +9,7 @@ import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEf
 import type { AttemptResult, ClaimedDelivery, EventRecord } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
+import { claimSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 
 type Db = Pool | PoolClient;
 
@@ -30,7 +31,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
              ORDER BY next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED
            ), d AS (
-             UPDATE deliveries SET next_attempt_at = $3, claim = deliveries.claim + 1
+             UPDATE deliveries SET next_attempt_at = $3, claim = deliveries.claim + 1, ${claimSet('$3')}
              FROM due WHERE deliveries.seq = due.seq
              RETURNING deliveries.*, due.due_at
            )
@@ -51,8 +52,8 @@ export async function createTestDelivery(
          INSERT INTO events (id, workspace_id, topic, body, added_fields, deliveries, created_at)
          VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq, id, topic, body
        ), d AS (
-         INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, claim, cycle_limit, created_at, updated_at)
-         SELECT $7, $2, e.seq, w.id, w.url, 'pending', $8, 1, 1, $6, $6 FROM e, webhooks w WHERE w.workspace_id = $2 AND w.id = $9
+         INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, leased_until, claim, cycle_limit, created_at, updated_at)
+         SELECT $7, $2, e.seq, w.id, w.url, 'pending', $8, $8, 1, 1, $6, $6 FROM e, webhooks w WHERE w.workspace_id = $2 AND w.id = $9
          RETURNING *
        )
        SELECT ${CLAIMED_COLUMNS} FROM d JOIN e ON e.seq = d.event_seq ${CLAIMED_JOINS}`,
@@ -97,15 +98,15 @@ export async function requeue(db: Db, update: string, values: unknown[], channel
 }
 
 /** Gives claims back, due at `at` (now at shutdown; later when a webhook's limit or circuit holds it). */
-export async function releaseClaims(db: Db, claims: { seq: number; claim: number; at: number }[], channel: string): Promise<void> {
+export async function releaseClaims(db: Db, claims: { seq: number; claim: number; at: number }[], now: number, channel: string): Promise<void> {
   // Other nodes are told only of claims given back for now: waking every worker for
   // deliveries held back for later would cost each of them a claim that finds nothing.
-  const dueNow = claims.some((c) => c.at <= Date.now());
+  const dueNow = claims.some((c) => c.at <= now);
   await requeue(
     db,
-    `UPDATE deliveries d SET next_attempt_at = c.at FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(seq, claim, at)
+    `UPDATE deliveries d SET ${releaseSet('c.at', '$4::bigint', 'd.')} FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(seq, claim, at)
      WHERE d.seq = c.seq AND d.claim = c.claim AND d.status = 'pending'`,
-    [claims.map((c) => c.seq), claims.map((c) => c.claim), claims.map((c) => c.at)],
+    [claims.map((c) => c.seq), claims.map((c) => c.claim), claims.map((c) => c.at), now],
     dueNow ? channel : null,
   );
 }
@@ -152,7 +153,7 @@ export async function recordResultsWithHealth(c: PoolClient, results: AttemptRes
   if (plan.opened.length > 0) {
     await c.query(
       `UPDATE deliveries d SET next_attempt_at = u.until FROM unnest($1::text[], $2::bigint[]) AS u(webhook_id, until)
-       WHERE d.webhook_id = u.webhook_id AND d.status = 'pending' AND d.next_attempt_at < u.until`,
+       WHERE d.webhook_id = u.webhook_id AND d.status = 'pending' AND d.next_attempt_at < u.until AND ${notManualRetry('d.')}`,
       [plan.opened.map((o) => o.webhookId), plan.opened.map((o) => o.until)],
     );
   }
@@ -195,14 +196,11 @@ const RECORD_RESULTS = `
       AS r(seq, claim, status, next_attempt_at, url, status_code, error, number, started_at, duration_ms, response_body, request_headers)
   ), changed AS (
     UPDATE deliveries d SET
-      status = r.status,
-      attempts = d.attempts + (CASE WHEN r.number IS NULL THEN 0 ELSE 1 END),
-      next_attempt_at = r.next_attempt_at,
+      ${recordSet({ status: 'r.status', nextAttemptAt: 'r.next_attempt_at', attempted: '(CASE WHEN r.number IS NULL THEN 0 ELSE 1 END)', now: '$13::bigint', row: 'd.' })},
       last_status_code = coalesce(r.status_code, d.last_status_code),
       last_error = CASE WHEN r.number IS NULL THEN 'webhook disabled' ELSE r.error END,
       url = r.url,
-      updated_at = $13,
-      cycle_limit = CASE WHEN r.status = 'pending' THEN d.cycle_limit ELSE NULL END
+      updated_at = $13
     FROM r WHERE d.seq = r.seq AND d.claim = r.claim
     RETURNING d.seq
   ), inserted AS (

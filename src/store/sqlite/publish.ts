@@ -104,9 +104,9 @@ export function createTestDelivery(
     c.planVersion++;
     const webhook = c.sql('SELECT url FROM webhooks WHERE id = ?').get(webhookId) as Row;
     c.sql(
-      `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, claim, cycle_limit, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', ?, 1, 1, ?, ?)`,
-    ).run(deliveryId, workspaceId, Number(info.lastInsertRowid), webhookId, webhook.url, leaseUntil, event.createdAt, event.createdAt);
+      `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, leased_until, claim, cycle_limit, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1, 1, ?, ?)`,
+    ).run(deliveryId, workspaceId, Number(info.lastInsertRowid), webhookId, webhook.url, leaseUntil, leaseUntil, event.createdAt, event.createdAt);
     return claimedWhere(c, 'd.id = ?', deliveryId)[0]!;
   });
 }

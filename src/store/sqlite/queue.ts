@@ -6,6 +6,7 @@ import { takeRate, type RateGrant } from '../../domain/rate.js';
 import type { AttemptResult, ClaimedDelivery } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
+import { claimSet, notManualRetry, recordSet, releaseSet, retrySet } from '../manual-retry.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
 export function claimedWhere(c: SqliteConnection, where: string, ...params: unknown[]): ClaimedDelivery[] {
@@ -26,9 +27,9 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
       .pluck().all(now, limit) as number[];
     if (due.length === 0) return [];
     const taken = c.sql(
-      `UPDATE deliveries SET next_attempt_at = ?, claim = claim + 1 WHERE seq IN (SELECT value FROM json_each(?))
+      `UPDATE deliveries SET next_attempt_at = @lease, claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
        RETURNING ${claimedColumns(['d'], false)}, event_seq, webhook_id`,
-    ).all(leaseUntil, JSON.stringify(due)) as Row[];
+    ).all({ lease: leaseUntil, due: JSON.stringify(due) }) as Row[];
     // RETURNING gives no order: back to the order picked.
     const order = new Map(due.map((seq, i) => [seq, i]));
     taken.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
@@ -71,9 +72,9 @@ export function nextDueAt(c: SqliteConnection): number | null {
 
 export function recordResults(c: SqliteConnection, results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
   const update = c.sql(
-    `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = ?, last_status_code = coalesce(?, last_status_code),
-       last_error = ?, url = ?, updated_at = ?, cycle_limit = CASE WHEN ? = 'pending' THEN cycle_limit ELSE NULL END
-     WHERE seq = ? AND claim = ?`,
+    `UPDATE deliveries SET ${recordSet({ status: '@status', nextAttemptAt: '@next', attempted: '@attempted', now: '@now', row: '' })},
+       last_status_code = coalesce(@code, last_status_code), last_error = @error, url = @url, updated_at = @now
+     WHERE seq = @seq AND claim = @claim`,
   );
   const insertAttempt = c.sql(
     `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
@@ -84,9 +85,10 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
   return c.write(() => {
     const recorded = results.map((r, i) => {
       const a = r.attempt;
-      const changed = update.run(
-        r.status, a ? 1 : 0, r.nextAttemptAt, a?.statusCode ?? null, a ? a.error : 'webhook disabled', r.url, now, r.status, r.seq, r.claim,
-      ).changes > 0;
+      const changed = update.run({
+        status: r.status, attempted: a ? 1 : 0, next: r.nextAttemptAt, code: a?.statusCode ?? null, error: a ? a.error : 'webhook disabled',
+        url: r.url, now, seq: r.seq, claim: r.claim,
+      }).changes > 0;
       if (changed && a) insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, requestHeaders[i]);
       return changed;
     });
@@ -112,7 +114,7 @@ function applyHealth(c: SqliteConnection, policy: HealthPolicy, outcomes: Return
        failing_since = excluded.failing_since, open_until = excluded.open_until, updated_at = excluded.updated_at`,
   );
   for (const [id, h] of plan.failing) write.run(id, h.consecutiveFailures, h.failingSince, h.openUntil, now);
-  const wait = c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at < ?`);
+  const wait = c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at < ? AND ${notManualRetry()}`);
   for (const { webhookId, until } of plan.opened) wait.run(until, webhookId, until);
   const disable = c.sql('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1');
   const switchedOff = new Set<string>();
@@ -123,20 +125,20 @@ function applyHealth(c: SqliteConnection, policy: HealthPolicy, outcomes: Return
   return appliedEffects(plan, switchedOff);
 }
 
-export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim: number; at: number }[]): Promise<void> {
-  const release = c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND claim = ? AND status = 'pending'`);
+export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim: number; at: number }[], now: number): Promise<void> {
+  const release = c.sql(`UPDATE deliveries SET ${releaseSet('@at', '@now')} WHERE seq = @seq AND claim = @claim AND status = 'pending'`);
   return c.write(() => {
-    for (const claim of claims) release.run(claim.at, claim.seq, claim.claim);
+    for (const claim of claims) release.run({ at: claim.at, now, seq: claim.seq, claim: claim.claim });
   });
 }
 
 export function retryDelivery(c: SqliteConnection, workspaceId: string, id: string, now: number): Promise<boolean> {
-  // One more attempt: a new cycle that allows exactly one (not when its webhook is gone: nothing could claim it).
+  // One more attempt, after the one in flight if any (manual-retry.ts); not when its webhook is gone: nothing could claim it.
   return c.write(
     () => c.sql(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = 1, updated_at = ?
-       WHERE id = ? AND workspace_id = ? AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
-    ).run(now, now, id, workspaceId).changes > 0,
+      `UPDATE deliveries SET ${retrySet('@now')}
+       WHERE id = @id AND workspace_id = @ws AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
+    ).run({ now, id, ws: workspaceId }).changes > 0,
   );
 }
 

@@ -103,7 +103,7 @@ export class SqliteStore implements Store {
   recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
     return queue.recordResults(this.c, results, now, health);
   }
-  releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void> { return queue.releaseClaims(this.c, claims); }
+  releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void> { return queue.releaseClaims(this.c, claims, now); }
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
     return queue.takeRateTokens(this.c, webhookId, perSecond, count, now);
   }

@@ -1,0 +1,55 @@
+// A manual retry (POST …/deliveries/{id}/retry) answers 202: a promise of one more attempt,
+// made after the attempt in flight when there is one, whatever that attempt's outcome.
+//
+// A claim's lease is kept in `leased_until` (set by a claim, cleared when the claim's result
+// is recorded or the claim is given back), so the retry knows whether an attempt is in flight:
+//   - none in flight: the delivery is pending at once, in a cycle of its own that allows one
+//     attempt (a manual retry passes an open circuit, see the worker);
+//   - one in flight: only `retry_requested` is set, so that no other claim races the attempt;
+//     recording that attempt's result (under its claim) then starts the retry instead of the
+//     result's own next state, and giving the claim back makes the delivery due at once;
+//   - the worker died: once the lease ends the delivery is claimed again, and that claim is the
+//     retry (a claim clears the request).
+// Both adapters build those statements from these SET lists, so the rule is written once.
+// Expressions are SQL: `now`, `at`… are placeholders or columns of the caller's statement, and
+// `row` qualifies the delivery's own columns where the statement joins other rows.
+
+/** SET list of a claim taken until `leaseUntil`. */
+export function claimSet(leaseUntil: string): string {
+  return `leased_until = ${leaseUntil}, retry_requested = FALSE`;
+}
+
+/** SET list of a manual retry asked for at `now`. */
+export function retrySet(now: string): string {
+  const inFlight = `(status = 'pending' AND coalesce(leased_until, 0) > ${now})`;
+  return `status = 'pending', cycle_start = attempts, cycle_limit = 1, updated_at = ${now},
+    next_attempt_at = CASE WHEN ${inFlight} THEN next_attempt_at ELSE ${now} END, retry_requested = ${inFlight}`;
+}
+
+/**
+ * SET list that records an attempt's result under its claim: the result's own status and
+ * next attempt time, unless a retry was asked for while it was in flight. `attempted` is 1 for
+ * an attempt made, 0 for a delivery closed without one (its webhook disabled).
+ */
+export function recordSet(r: { status: string; nextAttemptAt: string; attempted: string; now: string; row: string }): string {
+  const asked = `${r.row}retry_requested`;
+  return `status = CASE WHEN ${asked} THEN 'pending' ELSE ${r.status} END,
+    next_attempt_at = CASE WHEN ${asked} THEN ${r.now} ELSE ${r.nextAttemptAt} END,
+    cycle_start = CASE WHEN ${asked} THEN ${r.row}attempts + ${r.attempted} ELSE ${r.row}cycle_start END,
+    cycle_limit = CASE WHEN ${asked} THEN 1 WHEN ${r.status} = 'pending' THEN ${r.row}cycle_limit ELSE NULL END,
+    attempts = ${r.row}attempts + ${r.attempted}, retry_requested = FALSE, leased_until = NULL`;
+}
+
+/** SET list of a claim given back without an attempt, due again at `at` (at once when a retry was asked for meanwhile). */
+export function releaseSet(at: string, now: string, row = ''): string {
+  return `next_attempt_at = CASE WHEN ${row}retry_requested THEN ${now} ELSE ${at} END, retry_requested = FALSE, leased_until = NULL`;
+}
+
+/**
+ * Whether a pending delivery is not a manual retry (a cycle of one attempt), for the circuit
+ * breaker's push of a webhook's deliveries past its open-until: a manual retry is someone
+ * asking for an attempt now, and passes an open circuit (the worker admits it, see worker.ts).
+ */
+export function notManualRetry(row = ''): string {
+  return `(${row}cycle_limit IS NULL OR ${row}cycle_limit <> 1)`;
+}
