@@ -133,7 +133,7 @@ async function recordedAttempts(h: HeraldProcess, ws: string): Promise<Map<strin
   const attempts = new Map<string, number>();
   let cursor: string | null = null;
   do {
-    const res = await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    const res: { status: number; text: string; body: any } = await h.api('GET', `/api/v1/workspaces/${ws}/deliveries?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
     assert.equal(res.status, 200, res.text);
     for (const d of res.body.data) attempts.set(d.id, d.attempts);
     cursor = res.body.next_cursor;
