@@ -95,7 +95,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
                         <span className="muted">None yet</span>
                       ) : (
                         <div className="last">
-                          <StatusBadge status={d.status} />
+                          <StatusBadge delivery={d} />
                           <span className="sub">
                             {lastResult(d)} · {timeAgo(d.updated_at)}
                           </span>
