@@ -126,11 +126,11 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
                     <button type="button" className="row-link" onClick={(e) => (e.stopPropagation(), setOpen(d.id))}>
                       {timeAgo(d.created_at)}
                     </button>
-                    <div className="sub mono">{d.id}</div>
+                    <div className="sub mono hide-sm">{d.id}</div>
                   </td>
                   <td data-label="Event">
                     {topicLabel(topics, d.topic)}
-                    <div className="sub mono">{d.event_id}</div>
+                    <div className="sub mono hide-sm">{d.event_id}</div>
                   </td>
                   <td className="mono cell-url hide-sm" data-label="Webhook Uri">{shortUrl(webhookUrl(d.webhook_id) ?? d.url)}</td>
                   <td data-label="Status">

@@ -9,7 +9,7 @@ export function RequestBody({ body }: { body: string | null }) {
       <div className="block-head">
         <h3 className="block-title">Request body</h3>
         {formatted !== null && (
-          <div className="segmented" role="group" aria-label="Request body view">
+          <div className="segmented" role="group" aria-label="How to show the body">
             <button type="button" aria-pressed={view === 'sent'} onClick={() => setView('sent')}>
               As sent
             </button>

@@ -26,9 +26,9 @@ export function fieldErrors(err: unknown, words: FormWords): Record<string, stri
     const root = e.path.split(/[.[]/)[0] ?? '';
     const rest = e.path.slice(root.length).replace(/^\./, '');
     const known = Object.hasOwn(words.labels, root);
-    const text = !known
-      ? `${e.path}: ${e.message}`
-      : capitalize(words.explain?.(root, rest, e.message) ?? (rest ? `${rest}: ${e.message}` : e.message));
+    // A message about the field itself starts the sentence; one about a part of it starts with that part's name.
+    const plain = words.explain?.(root, rest, e.message) ?? (rest ? `${rest}: ${e.message}` : e.message);
+    const text = !known ? `${e.path}: ${e.message}` : rest ? plain : capitalize(plain);
     const key = known ? root : '_';
     out[key] = out[key] ? `${out[key]}; ${text}` : text;
   }

@@ -157,13 +157,13 @@ export function WebhookDialog({ webhook, onClose }: Props) {
           </p>
         )}
         {Object.keys(errors).length > 0 && !errors._ && (
-          <p className="sr-only" role="alert">
+          <p className="form-summary" role="alert">
             Some fields need attention: {fieldList(errors, WEBHOOK_WORDS)}.
           </p>
         )}
         {technical.length > 0 && (
           <details className="explain technical">
-            <summary>Technical detail (for your developer)</summary>
+            <summary>Technical detail of the errors (for your developer)</summary>
             <ul>
               {technical.map((t) => (
                 <li key={t} className="mono">{t}</li>

@@ -95,7 +95,7 @@ export function WorkspacePage({ api, workspaceId }: Props) {
           <div>
             <p className="eyebrow">{ctx.workspace.name}</p>
             <h1>Webhooks</h1>
-            <p className="muted">Send your events to your own URLs as they happen: pick an event, give the URL, and Herald delivers it.</p>
+            <p className="muted">Send your events to your own server as they happen: pick an event, give its Webhook Uri, and Herald delivers it.</p>
           </div>
         </div>
         <StatusCard workspace={ctx.workspace} onChange={setWorkspace} />
