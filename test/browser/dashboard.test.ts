@@ -3,113 +3,21 @@
 // seed's help article describes — sign in, switch Status on, create a webhook with a filter in
 // the popup, see deliveries and their attempts, edit, retry, recover, delete — and saves
 // screenshots of the page to docs/. Any browser console error fails the test.
-//
-// Without Chromium the browser tests are skipped with a message, except when CI=true: then
-// they fail. HERALD_CHROMIUM overrides the browser's path (default /usr/bin/chromium).
+// (Chromium, the build and the receiver: see harness.ts.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createHerald, type Herald } from '../../src/herald.js';
 import { loadConfig } from '../../src/config.js';
 import Fastify from 'fastify';
 import { dashboardRoutes } from '../../src/api/routes/dashboard.js';
+import { ensureDashboardBuilt, eventually, launchChromium, screenshot, shows, skipReason, startReceiver, watchConsole, type Received } from './harness.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-// Screenshots go to docs/ when HERALD_SCREENSHOTS_DIR says so (to refresh the README's
-// pictures), else to a temporary folder, so that a test run leaves the tree clean.
-const DOCS = resolve(process.env.HERALD_SCREENSHOTS_DIR ?? join(tmpdir(), 'herald-screenshots'));
-const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const skipReason = !haveChromium && !inCi
-  ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set HERALD_CHROMIUM); skipping the browser tests`
-  : false;
-if (skipReason) console.log(`# ${skipReason}`);
-
-// ---------------------------------------------------------------------------------------------
-// The build, Herald and a receiver
-
-/** Builds the dashboard when dashboard/dist is missing or older than its sources. */
-function ensureDashboardBuilt(): void {
-  const built = join(ROOT, 'dashboard', 'dist', 'index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  const sources = Math.max(
-    newest(join(ROOT, 'dashboard', 'src')),
-    newest(join(ROOT, 'dashboard', 'public')),
-    // The page bundles the server's pure body building from here (see dashboard/src/workspaces/context.ts).
-    newest(join(ROOT, 'src', 'domain')),
-    statSync(join(ROOT, 'dashboard', 'index.html')).mtimeMs,
-    statSync(join(ROOT, 'dashboard', 'vite.config.ts')).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const run = spawnSync('npm', ['run', 'build:dashboard', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`npm run build:dashboard failed:\n${run.stdout}\n${run.stderr}`);
-}
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
-
-/** A webhook receiver: 200 {"ok":true}, or 500 on /fail… while `failing` is on. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const state = { failing: true };
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      let body: any = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        // kept as text
-      }
-      received.push({ path: req.url ?? '', headers: req.headers, body });
-      const fail = state.failing && (req.url ?? '').startsWith('/fail');
-      res.writeHead(fail ? 500 : 200, { 'content-type': 'application/json' });
-      res.end(fail ? '{"error":"receiver is down"}' : JSON.stringify({ ok: true, path: req.url }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, state, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : String(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 // ---------------------------------------------------------------------------------------------
@@ -124,9 +32,6 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
   let page: Page;
   let workspaceId = '';
   let webhookId = '';
-  const consoleErrors: string[] = [];
-  /** Console messages that a step expects (a 4xx that the page shows beside a field). */
-  let expected: RegExp[] = [];
 
   async function api(method: string, path: string, body?: unknown, key = ADMIN_KEY) {
     const res = await fetch(base + path, {
@@ -144,32 +49,11 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
     return res.body as { id: string; deliveries: number };
   }
 
-  async function shot(name: string, fullPage = false) {
-    mkdirSync(DOCS, { recursive: true });
-    // Without the passing confirmations ("Webhook created") over the page. (Through the CSSOM:
-    // the page's Content-Security-Policy rightly refuses an injected <style>.)
-    const toasts = (hidden: boolean) =>
-      page.evaluate((h) => document.querySelectorAll<HTMLElement>('.toasts').forEach((t) => (t.style.visibility = h ? 'hidden' : '')), hidden);
-    await toasts(true);
-    await page.screenshot({ path: join(DOCS, name), fullPage, animations: 'disabled' });
-    await toasts(false);
-  }
+  const shot = (name: string, fullPage = false) => screenshot(page, name, fullPage);
 
-  async function text(locator: Locator, contains: string | RegExp) {
-    await eventually(`${locator} to show ${contains}`, async () => {
-      const t = await locator.innerText();
-      if (typeof contains === 'string' ? !t.includes(contains) : !contains.test(t)) throw new Error(`has "${t.slice(0, 300)}"`);
-    });
-  }
-
-  async function allowing<T>(patterns: RegExp[], fn: () => Promise<T>): Promise<T> {
-    expected = patterns;
-    try {
-      return await fn();
-    } finally {
-      expected = [];
-    }
-  }
+  const text = shows;
+  let browserConsole: ReturnType<typeof watchConsole>;
+  const allowing = <T>(patterns: RegExp[], fn: () => Promise<T>) => browserConsole.allowing(patterns, fn);
 
   /** The first request the receiver got on `path`; throws (cheaply: no assert.ok source parsing) until then. */
   function received(path: string): Received {
@@ -179,11 +63,10 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
   }
 
   function assertNoConsoleErrors() {
-    assert.deepEqual(consoleErrors, [], 'the browser console has errors');
+    browserConsole.assertNone();
   }
 
   before(async () => {
-    if (!haveChromium) throw new Error(`CI=true and Chromium is missing at ${CHROMIUM}: the browser tests cannot run`);
     ensureDashboardBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'herald-dashboard-'));
     profileDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
@@ -195,23 +78,8 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
       }),
     );
     base = (await herald.start())!;
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 860 },
-      deviceScaleFactor: 1,
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    context.setDefaultTimeout(15_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      if (expected.some((p) => p.test(m.text()))) return;
-      consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+    ({ context, page } = await launchChromium(profileDir));
+    browserConsole = watchConsole(page);
   });
 
   after(async () => {
@@ -377,7 +245,8 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
     await text(dialog, 'x-nector-topic');
     await text(dialog, 'shop1_walletreward_create');
     await text(dialog.getByLabel('Response body of attempt 1'), '"ok":true');
-    await text(dialog.getByLabel('Request body'), '"amount": 250');
+    // The bytes the receiver got, business fields included.
+    await text(dialog.getByLabel('Request body'), got.raw);
     await shot('dashboard-delivery.png');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -503,13 +372,13 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
     await text(tools, '1 failed delivery is being sent again.');
     await eventually('the recovered delivery to succeed', async () => assert.match(await rows.first().innerText(), /Succeeded/));
 
-    // Health: success rate and latency per webhook, computed from the attempts.
+    // Health: its one delivery reached the receiver, on the fourth request.
     await page.getByRole('tab', { name: 'Health' }).click();
     const health = page.getByRole('article', { name: /Health of Coupon Is Created/ });
-    await text(health, '25%');
-    await text(health, '1 of 4 attempts');
-    await health.getByRole('img', { name: /Attempts per hour/ }).waitFor();
-    await health.getByRole('img', { name: /Latency per hour/ }).waitFor();
+    await text(health, '1 of 1 event reached your receiver');
+    await text(health, '0 of 1 answered at once; 4 requests in all');
+    await health.getByRole('img', { name: /Requests per hour/ }).waitFor();
+    await health.getByRole('img', { name: /Answer time per hour/ }).waitFor();
     await text(page.getByRole('article', { name: /Health of Wallet Coins Rewarded/ }), '100%');
     await shot('dashboard-health.png');
     assertNoConsoleErrors();

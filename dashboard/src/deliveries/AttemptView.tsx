@@ -4,7 +4,8 @@ import { dateTime, ms } from '../ui/format';
 /** One attempt: when, how long, what came back, and the request's headers. */
 export function AttemptView({ attempt: a, open }: { attempt: Attempt; open: boolean }) {
   const ok = a.status_code !== null && a.status_code >= 200 && a.status_code < 300 && !a.error;
-  const result = a.status_code !== null ? `HTTP ${a.status_code}` : 'No response';
+  const answer = a.status_code !== null ? `HTTP ${a.status_code}` : 'no answer';
+  const result = ok ? `Succeeded (${answer})` : `Failed (${answer})`;
   return (
     <details className={`attempt ${ok ? 'ok' : 'bad'}`} open={open}>
       <summary>

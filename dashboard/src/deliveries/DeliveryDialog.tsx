@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
-import type { DeliveryDetail, EventDetail } from '../api/types';
+import { useState } from 'react';
+import type { DeliveryDetail } from '../api/types';
 import { topicLabel, useWorkspace } from '../workspaces/context';
 import { Dialog } from '../ui/Dialog';
-import { StatusBadge } from './StatusBadge';
+import { StatusBadge, isRetrying, lastResult } from './StatusBadge';
+import { RequestBody } from './RequestBody';
 import { AttemptView } from './AttemptView';
 import { dateTime, timeAgo } from '../ui/format';
 import { message } from '../ui/errors';
@@ -19,7 +20,6 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
   const { api, workspace, topics, touch } = useWorkspace();
   const notify = useNotify();
   const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
-  const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [waitFor, setWaitFor] = useState<number | null>(null);
   const [tick, setTick] = useState(0);
@@ -41,11 +41,6 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
     [api, workspace.id, deliveryId, tick],
   );
 
-  useEffect(() => {
-    if (!delivery || event) return;
-    api.getEvent(workspace.id, delivery.event_id).then(setEvent, () => {});
-  }, [api, workspace.id, delivery, event]);
-
   async function retry() {
     if (!delivery) return;
     setRetrying(true);
@@ -63,6 +58,8 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
   }
 
   const attempts = delivery ? [...delivery.attempts].reverse() : [];
+  // As the log lists it: the number of attempts, for the status words shared with the log.
+  const summary = delivery ? { ...delivery, attempts: delivery.attempts.length } : null;
   return (
     <Dialog
       title="Delivery"
@@ -81,13 +78,14 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
         </p>
       )}
       {!delivery && !error && <p role="status">Loading…</p>}
-      {delivery && (
+      {delivery && summary && (
         <>
           <dl className="facts">
             <div>
               <dt>Status</dt>
               <dd>
-                <StatusBadge status={delivery.status} />
+                <StatusBadge delivery={summary} />
+                {isRetrying(summary) && <div className="sub">{lastResult(summary)}</div>}
               </dd>
             </div>
             <div>
@@ -104,12 +102,6 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
               <dt>Created</dt>
               <dd title={dateTime(delivery.created_at)}>{timeAgo(delivery.created_at)}</dd>
             </div>
-            {delivery.status === 'pending' && delivery.next_attempt_at && (
-              <div>
-                <dt>Next attempt</dt>
-                <dd title={dateTime(delivery.next_attempt_at)}>{timeAgo(delivery.next_attempt_at)}</dd>
-              </div>
-            )}
           </dl>
 
           <h3 className="block-title">Attempts ({delivery.attempts.length})</h3>
@@ -120,11 +112,7 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
             ))}
           </div>
 
-          <h3 className="block-title">Request body</h3>
-          <p className="hint">The same bytes on every attempt: the event's data with business_name and business_uri added.</p>
-          <pre className="code" tabIndex={0} aria-label="Request body">
-            {event ? JSON.stringify(event.data, null, 2) : 'Loading…'}
-          </pre>
+          <RequestBody body={delivery.request_body} />
         </>
       )}
     </Dialog>

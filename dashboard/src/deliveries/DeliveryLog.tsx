@@ -126,20 +126,19 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
                     <button type="button" className="row-link" onClick={(e) => (e.stopPropagation(), setOpen(d.id))}>
                       {timeAgo(d.created_at)}
                     </button>
-                    <div className="sub mono">{d.id}</div>
+                    <div className="sub mono hide-sm">{d.id}</div>
                   </td>
                   <td data-label="Event">
                     {topicLabel(topics, d.topic)}
-                    <div className="sub mono">{d.event_id}</div>
+                    <div className="sub mono hide-sm">{d.event_id}</div>
                   </td>
                   <td className="mono cell-url hide-sm" data-label="Webhook Uri">{shortUrl(webhookUrl(d.webhook_id) ?? d.url)}</td>
                   <td data-label="Status">
-                    <StatusBadge status={d.status} />
+                    <StatusBadge delivery={d} />
                   </td>
                   <td className="num hide-sm" data-label="Attempts">{d.attempts}</td>
                   <td className="cell-result" data-label="Result">
                     {lastResult(d)}
-                    {d.status === 'pending' && d.next_attempt_at && <div className="sub">next try {timeAgo(d.next_attempt_at)}</div>}
                   </td>
                 </tr>
               ))}
@@ -147,15 +146,18 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
           </table>
         </div>
       )}
-      <nav className="pager" aria-label="Delivery pages">
-        <button type="button" className="btn btn-small" disabled={first} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          ← Newer
-        </button>
-        <span className="muted">Page {cursors.length}</span>
-        <button type="button" className="btn btn-small" disabled={!page?.next} onClick={() => page?.next && setCursors((c) => [...c, page.next])}>
-          Older →
-        </button>
-      </nav>
+      {/* Only when there is another page to go to: an empty or single page needs no pager. */}
+      {page && (!first || page.next) && (
+        <nav className="pager" aria-label="Delivery pages">
+          <button type="button" className="btn btn-small" disabled={first} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            ← Newer
+          </button>
+          <span className="muted">Page {cursors.length}</span>
+          <button type="button" className="btn btn-small" disabled={!page?.next} onClick={() => page?.next && setCursors((c) => [...c, page.next])}>
+            Older →
+          </button>
+        </nav>
+      )}
       {open && <DeliveryDialog deliveryId={open} onClose={() => setOpen(null)} />}
     </section>
   );

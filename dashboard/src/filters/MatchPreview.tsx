@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
-import type { Event, Topic, Webhook } from '../api/types';
-import { ApiError } from '../api/client';
-import { sampleBody, useWorkspace } from '../workspaces/context';
+import type { Event, Topic, Webhook, Workspace } from '../api/types';
+import { fieldErrors, message } from '../ui/errors';
+import { WEBHOOK_WORDS } from '../webhooks/words';
+import { receiverBody, sampleBody, useWorkspace } from '../workspaces/context';
 import { timeAgo } from '../ui/format';
 import { usePolling } from '../ui/usePolling';
 
@@ -17,7 +18,11 @@ interface Result {
   problem: string | null;
 }
 
-/** "Would match": the filter tried (by Herald, POST /filters/test) on the topic's sample and recent events. */
+/**
+ * "Would match": the filter tried (by Herald, POST /filters/test) on the topic's sample and recent
+ * events, each as the body the receiver gets (with business_name and business_uri), which is what
+ * a filter is matched against.
+ */
 export function MatchPreview({ filter, invalid, topic }: Props) {
   const { api, workspace } = useWorkspace();
   const [events, setEvents] = useState<Event[] | null>(null);
@@ -46,11 +51,12 @@ export function MatchPreview({ filter, invalid, topic }: Props) {
       try {
         const sample = everything ? true : (await api.testFilter(filter, sampleBody(topic, workspace))).matches;
         const tried = await Promise.all(
-          events.map(async (event) => ({ event, matches: everything ? true : (await api.testFilter(filter, event.data)).matches })),
+          events.map(async (event) => ({ event, matches: everything ? true : (await api.testFilter(filter, receiverBody(workspace, event.data))).matches })),
         );
         if (live) setResult({ sample, events: tried, problem: null });
       } catch (err) {
-        const problem = err instanceof ApiError && err.errors.length > 0 ? err.errors.map((e) => `${e.path}: ${e.message}`).join('; ') : String((err as Error).message);
+        const words = fieldErrors(err, WEBHOOK_WORDS);
+        const problem = words.filter ?? words._ ?? message(err);
         if (live) setResult({ sample: null, events: [], problem });
       }
     }, 300);
@@ -90,7 +96,7 @@ export function MatchPreview({ filter, invalid, topic }: Props) {
                   {result.events.slice(0, 6).map(({ event, matches }) => (
                     <li key={event.id}>
                       <span className={`dot ${matches ? 'dot-green' : 'dot-gray'}`} aria-hidden="true" />
-                      <span className="preview-values">{summary(event, fields) || <code>{event.id}</code>}</span>
+                      <span className="preview-values">{summary(event, fields, workspace) || <code>{event.id}</code>}</span>
                       <span className="muted">{timeAgo(event.created_at)}</span>
                       <span className="sr-only">{matches ? 'would be sent' : 'would not be sent'}</span>
                     </li>
@@ -128,10 +134,11 @@ function valueAt(data: unknown, path: string): unknown {
 }
 
 /** "amount 250 · metadetail.country usa": what the filter looked at in this event. */
-function summary(event: Event, fields: string[]): string {
+function summary(event: Event, fields: string[], workspace: Workspace): string {
+  const body = receiverBody(workspace, event.data);
   return fields
     .map((f) => {
-      const v = valueAt(event.data, f);
+      const v = valueAt(body, f);
       return `${f} ${v === undefined ? '(missing)' : JSON.stringify(v).slice(0, 30)}`;
     })
     .join(' · ');

@@ -262,3 +262,28 @@ export function describeFilter(filter: Webhook['filter']): string {
   });
   return parts.join(model.mode === 'any' ? ' or ' : ' and ');
 }
+
+/**
+ * A filter error's path in the builder's words: "amount.$gte" → "amount, “is at least”",
+ * "$or.1.metadetail.country" → "metadetail.country" (the row, not the JSON around it).
+ */
+export function describeFilterPath(path: string): string {
+  const parts = path.split('.').filter((p) => p !== '');
+  const field: string[] = [];
+  let op: string | undefined;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p === '$or' || p === '$and' || p === '$not') {
+      if (/^\d+$/.test(parts[i + 1] ?? '')) i++;
+      continue;
+    }
+    if (p.startsWith('$')) {
+      op = OPERATORS.find((o) => o.key === p)?.label ?? p;
+      break;
+    }
+    field.push(p);
+  }
+  const name = field.join('.');
+  if (!name) return op ? `“${op}”` : '';
+  return op ? `${name}, “${op}”` : name;
+}

@@ -29,7 +29,7 @@ export function AttemptsChart({ buckets, label }: { buckets: Bucket[]; label: st
           const x = i * BAR + 1;
           return (
             <g key={b.start}>
-              <title>{`${clock(new Date(b.start).toISOString())}: ${total} attempts, ${b.bad} failed`}</title>
+              <title>{`${clock(new Date(b.start).toISOString())}: ${total} requests, ${b.bad} failed`}</title>
               <rect x={x} y={0} width={BAR - 2} height={H} className="bar-track" />
               {hOk > 0 && <rect x={x} y={H - hOk} width={BAR - 2} height={hOk} className="bar-ok" />}
               {hBad > 0 && <rect x={x} y={H - hOk - hBad} width={BAR - 2} height={hBad} className="bar-bad" />}

@@ -11,7 +11,7 @@ interface Props {
   onOpenLog: (webhookId: string) => void;
 }
 
-/** Health: per webhook, success rate and latency (p50/p95) over the last 24 hours. */
+/** Health: per webhook, over the last 24 hours, how many events arrived, how many at the first try, and how fast. */
 export function HealthTab({ onOpenLog }: Props) {
   const { webhooks, activity } = useWorkspace();
   const [tick, setTick] = useState(0);
@@ -20,7 +20,7 @@ export function HealthTab({ onOpenLog }: Props) {
       <div className="section-head">
         <div>
           <h2 id="health-title">Health</h2>
-          <p className="muted">How each webhook’s requests went over the last 24 hours: the share of attempts answered with a 2xx status, and how long they took.</p>
+          <p className="muted">For each webhook, over the last 24 hours: how many events reached your receiver, how many at the first try, and how fast it answered.</p>
         </div>
         <button type="button" className="btn" onClick={() => setTick((t) => t + 1)}>
           Refresh
@@ -71,19 +71,29 @@ function HealthCard({ webhook, refresh, onOpenLog }: { webhook: Webhook; refresh
         <>
           <dl className="stats">
             <div>
-              <dt>Success rate</dt>
+              <dt>Delivered</dt>
               <dd className={`stat ${tone}`}>{percent(health.rate)}</dd>
               <dd className="sub">
-                {health.ok} of {health.attempts} attempts
+                {health.delivered} of {health.finished} {health.finished === 1 ? 'event' : 'events'} reached your receiver
+                {health.retrying > 0 && `; ${health.retrying} still being retried`}
               </dd>
             </div>
             <div>
-              <dt>Latency p50</dt>
-              <dd className="stat">{ms(health.p50)}</dd>
+              <dt>First-try success</dt>
+              <dd className="stat">{percent(health.tried ? health.firstTry / health.tried : null)}</dd>
+              <dd className="sub">
+                {health.firstTry} of {health.tried} answered at once; {health.attempts} {health.attempts === 1 ? 'request' : 'requests'} in all
+              </dd>
             </div>
             <div>
-              <dt>Latency p95</dt>
+              <dt>Typical answer time</dt>
+              <dd className="stat">{ms(health.p50)}</dd>
+              <dd className="sub">half of the answers were faster</dd>
+            </div>
+            <div>
+              <dt>Slowest answers</dt>
               <dd className="stat">{ms(health.p95)}</dd>
+              <dd className="sub">95 in 100 answers were faster</dd>
             </div>
           </dl>
           {health.attempts === 0 ? (
@@ -92,26 +102,35 @@ function HealthCard({ webhook, refresh, onOpenLog }: { webhook: Webhook; refresh
             <div className="charts">
               <figure>
                 <figcaption>
-                  Attempts per hour
+                  Requests per hour
                   <span className="legend" aria-hidden="true">
-                    <span><i className="sw sw-ok" />2xx</span>
+                    <span><i className="sw sw-ok" />answered</span>
                     <span><i className="sw sw-bad" />failed</span>
                   </span>
                 </figcaption>
-                <AttemptsChart buckets={health.buckets} label={`Attempts per hour over the last 24 hours: ${health.attempts} in all, ${health.attempts - health.ok} failed`} />
+                <AttemptsChart buckets={health.buckets} label={`Requests per hour over the last 24 hours: ${health.attempts} in all, ${health.attempts - health.ok} failed`} />
               </figure>
               <figure>
                 <figcaption>
-                  Latency per hour
+                  Answer time per hour
                   <span className="legend" aria-hidden="true">
-                    <span><i className="sw sw-p50" />p50</span>
-                    <span><i className="sw sw-p95" />p95</span>
+                    <span><i className="sw sw-p50" />typical</span>
+                    <span><i className="sw sw-p95" />slowest</span>
                   </span>
                 </figcaption>
-                <LatencyChart buckets={health.buckets} label={`Latency per hour over the last 24 hours: p50 ${ms(health.p50)}, p95 ${ms(health.p95)}`} />
+                <LatencyChart buckets={health.buckets} label={`Answer time per hour over the last 24 hours: typical ${ms(health.p50)}, slowest ${ms(health.p95)}`} />
               </figure>
             </div>
           )}
+          <details className="explain">
+            <summary>How these are counted</summary>
+            <p>
+              <strong>Delivered</strong> counts each event once: one that failed at first and arrived on a retry was delivered. Events still
+              being retried are not counted yet. <strong>First-try success</strong> and the charts count every request: a request succeeds
+              when your receiver answers with a status from 200 to 299 (HTTP 2xx) within 10 seconds. The typical answer time is the median
+              (p50); the slowest answers are the 95th percentile (p95).
+            </p>
+          </details>
           {health.partial && <p className="hint">From the newest {MAX_DETAILS} deliveries of the last 24 hours.</p>}
           <button type="button" className="link-btn" onClick={() => onOpenLog(webhook.id)}>
             See its deliveries

@@ -1,6 +1,7 @@
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const dtf = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'medium' });
 const tf = new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const hm = new Intl.DateTimeFormat('en', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 export function timeAgo(iso: string | null, now = Date.now()): string {
   if (!iso) return '';
@@ -19,6 +20,24 @@ export function dateTime(iso: string | null): string {
 
 export function clock(iso: string | null): string {
   return iso ? tf.format(new Date(iso)) : '';
+}
+
+/** "12 s", "2 min", "3 h", "2 days": a wait, rounded for reading. */
+export function duration(msLeft: number): string {
+  const s = Math.max(1, Math.round(msLeft / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.round(s / 3600)} h`;
+  const days = Math.round(s / 86400);
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
+/** "next try in 2 min, at 10:42": when a failed delivery is tried again. */
+export function nextTry(iso: string | null, now = Date.now()): string {
+  if (!iso) return 'next try soon';
+  const wait = Date.parse(iso) - now;
+  if (wait < 1000) return 'next try now';
+  return wait < 60_000 ? `next try in ${duration(wait)}` : `next try in ${duration(wait)}, at ${hm.format(new Date(iso))}`;
 }
 
 export function ms(n: number | null | undefined): string {

@@ -44,11 +44,18 @@ export function SecretField({ value, onChange, error, webhookId }: Props) {
       hint={
         <>
           <p>
-            Any value that suits your business. Each request carries its SHA-256 (lowercase hex) in the{' '}
-            <code>x-nector-webhook-secret</code> header, so your receiver can check that the webhook came from you, and an HMAC of the body
-            signed with it in <code>x-nector-webhook-hmac</code>.{' '}
-            {webhookId ? 'Leave empty to keep the current secret.' : 'Leave empty and Herald generates one.'}
+            Any value that suits your business. Every request carries a fingerprint of it in the <code>x-nector-webhook-secret</code>{' '}
+            header, so that your receiver can check that the webhook came from you.{' '}
+            {webhookId ? 'Leave empty to keep the current secret.' : 'Leave empty and Herald picks a random one.'}
           </p>
+          <details className="explain">
+            <summary>Technical detail (for your developer)</summary>
+            <p>
+              <code>x-nector-webhook-secret</code> is the SHA-256 (lowercase hex) of the Webhook Secret. Requests are also signed: an
+              HMAC-SHA256 of the body keyed with the secret is in <code>x-nector-webhook-hmac</code>, and a Standard Webhooks signature in{' '}
+              <code>webhook-signature</code>.
+            </p>
+          </details>
           {webhookId && current === null && (
             <button type="button" className="link-btn" onClick={reveal}>
               Show the current secret

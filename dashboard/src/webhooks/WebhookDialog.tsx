@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { Webhook, WebhookInput } from '../api/types';
 import { useWorkspace } from '../workspaces/context';
 import { Dialog, ConfirmDialog } from '../ui/Dialog';
@@ -9,7 +9,8 @@ import { FilterBuilder, type FilterState } from '../filters/FilterBuilder';
 import { MatchPreview } from '../filters/MatchPreview';
 import { HeadersEditor, headerRows, headersObject, type HeaderRow } from './HeadersEditor';
 import { Switch } from '../ui/Switch';
-import { fieldErrors, message } from '../ui/errors';
+import { fieldErrors, fieldList, message, technicalDetail } from '../ui/errors';
+import { WEBHOOK_WORDS } from './words';
 import { useNotify } from '../ui/Toasts';
 
 interface Props {
@@ -18,7 +19,6 @@ interface Props {
   onClose: () => void;
 }
 
-const FIELDS = ['topic', 'url', 'secret', 'prefix', 'filter', 'headers', 'description', 'enabled'];
 const ADDED_FIELDS = ['business_name', 'business_uri'];
 
 /** The popup of the "Send Webhooks" tab: create a webhook, or edit (and delete) one. */
@@ -35,6 +35,10 @@ export function WebhookDialog({ webhook, onClose }: Props) {
   const [enabled, setEnabled] = useState(webhook?.enabled ?? true);
   const [headers, setHeaders] = useState<HeaderRow[]>(() => headerRows(webhook?.headers ?? {}));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [technical, setTechnical] = useState<string[]>([]);
+  // Bumped by each refused save, so that focus goes to the first field to fix (see below).
+  const [refused, setRefused] = useState(0);
+  const formRef = useRef<HTMLFormElement>(null);
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
@@ -58,10 +62,14 @@ export function WebhookDialog({ webhook, onClose }: Props) {
     e.preventDefault();
     const local: Record<string, string> = {};
     if (!topic) local.topic = 'Choose the event on which this webhook is sent.';
-    if (!url.trim()) local.url = 'Enter the URL that receives the webhook, such as https://example.com/webhooks.';
+    if (!url.trim()) local.url = 'Enter the Webhook Uri: the address that receives the webhook, such as https://example.com/webhooks.';
     if (filter.invalid) local.filter = filter.invalid;
     setErrors(local);
-    if (Object.keys(local).length > 0) return;
+    setTechnical([]);
+    if (Object.keys(local).length > 0) {
+      setRefused((n) => n + 1);
+      return;
+    }
     const body: WebhookInput = {
       topic,
       url: url.trim(),
@@ -80,10 +88,29 @@ export function WebhookDialog({ webhook, onClose }: Props) {
       notify(webhook ? 'Webhook updated' : 'Webhook created');
       onClose();
     } catch (err) {
-      setErrors(fieldErrors(err, FIELDS));
+      setErrors(fieldErrors(err, WEBHOOK_WORDS));
+      setTechnical(technicalDetail(err));
+      setRefused((n) => n + 1);
       setBusy(false);
     }
   }
+
+  // After a refused save, the first problem in the form (not the last one the user scrolled to)
+  // gets the focus and is scrolled into view: its field's control, or the message at the top.
+  useEffect(() => {
+    const form = formRef.current;
+    if (!refused || !form) return;
+    const first = [...form.querySelectorAll<HTMLElement>('.form-error, .field-error')].find((e) => !e.closest('.preview'));
+    if (!first) return;
+    const box = first.closest<HTMLElement>('.field, fieldset') ?? first;
+    const control = box === first ? null : box.querySelector<HTMLElement>('[aria-invalid="true"], input, select, textarea');
+    box.scrollIntoView({ block: 'start' });
+    if (control) control.focus({ preventScroll: true });
+    else {
+      first.tabIndex = -1;
+      first.focus({ preventScroll: true });
+    }
+  }, [refused]);
 
   async function remove() {
     setBusy(true);
@@ -102,7 +129,7 @@ export function WebhookDialog({ webhook, onClose }: Props) {
   return (
     <Dialog
       title={editing ? 'Edit webhook' : 'Create webhook'}
-      subtitle={editing ? <code>{webhook.id}</code> : 'Send an event of this workspace to your URL.'}
+      subtitle={editing ? <code>{webhook.id}</code> : 'Send an event of this workspace to your Webhook Uri.'}
       onClose={onClose}
       size="large"
       actions={
@@ -123,16 +150,26 @@ export function WebhookDialog({ webhook, onClose }: Props) {
         </>
       }
     >
-      <form id={formId} onSubmit={submit} noValidate className="webhook-form">
+      <form id={formId} ref={formRef} onSubmit={submit} noValidate className="webhook-form">
         {errors._ && (
           <p className="form-error" role="alert">
             {errors._}
           </p>
         )}
         {Object.keys(errors).length > 0 && !errors._ && (
-          <p className="sr-only" role="alert">
-            Some fields need attention: {Object.keys(errors).join(', ')}.
+          <p className="form-summary" role="alert">
+            Some fields need attention: {fieldList(errors, WEBHOOK_WORDS)}.
           </p>
+        )}
+        {technical.length > 0 && (
+          <details className="explain technical">
+            <summary>Technical detail of the errors (for your developer)</summary>
+            <ul>
+              {technical.map((t) => (
+                <li key={t} className="mono">{t}</li>
+              ))}
+            </ul>
+          </details>
         )}
         <EventPicker topics={topics} value={topic} onChange={edit('topic', setTopic)} error={errors.topic} />
         <TextField
@@ -143,7 +180,7 @@ export function WebhookDialog({ webhook, onClose }: Props) {
           onChange={edit('url', setUrl)}
           error={errors.url}
           placeholder="https://example.com/webhooks/nector"
-          hint="Herald sends a POST request here. It has 10 seconds to answer with a 2xx status; otherwise it is retried."
+          hint="The address of your server that receives the webhook. It must answer within 10 seconds with a success status (200 to 299); otherwise the webhook is sent again later."
         />
         <SecretField value={secret} onChange={edit('secret', setSecret)} error={errors.secret} webhookId={webhook?.id} />
         <TextField

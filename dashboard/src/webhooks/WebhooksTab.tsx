@@ -42,7 +42,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
       <div className="section-head">
         <div>
           <h2 id="webhooks-title">Send Webhooks</h2>
-          <p className="muted">Each webhook sends one event to one URL. Click a webhook to change or delete it.</p>
+          <p className="muted">Each webhook sends one event to one Webhook Uri. Click a webhook to change or delete it.</p>
         </div>
         <button type="button" className="btn btn-primary" onClick={() => setDialog({})}>
           <span aria-hidden="true">+ </span>Create
@@ -52,7 +52,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
       {webhooks.length === 0 ? (
         <div className="empty-state">
           <p className="empty-title">No webhooks yet</p>
-          <p className="muted">Click “Create” to send an event, such as Wallet Coins Rewarded, to your URL.</p>
+          <p className="muted">Click “Create” to send an event, such as Wallet Coins Rewarded, to your server.</p>
         </div>
       ) : (
         <div className="table-wrap">
@@ -95,7 +95,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
                         <span className="muted">None yet</span>
                       ) : (
                         <div className="last">
-                          <StatusBadge status={d.status} />
+                          <StatusBadge delivery={d} />
                           <span className="sub">
                             {lastResult(d)} · {timeAgo(d.updated_at)}
                           </span>

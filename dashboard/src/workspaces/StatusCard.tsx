@@ -40,13 +40,15 @@ export function StatusCard({ workspace, onChange }: Props) {
         <div id="status-text" className="status-text">
           {on ? (
             <>
-              <strong>Webhooks are being sent.</strong> Each request must be answered within 10 seconds; a request that
-              fails is retried up to 5 times, with a longer wait each time.
+              <strong>Webhooks are being sent.</strong>{' '}
+              <span className="status-more">
+                Each request must be answered within 10 seconds; a request that fails is retried up to 5 times, with a longer wait each time.
+              </span>
             </>
           ) : (
             <>
-              <strong>Webhooks are off: nothing is being sent.</strong> Events that arrive now are kept but not delivered.
-              Switch Status on to start sending.
+              <strong>Webhooks are off: nothing is being sent.</strong>{' '}
+              <span className="status-more">Events that arrive now are kept but not delivered. Switch Status on to start sending.</span>
             </>
           )}
         </div>

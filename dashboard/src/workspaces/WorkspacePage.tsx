@@ -9,6 +9,7 @@ import { DeliveryLog } from '../deliveries/DeliveryLog';
 import { HealthTab } from '../health/HealthTab';
 import { message } from '../ui/errors';
 import { usePolling } from '../ui/usePolling';
+import { useUrlTab } from '../ui/useUrlTab';
 
 interface Props {
   api: Api;
@@ -20,6 +21,7 @@ const TABS = [
   { id: 'log', label: 'Delivery Log' },
   { id: 'health', label: 'Health' },
 ];
+const TAB_IDS = TABS.map((t) => t.id);
 
 /** The Webhooks page of one workspace: the status switch, then the tabs. */
 export function WorkspacePage({ api, workspaceId }: Props) {
@@ -27,7 +29,7 @@ export function WorkspacePage({ api, workspaceId }: Props) {
   const [topics, setTopics] = useState<Topic[]>([]);
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [tab, setTab] = useState('webhooks');
+  const [tab, setTab] = useUrlTab(TAB_IDS, 'webhooks');
   const [logWebhook, setLogWebhook] = useState('');
   const [activity, setActivity] = useState(0);
 
@@ -93,7 +95,7 @@ export function WorkspacePage({ api, workspaceId }: Props) {
           <div>
             <p className="eyebrow">{ctx.workspace.name}</p>
             <h1>Webhooks</h1>
-            <p className="muted">Send your events to your own URLs as they happen: pick an event, give the URL, and Herald delivers it.</p>
+            <p className="muted">Send your events to your own server as they happen: pick an event, give its Webhook Uri, and Herald delivers it.</p>
           </div>
         </div>
         <StatusCard workspace={ctx.workspace} onChange={setWorkspace} />

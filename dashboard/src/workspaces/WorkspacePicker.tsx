@@ -90,7 +90,7 @@ function CreateWorkspace({ api, onCreated }: { api: Api; onCreated: (w: Workspac
       onCreated(await api.createWorkspace({ name: name.trim(), ...(uri.trim() ? { uri: uri.trim() } : {}) }));
     } catch (err) {
       setBusy(false);
-      setErrors(err instanceof ApiError ? fieldErrors(err, ['name', 'uri']) : { _: String(err) });
+      setErrors(err instanceof ApiError ? fieldErrors(err, { labels: { name: 'Business name', uri: 'Business URL' } }) : { _: String(err) });
     }
   }
 

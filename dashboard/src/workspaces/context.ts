@@ -30,9 +30,14 @@ export function topicLabel(topics: Topic[], name: string): string {
   return topics.find((t) => t.name === name)?.label ?? name;
 }
 
-/** The body that a receiver would get for the topic's sample, built by the server's own rule. */
+/** The body that a receiver gets for `data`, built by the server's own rule (business_name, business_uri added). */
+export function receiverBody(workspace: Workspace, data: Record<string, unknown>): Record<string, unknown> {
+  return receiverPayload(workspace, data).payload;
+}
+
+/** The body that a receiver would get for the topic's sample. */
 export function sampleBody(topic: Topic | undefined, workspace: Workspace): Record<string, unknown> {
-  return receiverPayload(workspace, topic?.sample ?? {}).payload;
+  return receiverBody(workspace, topic?.sample ?? {});
 }
 
 export function webhookName(topics: Topic[], w: Webhook): string {

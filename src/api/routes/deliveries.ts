@@ -1,7 +1,7 @@
 // Deliveries: one event for one webhook, with its attempts; listed, read and retried by hand.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.js';
-import type { Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
+import type { AdminStore, Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
 import { idParam, listOf, listQuery, nullableTime, time, withId, wsParams } from '../schemas.js';
@@ -51,8 +51,12 @@ export const attemptSchema = {
 export const deliveryDetailSchema = {
   $id: 'DeliveryDetail',
   type: 'object',
-  properties: { ...deliveryProperties, attempts: { type: 'array', items: attemptSchema } },
-  required: Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[],
+  properties: {
+    ...deliveryProperties,
+    attempts: { type: 'array', items: attemptSchema },
+    request_body: { type: ['string', 'null'], description: 'the exact body sent on every attempt (null once its event was purged)' },
+  },
+  required: [...(Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[]), 'request_body'],
 } as const;
 
 const deliveryQuery = listQuery({ webhook_id: idParam, event_id: idParam, status: deliveryStatus });
@@ -91,8 +95,16 @@ export function presentAttempt(a: AttemptRecord): Attempt {
   };
 }
 
-export function presentDeliveryDetail(d: DeliveryRecord, attempts: AttemptRecord[]): DeliveryDetail {
-  return { ...presentDelivery(d), attempts: attempts.map(presentAttempt) };
+export function presentDeliveryDetail(d: DeliveryRecord, attempts: AttemptRecord[], body: string | null): DeliveryDetail {
+  return { ...presentDelivery(d), attempts: attempts.map(presentAttempt), request_body: body };
+}
+
+/** A delivery with its attempts and the bytes it sends (its event's body), or null when there is none. */
+export async function deliveryDetail(store: Pick<AdminStore, 'getDelivery' | 'getEvent'>, ws: string, id: string): Promise<DeliveryDetail | null> {
+  const found = await store.getDelivery(ws, id);
+  if (!found) return null;
+  const event = await store.getEvent(ws, found.delivery.eventId);
+  return presentDeliveryDetail(found.delivery, found.attempts, event?.body ?? null);
 }
 
 // ---- Contract ----
@@ -123,9 +135,9 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
     });
 
     serve(app, deliveryApi.get, async (req) => {
-      const found = await store.getDelivery(req.params.ws, req.params.id);
-      if (!found) throw notFound(`delivery ${req.params.id}`);
-      return presentDeliveryDetail(found.delivery, found.attempts);
+      const detail = await deliveryDetail(store, req.params.ws, req.params.id);
+      if (!detail) throw notFound(`delivery ${req.params.id}`);
+      return detail;
     });
 
     serve(app, deliveryApi.retry, async (req, reply) => {

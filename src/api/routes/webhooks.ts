@@ -13,7 +13,7 @@ import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound, type FieldError } from '../problems.js';
 import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse, parseTime } from './common.js';
-import { deliveryDetailSchema, presentDeliveryDetail } from './deliveries.js';
+import { deliveryDetail, deliveryDetailSchema } from './deliveries.js';
 
 // ---- Schemas and types ----
 
@@ -278,8 +278,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const webhook = await webhookOf(req);
       const data = req.body?.data ?? structuredClone((await services.topics.get(webhook.topic))?.sample ?? {});
       const deliveryId = await recordNow(services, req.workspace, webhook, data);
-      const detail = await store.getDelivery(req.params.ws, deliveryId);
-      return { delivery: presentDeliveryDetail(detail!.delivery, detail!.attempts) };
+      return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId))! };
     });
 
     serve(app, webhookApi.rotateSecret, async (req) => {
