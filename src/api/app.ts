@@ -48,7 +48,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   app.decorateRequest('principal', null);
   app.decorateRequest('workspace', null);
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json')) {
+    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json') && req.routeOptions.config.access !== 'public') {
       req.principal = await authenticate(req.headers.authorization, services);
     }
   });
@@ -83,9 +83,9 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   });
 
   app.setErrorHandler((err: any, req, reply) => {
-    const { status, detail, errors } = describe(err);
+    const { status, detail, errors, type } = describe(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    reply.status(status).type('application/problem+json').send(problem(status, detail, errors));
+    reply.status(status).type('application/problem+json').send(problem(status, detail, errors, type));
   });
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).type('application/problem+json').send(problem(404, `no route for ${req.method} ${req.url.split('?')[0]}`));
@@ -95,7 +95,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   registerOpenApiDocument(app);
   await app.register(opsRoutes(services));
   await app.register(apiRoutes(services), { prefix: '/api/v1' });
-  await app.register(dashboardRoutes());
+  await app.register(dashboardRoutes(undefined, services.config.frameAncestors));
   return app;
 }
 
@@ -126,8 +126,8 @@ function tooDeep(value: unknown, max: number): string | null {
   return null;
 }
 
-function describe(err: any): { status: number; detail: string; errors?: FieldError[] } {
-  if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors };
+function describe(err: any): { status: number; detail: string; errors?: FieldError[]; type?: string } {
+  if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors, type: err.type };
   if (err?.validation) {
     const context = err.validationContext === 'body' ? '' : `${err.validationContext}.`;
     const errors: FieldError[] = (err.validation as any[]).map((v) => {
