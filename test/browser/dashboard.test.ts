@@ -3,66 +3,25 @@
 // seed's help article describes — sign in, switch Status on, create a webhook with a filter in
 // the popup, see deliveries and their attempts, edit, retry, recover, delete — and saves
 // screenshots of the page to docs/. Any browser console error fails the test.
-//
-// Without Chromium the browser tests are skipped with a message, except when CI=true: then
-// they fail. HERALD_CHROMIUM overrides the browser's path (default /usr/bin/chromium).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, DOCS, ensureDashboardBuilt, eventually, haveChromium, skipReason } from './chromium.js';
 import { createHerald, type Herald } from '../../src/herald.js';
 import { loadConfig } from '../../src/config.js';
 import Fastify from 'fastify';
 import { dashboardRoutes } from '../../src/api/routes/dashboard.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-// Screenshots go to docs/ when HERALD_SCREENSHOTS_DIR says so (to refresh the README's
-// pictures), else to a temporary folder, so that a test run leaves the tree clean.
-const DOCS = resolve(process.env.HERALD_SCREENSHOTS_DIR ?? join(tmpdir(), 'herald-screenshots'));
-const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const skipReason = !haveChromium && !inCi
-  ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set HERALD_CHROMIUM); skipping the browser tests`
-  : false;
-if (skipReason) console.log(`# ${skipReason}`);
 
 // ---------------------------------------------------------------------------------------------
-// The build, Herald and a receiver
-
-/** Builds the dashboard when dashboard/dist is missing or older than its sources. */
-function ensureDashboardBuilt(): void {
-  const built = join(ROOT, 'dashboard', 'dist', 'index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  const sources = Math.max(
-    newest(join(ROOT, 'dashboard', 'src')),
-    newest(join(ROOT, 'dashboard', 'public')),
-    // The page bundles the server's pure body building from here (see dashboard/src/workspaces/context.ts).
-    newest(join(ROOT, 'src', 'domain')),
-    statSync(join(ROOT, 'dashboard', 'index.html')).mtimeMs,
-    statSync(join(ROOT, 'dashboard', 'vite.config.ts')).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const run = spawnSync('npm', ['run', 'build:dashboard', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`npm run build:dashboard failed:\n${run.stdout}\n${run.stderr}`);
-}
+// Herald and a receiver
 
 interface Received {
   path: string;
@@ -94,20 +53,6 @@ async function startReceiver() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, received, state, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : String(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');

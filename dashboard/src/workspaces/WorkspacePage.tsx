@@ -13,6 +13,8 @@ import { usePolling } from '../ui/usePolling';
 interface Props {
   api: Api;
   workspaceId: string;
+  /** A view-only portal session: nothing that changes anything is offered. */
+  readOnly?: boolean;
 }
 
 const TABS = [
@@ -22,7 +24,7 @@ const TABS = [
 ];
 
 /** The Webhooks page of one workspace: the status switch, then the tabs. */
-export function WorkspacePage({ api, workspaceId }: Props) {
+export function WorkspacePage({ api, workspaceId, readOnly = false }: Props) {
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [topics, setTopics] = useState<Topic[]>([]);
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
@@ -59,8 +61,8 @@ export function WorkspacePage({ api, workspaceId }: Props) {
 
   const touch = useCallback(() => setActivity((n) => n + 1), []);
   const ctx = useMemo<WorkspaceState | null>(
-    () => (workspace && webhooks ? { api, workspace, topics, webhooks, reloadWebhooks, activity, touch } : null),
-    [api, workspace, topics, webhooks, reloadWebhooks, activity, touch],
+    () => (workspace && webhooks ? { api, workspace, topics, webhooks, reloadWebhooks, activity, touch, readOnly } : null),
+    [api, workspace, topics, webhooks, reloadWebhooks, activity, touch, readOnly],
   );
 
   if (error) {
