@@ -59,7 +59,7 @@ export function Portal() {
           <header className="portal-head">
             {theme.logo_url && <img className="portal-logo" src={theme.logo_url} alt="" />}
             {theme.name && <span className="portal-name">{theme.name}</span>}
-            {access === 'view' && <span className="topbar-role">View only</span>}
+            {access === 'view' && <span className="portal-badge">View only</span>}
           </header>
         )}
         <main className="portal-main" id="main">
