@@ -4,7 +4,7 @@
 // the field, the /portal page's frame-ancestors, and nothing of a token in the server's log.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -353,5 +353,16 @@ describe('the log', () => {
     assert.ok(logLines.length > 0, 'the log was written to');
     const log = logLines.join('');
     for (const s of secrets) assert.ok(!log.includes(s), `the log holds ${s.slice(0, 8)}…`);
+  });
+});
+
+describe('the README', () => {
+  it('shows the host page that the browser tests run, verbatim', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = await readFile(new URL('../../docs/examples/portal-host.mjs', import.meta.url), 'utf8');
+    assert.ok(readme.includes('```js\n' + example + '```\n'), 'README.md holds docs/examples/portal-host.mjs as it is');
+    for (const shot of ['portal-desktop-light.png', 'portal-phone-light.png', 'portal-desktop-dark.png', 'portal-phone-dark.png']) {
+      assert.ok(readme.includes(`(docs/${shot})`), shot);
+    }
   });
 });
