@@ -23,6 +23,10 @@ export interface Config {
   maxPayloadBytes: number;
   encryptionKey: string | undefined;
   headerPrefix: string;
+  /** The address users reach Herald at, without a trailing slash; unset: http://{host}:{port} (the port listened on). */
+  publicUrl: string | undefined;
+  /** Origins that may frame the portal (CSP frame-ancestors); empty: none. */
+  frameAncestors: string[];
   /** Attempts in flight at once in this process. */
   workerConcurrency: number;
   /** Deliver from a thread of its own (beside the API's), rather than on the main thread. */
@@ -110,6 +114,33 @@ function headerPrefix(raw: string, name: string) {
   return raw.toLowerCase();
 }
 
+function publicUrl(raw: string, name: string) {
+  if (raw === '') return undefined;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    throw new ConfigError(`${name} must be an http:// or https:// address such as https://webhooks.example.com, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** An origin as CSP frame-ancestors takes it: scheme, host (a leading *. allowed) and port, no path. */
+const ORIGIN = /^https?:\/\/(\*\.)?([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+function origins(raw: string, name: string) {
+  const list = raw.split(/\s+/).filter((o) => o !== '');
+  for (const o of list) {
+    if (!ORIGIN.test(o)) {
+      throw new ConfigError(`${name} must be space-separated origins such as https://app.example.com (scheme, host and port, no path), got "${o}"`);
+    }
+  }
+  return list;
+}
+
 export const SETTINGS: readonly Setting[] = [
   { key: 'host', env: 'HERALD_HOST', parse: text, default: '127.0.0.1', help: 'address to listen on' },
   { key: 'port', env: 'HERALD_PORT', parse: integer(0, 65535), default: 8080, help: 'port to listen on' },
@@ -127,6 +158,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxPayloadBytes', env: 'HERALD_MAX_PAYLOAD_BYTES', parse: integer(1024, 64 * 1024 * 1024), default: 262_144, help: 'largest accepted event body' },
   { key: 'encryptionKey', env: 'HERALD_ENCRYPTION_KEY', parse: optionalText, default: undefined, help: 'encrypt webhook secrets at rest with this key' },
   { key: 'headerPrefix', env: 'HERALD_HEADER_PREFIX', parse: headerPrefix, default: 'x-nector', help: 'prefix of the compatibility headers' },
+  { key: 'publicUrl', env: 'HERALD_PUBLIC_URL', parse: publicUrl, default: undefined, help: 'the address users reach Herald at (portal links are made from it; default http://{host}:{port})' },
+  { key: 'frameAncestors', env: 'HERALD_FRAME_ANCESTORS', parse: origins, default: [], help: 'space-separated origins allowed to embed the portal in an iframe' },
   { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'attempts in flight at once per process' },
   { key: 'deliveryThread', env: 'HERALD_DELIVERY_THREAD', parse: boolean, default: true, help: 'deliver from a thread of its own, so delivery and the API use two CPU cores' },
   { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },

@@ -61,7 +61,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   app.decorateRequest('principal', null);
   app.decorateRequest('workspace', null);
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json')) {
+    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json') && req.routeOptions.config.access !== 'public') {
       req.principal = await authenticate(req.headers.authorization, services);
     }
   });
@@ -80,13 +80,13 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   });
 
   app.setErrorHandler((err: any, req, reply) => {
-    const { status, detail, errors } = describe(err, req);
+    const { status, detail, errors, type } = describe(err, req);
     if (status === 503) {
       // The database is away (a restart, a full disk): the same request will do once it is back.
       req.log.warn({ err }, 'request refused: the database is not available');
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     } else if (status >= 500) req.log.error({ err }, 'request failed');
-    reply.status(status).type('application/problem+json').send(problem(status, detail, errors));
+    reply.status(status).type('application/problem+json').send(problem(status, detail, errors, type));
   });
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).type('application/problem+json').send(problem(404, `no route for ${req.method} ${req.url.split('?')[0]}`));
@@ -96,7 +96,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   registerOpenApiDocument(app);
   await app.register(opsRoutes(services));
   await app.register(apiRoutes(services), { prefix: '/api/v1' });
-  await app.register(dashboardRoutes());
+  await app.register(dashboardRoutes(undefined, services.config.frameAncestors));
   return app;
 }
 
@@ -128,8 +128,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 /** What a 503 asks the client to wait: the pool reconnects within about this long once the database is back. */
 const RETRY_AFTER_SECONDS = 1;
 
-function describe(err: any, req: FastifyRequest): { status: number; detail: string; errors?: FieldError[] } {
-  if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors };
+function describe(err: any, req: FastifyRequest): { status: number; detail: string; errors?: FieldError[]; type?: string } {
+  if (err instanceof HttpError) return { status: err.status, detail: err.message, errors: err.errors, type: err.type };
   if (err?.validation) {
     const context = err.validationContext === 'body' ? '' : `${err.validationContext}.`;
     const errors: FieldError[] = (err.validation as any[]).map((v) => {

@@ -1,12 +1,18 @@
 // Who is calling (authenticate: every /api/v1 call, 401) and whether they may call the route
-// (authorise: by the `access` of the route's contract, 403 or 404). app.ts runs both as hooks.
+// (authorise: by the `access` and `portal` of the route's contract, 403 or 404). app.ts runs both as hooks.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
-import type { Workspace } from '../store/store.js';
+import type { PortalSession, Workspace } from '../store/store.js';
+import { PORTAL_SESSION_PREFIX } from '../domain/ids.js';
+import { sessionRefusal, type PortalRefusal } from '../domain/portal.js';
 import { HttpError, notFound } from './problems.js';
 
-export type Principal = { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'workspace'; workspaceId: string; keyId: string }
+  /** A portal session (CONTRACT section 6): one workspace, like its key, `view` only reading. */
+  | { kind: 'portal'; workspaceId: string; sessionId: string; access: 'manage' | 'view'; expiresAt: number };
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -19,29 +25,65 @@ export async function authenticate(header: string | undefined, services: Service
   const hash = hashKey(match[1]!);
   // Constant-time comparison of the hashes, so the admin key cannot be guessed byte by byte.
   if (timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(services.adminKeyHash, 'hex'))) return { kind: 'admin' };
+  if (match[1]!.startsWith(PORTAL_SESSION_PREFIX)) return portalPrincipal(hash, services);
   const key = await services.store.findKeyByHash(hash);
   if (!key) throw new HttpError(401, 'the API key is not valid');
   return { kind: 'workspace', workspaceId: key.workspaceId, keyId: key.id };
 }
 
+async function portalPrincipal(hash: string, services: Services): Promise<Principal> {
+  const session = await livePortalSession(hash, services);
+  return { kind: 'portal', workspaceId: session.workspaceId, sessionId: session.id, access: session.access, expiresAt: session.expiresAt };
+}
+
+/** The portal session whose credential hashes to `hash`, or a 401 that says why it no longer signs in. */
+export async function livePortalSession(hash: string, services: Services): Promise<PortalSession> {
+  const session = await services.store.findPortalSession(hash);
+  const refusal = sessionRefusal(session, Date.now());
+  if (refusal || !session) throw portalRefused('session', refusal ?? 'unknown');
+  return session;
+}
+
+const REFUSALS: Record<PortalRefusal, string> = {
+  unknown: 'is not valid (its workspace may have been deleted)',
+  used: 'was already used: a portal link opens once',
+  expired: 'has expired',
+  revoked: 'was revoked',
+};
+
+/** 401 for a portal link or session that does not sign in; the problem's type names the reason (urn:herald:problem:portal-link-used). */
+export function portalRefused(what: 'link' | 'session', refusal: PortalRefusal): HttpError {
+  return new HttpError(401, `this portal ${what} ${REFUSALS[refusal]}; open the Webhooks page again from your platform`, undefined, `urn:herald:problem:portal-${what}-${refusal}`);
+}
+
 /**
  * Checks the route's `access` (contract.ts) once the request has been validated: `admin`
- * needs the admin key (403); `workspace` resolves `:ws` into `req.workspace`.
+ * needs the admin key (403); `workspace` resolves `:ws` into `req.workspace`. A portal session
+ * is held to its contract's `portal` and, when `view`, to reading.
  */
 export async function authorise(req: FastifyRequest, services: Services): Promise<void> {
-  switch (req.routeOptions.config.access) {
+  const { access, portal } = req.routeOptions.config;
+  const p = req.principal;
+  if (p?.kind === 'portal' && access !== 'admin' && access !== 'public') {
+    if (portal === 'never') throw new HttpError(403, 'a portal session cannot make this call (it is for API keys)');
+    const reading = (req.method === 'GET' || req.method === 'HEAD' || portal === 'read') && portal !== 'manage';
+    if (p.access === 'view' && !reading) {
+      throw new HttpError(403, 'this portal session is view-only: it can look at the webhooks and deliveries but not change them', undefined, 'urn:herald:problem:portal-view-only');
+    }
+  }
+  switch (access) {
     case 'admin':
-      if (req.principal?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
+      if (p?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
       return;
     case 'workspace':
-      req.workspace = await workspaceFor(req.principal, services, (req.params as { ws: string }).ws);
+      req.workspace = await workspaceFor(p, services, (req.params as { ws: string }).ws);
       return;
   }
 }
 
 /** The workspace the caller may use, or 404 (also for another workspace's key, so ids cannot be probed). */
 async function workspaceFor(p: Principal | null, services: Services, id: string): Promise<Workspace> {
-  if (!p || (p.kind === 'workspace' && p.workspaceId !== id)) throw notFound(`workspace ${id}`);
+  if (!p || (p.kind !== 'admin' && p.workspaceId !== id)) throw notFound(`workspace ${id}`);
   const workspace = await services.store.getWorkspace(id);
   if (!workspace) throw notFound(`workspace ${id}`);
   return workspace;

@@ -13,9 +13,21 @@ import { problemSchema } from './schemas.js';
  * - `admin`: only the admin key (403 otherwise).
  * - `workspace`: the admin key or a key of the workspace `:ws`, which must exist (404
  *   otherwise, also for another workspace's key, so that ids cannot be probed). The handler
- *   finds the workspace in `req.workspace`.
+ *   finds the workspace in `req.workspace`. A portal session of that workspace may call it too
+ *   (CONTRACT section 6), within its contract's `portal`.
+ * - `public`: no key at all (opening a portal link, which is how a page without a key gets one).
  */
-export type Access = 'key' | 'admin' | 'workspace';
+export type Access = 'key' | 'admin' | 'workspace' | 'public';
+
+/**
+ * What a portal session may do on a route, where its `access` and method do not say it all:
+ * - `never`: not even a `manage` session (the workspace's API keys);
+ * - `manage`: a read that only a `manage` session may make (a webhook's secret, with which one
+ *   could sign requests as Herald);
+ * - `read`: a POST that changes nothing (testing a filter), so a `view` session may call it.
+ * Otherwise a `manage` session may call what a workspace key may, and a `view` session only GETs.
+ */
+export type PortalAccess = 'never' | 'manage' | 'read';
 
 export interface RouteContract {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -24,6 +36,7 @@ export interface RouteContract {
   readonly summary: string;
   readonly description?: string;
   readonly access: Access;
+  readonly portal?: PortalAccess;
   readonly params?: JSONSchema;
   readonly querystring?: JSONSchema;
   readonly body?: JSONSchema;
@@ -82,6 +95,7 @@ declare module 'fastify' {
     access?: Access;
     /** What sets the route's body limit, for the 413 that names it. */
     bodyLimitSetting?: string;
+    portal?: PortalAccess;
   }
 }
 
@@ -109,12 +123,12 @@ export function serve<C extends TaggedContract>(
     method: contract.method,
     url: contract.url,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    config: { access: contract.access, bodyLimitSetting: options.bodyLimitSetting },
+    config: { access: contract.access, bodyLimitSetting: options.bodyLimitSetting, ...(contract.portal ? { portal: contract.portal } : {}) },
     schema: {
       tags: [contract.tag],
       summary,
       ...(description ? { description } : {}),
-      security: [{ bearer: [] }],
+      security: contract.access === 'public' ? [] : [{ bearer: [] }],
       ...(params ? { params } : {}),
       ...(querystring ? { querystring } : {}),
       ...(body ? { body } : {}),

@@ -26,6 +26,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly errors?: FieldError[],
+    /** A problem type more precise than the status's, e.g. urn:herald:problem:portal-link-used. */
+    readonly type?: string,
   ) {
     super(message);
   }
@@ -39,10 +41,10 @@ export function notFound(what: string): HttpError {
   return new HttpError(404, `${what} not found`);
 }
 
-export function problem(status: number, detail: string, errors?: FieldError[]) {
+export function problem(status: number, detail: string, errors?: FieldError[], type?: string) {
   const title = TITLES[status] ?? 'Error';
   return {
-    type: `urn:herald:problem:${title.toLowerCase().replace(/\s+/g, '-')}`,
+    type: type ?? `urn:herald:problem:${title.toLowerCase().replace(/\s+/g, '-')}`,
     title,
     status,
     detail,

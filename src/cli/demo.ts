@@ -8,6 +8,7 @@ import { adminKeyCommand } from './admin-key.js';
 import { listenFailure } from './errors.js';
 import { listen } from './listen.js';
 import { startOrExplain } from './serve.js';
+import { startDemoHost } from './demo-host.js';
 
 // `herald demo`: Herald, a listener, and a demo workspace whose webhooks point at the
 // listener, with realistic loyalty events published every second — deliveries, retries
@@ -24,6 +25,8 @@ export const DEMO_DATA_DIR = './data-demo';
 export interface DemoOptions {
   /** The listener's port (0: any free port). */
   listenPort: number;
+  /** The port of the "Acme Loyalty dashboard" that embeds the Webhooks page (0: any free port). */
+  portalPort?: number;
   print: (line: string) => void;
   /** How often events are published. */
   everyMs?: number;
@@ -34,13 +37,25 @@ export interface DemoOptions {
 export interface DemoHandle {
   herald: Herald;
   listener: Server;
+  /** The "Acme Loyalty dashboard" page that frames the portal. */
+  host: Server;
   /** Stops publishing, Herald and the listener, then says what was kept and how to remove it. */
   stop(): Promise<void>;
 }
 
 export async function runDemo(config: Config, options: DemoOptions): Promise<DemoHandle> {
   const { print, everyMs = 1000, remindEveryMs = 20_000 } = options;
-  const herald = await createHerald({ ...config, allowPrivateTargets: true });
+  // The platform's page first: Herald must know its origin to let it frame the portal.
+  const host = await startDemoHost(options.portalPort ?? 0).catch((err) => {
+    throw listenFailure(err, 'the demo\'s "Acme Loyalty dashboard"', (p) => `--portal-port ${p}`) ?? err;
+  });
+  let herald: Herald;
+  try {
+    herald = await createHerald({ ...config, allowPrivateTargets: true, frameAncestors: [...config.frameAncestors, host.origin] });
+  } catch (err) {
+    await new Promise((resolve) => host.server.close(resolve));
+    throw err;
+  }
   let received = 0;
   let address: string;
   let listener: Server | null = null;
@@ -58,9 +73,11 @@ export async function runDemo(config: Config, options: DemoOptions): Promise<Dem
     });
     port = (listener.address() as { port: number }).port;
     await setUp(herald, port);
+    host.serve(herald, 'demo');
   } catch (err) {
     // Nothing is left running when the demo cannot start (e.g. the listener's port is taken).
     await herald.stop();
+    await new Promise((resolve) => host.server.close(resolve));
     if (listener) await new Promise((resolve) => listener!.close(resolve));
     throw err;
   }
@@ -93,6 +110,7 @@ export async function runDemo(config: Config, options: DemoOptions): Promise<Dem
     `  data:       ${sqlite ? `${config.dataDir} (kept when the demo stops)` : 'PostgreSQL (HERALD_DATABASE_URL)'}`,
     `  workspace:  demo, webhooks on, secret "${DEMO_SECRET}"`,
     `  listener:   http://127.0.0.1:${port}/ prints a line per webhook below`,
+    `  embedded:   ${host.origin}/  the "Acme Loyalty dashboard", with the demo's Webhooks page inside it (no key needed)`,
     'Next: open the dashboard and sign in with the admin key, or ask the API:',
     `  curl -s '${address}/api/v1/workspaces/demo/deliveries?limit=5' -H 'Authorization: Bearer ${adminKey}'`,
     'Ctrl-C stops it.',
@@ -102,11 +120,13 @@ export async function runDemo(config: Config, options: DemoOptions): Promise<Dem
   return {
     herald,
     listener: server,
+    host: host.server,
     async stop() {
       clearInterval(timer);
       clearInterval(reminder);
       await herald.stop();
       await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => host.server.close(resolve));
       print(sqlite
         ? `Demo stopped after ${received} webhooks. ${config.dataDir} keeps the demo workspace, its events and deliveries and its admin key: the next \`npx herald demo\` goes on from there, and \`rm -rf ${config.dataDir}\` removes it all.`
         : `Demo stopped after ${received} webhooks. The demo workspace, its events and deliveries stay in PostgreSQL (DELETE /api/v1/workspaces/demo removes them); its admin key is in ${keyFile}.`);

@@ -100,10 +100,11 @@ withSettings(
   { dataDir: DEMO_DATA_DIR },
 )
   .option('--listen-port <port>', "the listener's port", '9000')
+  .option('--portal-port <port>', 'the port of the "Acme Loyalty dashboard" page that embeds the Webhooks page', '9001')
   .action(async (flags: Flags) => {
-    const { listenPort, ...settings } = flags;
+    const { listenPort, portalPort, ...settings } = flags;
     const config = loadConfig(process.env, settingFlags(settings), { dataDir: (settings.dataDir as string | undefined) ?? process.env.HERALD_DATA_DIR ?? DEMO_DATA_DIR });
-    const demo = await runDemo(config, { listenPort: Number(listenPort), print: (line) => console.log(line) });
+    const demo = await runDemo(config, { listenPort: Number(listenPort), portalPort: Number(portalPort), print: (line) => console.log(line) });
     const stop = () => demo.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -17,7 +17,7 @@ export function withSettings(cmd: Command, keys?: readonly (keyof Config)[], def
     if (keys && !keys.includes(s.key)) continue;
     const name = flagName(s);
     const value = s.key in defaults ? defaults[s.key] : s.default;
-    const shown = value === undefined ? '' : `, default: ${value}`;
+    const shown = value === undefined || (Array.isArray(value) && value.length === 0) ? '' : `, default: ${value}`;
     if (typeof s.default === 'boolean') {
       cmd.addOption(new Option(`--${name} [true|false]`, `${s.help} (${s.env}${shown})`));
       cmd.addOption(new Option(`--no-${name}`, `same as --${name} false`));

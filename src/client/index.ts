@@ -16,13 +16,22 @@ import type { AcceptedEvent, Event, EventDetail, EventInput } from '../api/route
 import type { Attempt, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
 import type { FilterResult, FilterTest } from '../api/routes/filters.js';
 import type { Me } from '../api/routes/me.js';
+import type { NewPortalSession, PortalOpened, PortalSession, PortalSessionInput, PortalThemeInput, portalApi } from '../api/routes/portal.js';
 
 export type {
   Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput,
   Webhook, WebhookInput, WebhookPatch, WebhookSecret, RotatedSecret, SecretRotation, RecoverInput,
   Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
-  FilterTest, FilterResult, Me,
+  FilterTest, FilterResult, Me, NewPortalSession, PortalSession, PortalSessionInput, PortalOpened,
 };
+
+/** A portal session's options as createSession takes them: the API's fields, with `expiresIn` also accepted for `expires_in`. */
+export interface PortalSessionOptions {
+  access?: PortalSessionInput['access'];
+  expires_in?: number;
+  expiresIn?: number;
+  theme?: PortalThemeInput;
+}
 
 /** An error answer (RFC 9457), as application/problem+json. */
 export type Problem = Json<typeof problemSchema>;
@@ -167,6 +176,28 @@ export class HeraldClient {
       this.request<Answer<typeof deliveryApi.list>>('GET', `/workspaces/${enc(ws)}/deliveries`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<DeliveryDetail>('GET', `/workspaces/${enc(ws)}/deliveries/${enc(id)}`),
     retry: (ws: string, id: string) => this.request<Delivery>('POST', `/workspaces/${enc(ws)}/deliveries/${enc(id)}/retry`),
+  };
+
+  /**
+   * The portal (CONTRACT section 6), for the platform's backend with the admin key:
+   * `createSession` gives a link (`url`) to a workspace's Webhooks page that opens once, for
+   * an iframe in the platform's dashboard or a new tab.
+   */
+  readonly portal = {
+    createSession: (ws: string, options: PortalSessionOptions = {}) => {
+      const { expiresIn, expires_in, ...rest } = options;
+      const seconds = expires_in ?? expiresIn;
+      const body: PortalSessionInput = { ...rest, ...(seconds === undefined ? {} : { expires_in: seconds }) };
+      return this.request<NewPortalSession>('POST', `/workspaces/${enc(ws)}/portal-sessions`, body);
+    },
+    listSessions: (ws: string, q: PageQuery = {}): Promise<Page<PortalSession>> =>
+      this.request<Answer<typeof portalApi.list>>('GET', `/workspaces/${enc(ws)}/portal-sessions`, undefined, { ...q }),
+    revokeSession: (ws: string, id: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}/portal-sessions/${enc(id)}`),
+    revokeAllSessions: (ws: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}/portal-sessions`),
+    /** Opens a link (its token, after # in `url`) for a session credential, as the page does; a link opens once. */
+    open: (token: string) => this.request<PortalOpened>('POST', '/portal/exchange', { token }),
+    /** The session that a portal cookie holds (a browser sends its own; elsewhere pass the `cookie` header). */
+    resume: (cookie?: string) => this.request<PortalOpened>('POST', '/portal/resume', undefined, undefined, cookie ? { cookie } : {}),
   };
 
   readonly filters = {

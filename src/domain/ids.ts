@@ -6,7 +6,7 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const pool = Buffer.alloc(10 * 256);
 let poolOffset = pool.length;
 
-export type IdPrefix = 'ws' | 'wh' | 'evt' | 'dlv' | 'key' | 'msg';
+export type IdPrefix = 'ws' | 'wh' | 'evt' | 'dlv' | 'key' | 'msg' | 'ps';
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   if (poolOffset + 10 > pool.length) {
@@ -37,9 +37,17 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   return out;
 }
 
-/** A secret API key: a prefix telling its kind, then 32 random bytes in base64url. */
-export function newApiKey(kind: 'admin' | 'workspace'): string {
-  return (kind === 'admin' ? 'hrd_admin_' : 'hrd_') + randomBytes(32).toString('base64url');
+/** How a portal session's credential starts, so authentication knows where to look it up. */
+export const PORTAL_SESSION_PREFIX = 'hps_';
+
+const KEY_PREFIXES = { admin: 'hrd_admin_', workspace: 'hrd_', 'portal-link': 'hpl_', 'portal-session': PORTAL_SESSION_PREFIX } as const;
+
+/**
+ * A secret: a prefix telling its kind, then 32 random bytes in base64url. API keys; a portal
+ * link's token (opens once); the credential that opening it gives.
+ */
+export function newApiKey(kind: keyof typeof KEY_PREFIXES): string {
+  return KEY_PREFIXES[kind] + randomBytes(32).toString('base64url');
 }
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -19,6 +19,27 @@ export interface ApiKey {
   createdAt: number;
 }
 
+/** How a business's page looks inside the platform's dashboard (CONTRACT section 6). */
+export interface PortalTheme {
+  name?: string;
+  primaryColor?: string;
+  logoUrl?: string;
+  dark?: boolean;
+}
+
+/** A portal session: a link that opens one workspace's page once, and what opening it signed in. */
+export interface PortalSession {
+  id: string;
+  workspaceId: string;
+  access: 'manage' | 'view';
+  theme: PortalTheme;
+  expiresAt: number;
+  createdAt: number;
+  /** When its link was opened (it opens once), or null. */
+  usedAt: number | null;
+  revokedAt: number | null;
+}
+
 export interface TopicRecord {
   name: string;
   label: string;

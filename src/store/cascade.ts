@@ -16,6 +16,7 @@ export const WORKSPACE_CASCADE: readonly string[] = [
   ...WEBHOOK_STATE_TABLES.map((t) => `DELETE FROM ${t} WHERE webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = :id)`),
   'DELETE FROM webhooks WHERE workspace_id = :id',
   'DELETE FROM api_keys WHERE workspace_id = :id',
+  'DELETE FROM portal_sessions WHERE workspace_id = :id',
   'DELETE FROM workspaces WHERE id = :id',
 ];
 

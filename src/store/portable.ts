@@ -8,7 +8,8 @@
 // Rows keep their seq, so ids, references (deliveries → events, attempts → deliveries) and
 // list order survive the copy. The queue's bookkeeping (claim, next_attempt_at, cycles) and
 // each webhook's health travel too; a webhook's rate state (webhook_rate) does not: it only
-// says what was sent in the last second.
+// says what was sent in the last second. Nor do portal sessions (portal_sessions): they live an
+// hour or so, and the platform asks for new ones.
 
 export type ColumnKind = 'int' | 'bool' | 'json' | 'text';
 export type PortableValue = string | number | boolean | null;

@@ -4,7 +4,9 @@
 // strings — so every number goes through Number(), every flag through flag(), every JSON
 // column through json().
 import type { WebhookHealth } from '../domain/health.js';
-import type { ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PreviousSecret, TopicRecord, Webhook, Workspace } from './store.js';
+import type {
+  ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PortalSession, PreviousSecret, TopicRecord, Webhook, Workspace,
+} from './store.js';
 
 export type Row = Record<string, any>;
 
@@ -25,6 +27,19 @@ export function rowToWorkspace(row: Row): Workspace {
 
 export function rowToKey(row: Row): ApiKey {
   return { id: row.id, workspaceId: row.workspace_id, name: row.name ?? null, createdAt: Number(row.created_at) };
+}
+
+export function rowToPortalSession(row: Row): PortalSession {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    access: row.access === 'view' ? 'view' : 'manage',
+    theme: json(row.theme) ?? {},
+    expiresAt: Number(row.expires_at),
+    createdAt: Number(row.created_at),
+    usedAt: numberOrNull(row.used_at),
+    revokedAt: numberOrNull(row.revoked_at),
+  };
 }
 
 export function rowToTopic(row: Row): TopicRecord {

@@ -7,15 +7,17 @@
 // Times are Unix milliseconds; JSON columns come back parsed.
 
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
+import type { PortalRefusal } from '../domain/portal.js';
 import type { RateGrant } from '../domain/rate.js';
 import type {
-  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PreviousSecret, PublishBatch, PublishOutcome, TopicRecord, Webhook, WebhookPatch, Workspace,
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PreviousSecret, PublishBatch, PublishOutcome, TopicRecord, Webhook, WebhookPatch,
+  Workspace,
 } from '../domain/records.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from './portable.js';
 
 export type { RateGrant } from '../domain/rate.js';
 export type {
-  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PreviousSecret, PublishBatch, PublishInput, PublishOutcome, TopicRecord, Webhook,
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PortalTheme, PreviousSecret, PublishBatch, PublishInput, PublishOutcome, TopicRecord, Webhook,
   WebhookPatch, Workspace,
 } from '../domain/records.js';
 
@@ -131,6 +133,23 @@ export interface AdminStore {
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
 }
 
+/** Portal sessions (CONTRACT section 6): links that open a workspace's page once; only hashes are stored. */
+export interface PortalStore {
+  createPortalSession(session: PortalSession, tokenHash: string): Promise<void>;
+  /** Newest first, revoked and expired ones too. */
+  listPortalSessions(workspaceId: string, page: PageRequest): Promise<Page<PortalSession>>;
+  /** Revokes one session (`id`) or all of the workspace's (null); how many there were. */
+  revokePortalSessions(workspaceId: string, id: string | null, now: number): Promise<number>;
+  /**
+   * Opens the link whose token hashes to `tokenHash`, once: in one transaction, linkRefusal
+   * (src/domain/portal.ts) decides, and an accepted link is marked used with the hash of the
+   * credential it gives. Returns the session (null when there is none) and the refusal.
+   */
+  openPortalLink(tokenHash: string, sessionHash: string, now: number): Promise<{ session: PortalSession | null; refusal: PortalRefusal | null }>;
+  /** The session whose credential hashes to `sessionHash`, whatever its state (sessionRefusal decides). */
+  findPortalSession(sessionHash: string): Promise<PortalSession | null>;
+}
+
 /** Storing events and their deliveries. */
 export interface PublishStore {
   /**
@@ -209,4 +228,4 @@ export interface CopyStore {
 }
 
 /** Everything: what each adapter implements. */
-export interface Store extends StoreLifecycle, AdminStore, PublishStore, QueueStore, RateStore, RetentionStore, CopyStore {}
+export interface Store extends StoreLifecycle, AdminStore, PortalStore, PublishStore, QueueStore, RateStore, RetentionStore, CopyStore {}

@@ -18,7 +18,7 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // pictures), else to a temporary folder, so that a test run leaves the tree clean.
 export const DOCS = resolve(process.env.HERALD_SCREENSHOTS_DIR ?? join(tmpdir(), 'herald-screenshots'));
 export const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];

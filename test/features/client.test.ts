@@ -143,6 +143,22 @@ describe('HeraldClient', () => {
     const { requeued } = await client.webhooks.recover(ws.id, failing.id, { since: new Date(Date.now() - 60_000).toISOString() });
     assert.equal(requeued, 1);
 
+    // The portal: a link to the page, opened once, and the session it gives.
+    const link = await admin.portal.createSession(ws.id, { access: 'view', expiresIn: 120, theme: { name: 'Acme Loyalty', dark: true } });
+    assert.match(link.id, /^ps_/);
+    assert.equal(Date.parse(link.expires_at) - Date.parse(link.created_at), 120_000);
+    const snake = await admin.portal.createSession(ws.id, { expires_in: 600 });
+    assert.equal(Date.parse(snake.expires_at) - Date.parse(snake.created_at), 600_000);
+    assert.deepEqual((await admin.portal.listSessions(ws.id)).data.map((s) => s.id), [snake.id, link.id]);
+    const opened = await admin.portal.open(new URL(link.url).hash.slice(1));
+    assert.equal(opened.access, 'view');
+    const portalClient = new HeraldClient({ baseUrl: h.url, apiKey: opened.credential, fetch: recordingFetch });
+    assert.deepEqual(await portalClient.me(), { kind: 'portal', workspace_id: ws.id, access: 'view', expires_at: link.expires_at });
+    assert.equal((await admin.portal.resume(`herald_portal=${opened.credential}`)).workspace_id, ws.id);
+    assert.equal(await admin.portal.revokeSession(ws.id, link.id), null);
+    assert.equal(await admin.portal.revokeAllSessions(ws.id), null);
+    await rejects(portalClient.me(), 401, /revoked/);
+
     // Deletions.
     assert.equal(await client.webhooks.delete(ws.id, failing.id), null);
     const other = await admin.workspaces.create({ name: 'Other' });

@@ -47,6 +47,35 @@ async function stop(demo: DemoHandle): Promise<void> {
 }
 
 describe('herald demo', () => {
+  it('serves the "Acme Loyalty dashboard", which frames the demo workspace\'s Webhooks page (the portal)', async () => {
+    const own = await tempDir();
+    const lines: string[] = [];
+    const config = loadConfig({}, {}, { host: '127.0.0.1', port: 0, dataDir: own, logLevel: 'silent', adminKey: undefined });
+    const demo = await runDemo(config, { listenPort: 0, portalPort: 0, print: (line) => lines.push(line), everyMs: 200, remindEveryMs: 60_000 });
+    try {
+      const intro = lines.find((l) => l.includes('Herald demo is running'))!;
+      const hostUrl = /embedded: {3}(http:\/\/127\.0\.0\.1:\d+)\/ {2}the "Acme Loyalty dashboard"/.exec(intro)?.[1];
+      assert.ok(hostUrl, intro);
+      const html = await (await fetch(hostUrl + '/')).text();
+      assert.match(html, /Acme Loyalty/);
+      const src = /<iframe id="webhooks" title="Webhooks" src="([^"]+)"/.exec(html)![1]!;
+      assert.match(src, /^http:\/\/127\.0\.0\.1:\d+\/portal#hpl_/);
+      // Herald lets this page, and no other, frame the portal.
+      const portal = await fetch(src.split('#')[0]!, { headers: { accept: 'text/html' } });
+      assert.match(portal.headers.get('content-security-policy') ?? '', new RegExp(`frame-ancestors ${hostUrl}(;|$)`));
+      const opened = await fetch(new URL('/api/v1/portal/exchange', src), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: src.split('#')[1] }),
+      });
+      const session = await opened.json();
+      assert.equal(session.workspace_id, 'demo');
+      assert.equal(session.access, 'manage');
+      assert.match(await (await fetch(hostUrl + '/?access=view')).text(), /portal#hpl_/);
+    } finally {
+      await demo.stop();
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('runs Herald, a listener and a demo workspace whose three webhooks get verified deliveries', async () => {
     dir = await tempDir();
     const lines: string[] = [];

@@ -202,6 +202,22 @@ describe('answers match the document', () => {
     await call('GET', `/api/v1/workspaces/${ws}/webhooks/wh_unknown`, 404);
     await call('POST', `/api/v1/workspaces/${ws}/deliveries/dlv_unknown/retry`, 404);
 
+    // The portal.
+    const ps = await call('POST', `/api/v1/workspaces/${ws}/portal-sessions`, 201, { access: 'view', theme: { name: 'Acme', primary_color: '#112233' } });
+    await call('POST', `/api/v1/workspaces/${ws}/portal-sessions`, 400, { expires_in: 1 });
+    await call('POST', `/api/v1/workspaces/${ws}/portal-sessions`, 403, {}, key.key);
+    await call('GET', `/api/v1/workspaces/${ws}/portal-sessions`, 200);
+    const token = new URL(ps.url).hash.slice(1);
+    const exchanged = await api('POST', '/api/v1/portal/exchange', { token }, null);
+    assert.equal(exchanged.status, 200, exchanged.text);
+    await call('POST', '/api/v1/portal/exchange', 401, { token }, null);
+    const cookie = (exchanged.headers.get('set-cookie') ?? '').split(';')[0]!;
+    await call('POST', '/api/v1/portal/resume', 200, undefined, null, { headers: { cookie } });
+    assert.equal((await call('GET', '/api/v1/me', 200, undefined, exchanged.body.credential)).kind, 'portal');
+    await call('PATCH', `/api/v1/workspaces/${ws}`, 403, { name: 'x' }, exchanged.body.credential);
+    await call('DELETE', `/api/v1/workspaces/${ws}/portal-sessions/${ps.id}`, 204);
+    await call('DELETE', `/api/v1/workspaces/${ws}/portal-sessions`, 204);
+
     // Deletions.
     const spare = await call('POST', `/api/v1/workspaces/${ws}/keys`, 201, { name: 'spare' });
     await call('DELETE', `/api/v1/workspaces/${ws}/keys/${spare.id}`, 204);

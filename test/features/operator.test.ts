@@ -142,7 +142,7 @@ describe('what a new operator meets', () => {
     assert.ok(serveHelp.includes('--no-delivery-thread'), serveHelp);
     const flags = (text: string) => [...text.matchAll(/ (--[a-z-]+)/g)].map((m) => m[1]).filter((f) => f !== '--help');
     assert.deepEqual(flags(migrateHelp), ['--data-dir', '--database-url', '--database-schema', '--log-level']);
-    assert.deepEqual(flags(demoHelp), ['--host', '--port', '--data-dir', '--log-level', '--listen-port']);
+    assert.deepEqual(flags(demoHelp), ['--host', '--port', '--data-dir', '--log-level', '--listen-port', '--portal-port']);
     assert.ok(demoHelp.includes('(HERALD_DATA_DIR, default: ./data-demo)'), demoHelp);
     assert.deepEqual(flags(keyHelp), ['--data-dir']);
     // A serve option given to migrate is refused, not silently ignored.

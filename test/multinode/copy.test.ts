@@ -2,7 +2,6 @@
 // carry every workspace, key, webhook, event, delivery and attempt over; Herald started on
 // PostgreSQL then shows the same lists and details, its API keys still work, and its pending
 // deliveries are delivered, signed with the secrets that were copied.
-import { readMigrations } from '../../src/store/migrations.js';
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { ADMIN_KEY, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
+import { readMigrations } from '../../src/store/migrations.js';
 import { Cluster, DATABASE_URL, ROOT, multinodeSuite } from './cluster.js';
 
 const ENCRYPTION_KEY = 'copy-test-encryption-key-0123456789abcdef';

@@ -24,12 +24,15 @@ interface Route {
   /** "METHOD /api/v1/…" with {placeholders}, as in the OpenAPI document. */
   route: string;
   path: (f: Fixture) => string | Promise<string>;
-  body?: unknown;
+  /** The body, or what makes it for each call (a new portal link to open). */
+  body?: unknown | ((f: Fixture) => Promise<unknown>);
   /** Success status(es) for the admin key (and the own key, unless adminOnly). */
   ok: number | number[];
   adminOnly?: boolean;
   /** Not under /workspaces/{ws}: another workspace's key succeeds too. */
   global?: boolean;
+  /** Needs no key (opening a portal link): every caller gets `ok`. */
+  open?: boolean;
   /** Destroys what it names: each caller gets a fresh fixture. */
   fresh?: boolean;
   /** After a refused call: the thing is still there (checked with the admin key). */
@@ -92,10 +95,24 @@ const ROUTES: Route[] = [
   { route: 'POST /api/v1/workspaces/{ws}/deliveries/{id}/retry', path: (f) => `${W(f)}/deliveries/${f.delivery}/retry`, ok: 202 },
   { route: 'POST /api/v1/filters/test', path: () => '/api/v1/filters/test', body: { filter: { amount: { $gte: 1 } }, data: { amount: 2 } }, ok: 200, global: true },
   { route: 'GET /api/v1/me', path: () => '/api/v1/me', ok: 200, global: true },
+  { route: 'POST /api/v1/workspaces/{ws}/portal-sessions', path: (f) => `${W(f)}/portal-sessions`, body: {}, ok: 201, adminOnly: true },
+  { route: 'GET /api/v1/workspaces/{ws}/portal-sessions', path: (f) => `${W(f)}/portal-sessions`, ok: 200, adminOnly: true },
+  { route: 'DELETE /api/v1/workspaces/{ws}/portal-sessions', path: (f) => `${W(f)}/portal-sessions`, ok: 204, adminOnly: true },
+  {
+    route: 'DELETE /api/v1/workspaces/{ws}/portal-sessions/{session}', ok: 204, adminOnly: true,
+    path: async (f) => `${W(f)}/portal-sessions/${(await h.api('POST', `${W(f)}/portal-sessions`, {})).body.id}`,
+  },
+  {
+    route: 'POST /api/v1/portal/exchange', path: () => '/api/v1/portal/exchange', ok: 200, open: true,
+    body: async (f: Fixture) => ({ token: new URL((await h.api('POST', `${W(f)}/portal-sessions`, {})).body.url).hash.slice(1) }),
+  },
+  // Without the cookie that only a browser which opened a link holds: 401 whatever key is sent.
+  { route: 'POST /api/v1/portal/resume', path: () => '/api/v1/portal/resume', ok: 401, open: true },
 ];
 
 function expected(route: Route, who: Who): number[] {
   const ok = Array.isArray(route.ok) ? route.ok : [route.ok];
+  if (route.open) return ok;
   switch (who) {
     case 'admin':
       return ok;
@@ -140,7 +157,8 @@ describe('workspace isolation: every route × every caller', { timeout: 120_000 
         const f = route.fresh ? await fixture() : shared;
         const key = { admin: h.adminKey, own: f.own, other: otherKey, revoked: f.revoked, none: null }[who];
         const path = await route.path(f);
-        const res = await h.api(route.route.split(' ')[0]!, path, route.body, key);
+        const body = typeof route.body === 'function' ? await route.body(f) : route.body;
+        const res = await h.api(route.route.split(' ')[0]!, path, body, key);
         const want = expected(route, who);
         if (!want.includes(res.status)) wrong.push(`${who}: ${res.status} (expected ${want.join(' or ')}) ${res.text.slice(0, 200)}`);
         else if (res.status >= 400) {

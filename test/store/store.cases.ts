@@ -10,6 +10,7 @@ import {
   type ClaimedDelivery,
   type DeliveryStatus,
   type EventRecord,
+  type PortalSession,
   type PublishInput,
   type Store,
   type Webhook,
@@ -187,6 +188,54 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(await store.revokeKey('acme', 'key_1', T0 + 3), false, 'already revoked');
       assert.equal(await store.findKeyByHash('hash-1'), null);
       assert.deepEqual((await store.listKeys('acme', { limit: 10 })).rows, [k2]);
+    });
+  });
+
+  describe('portal sessions', () => {
+    const session = (id: string, over: Partial<PortalSession> = {}): PortalSession => ({
+      id, workspaceId: 'acme', access: 'manage', theme: {}, expiresAt: T0 + 3600_000, createdAt: T0, usedAt: null, revokedAt: null, ...over,
+    });
+
+    test('a link opens once, with its theme; the session is found by its credential', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      const theme = { name: 'Acme Loyalty', primaryColor: '#0f766e', logoUrl: 'https://cdn.example/l.png', dark: true };
+      await store.createPortalSession(session('ps_1', { access: 'view', theme }), 'link-1');
+      const opened = await store.openPortalLink('link-1', 'cred-1', T0 + 10);
+      assert.deepEqual(opened, { session: session('ps_1', { access: 'view', theme, usedAt: T0 + 10 }), refusal: null });
+      assert.deepEqual(await store.findPortalSession('cred-1'), session('ps_1', { access: 'view', theme, usedAt: T0 + 10 }));
+      const again = await store.openPortalLink('link-1', 'cred-2', T0 + 11);
+      assert.equal(again.refusal, 'used');
+      assert.equal(await store.findPortalSession('cred-2'), null, 'a refused opening gives no credential');
+      assert.deepEqual(await store.openPortalLink('link-x', 'cred-3', T0), { session: null, refusal: 'unknown' });
+      assert.equal(await store.findPortalSession('link-1'), null, 'the link is not a credential');
+    });
+
+    test('concurrent openings: one wins', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      await store.createPortalSession(session('ps_1'), 'link-1');
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.openPortalLink('link-1', `cred-${i}`, T0 + 1)));
+      assert.equal(results.filter((r) => r.refusal === null).length, 1);
+      assert.equal(results.filter((r) => r.refusal === 'used').length, 7);
+    });
+
+    test('expired and revoked links do not open; revoking one or all; listed newest first', async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      await store.createWorkspace(workspace('other'));
+      await store.createPortalSession(session('ps_1'), 'l1');
+      await store.createPortalSession(session('ps_2', { expiresAt: T0 + 5 }), 'l2');
+      await store.createPortalSession(session('ps_3'), 'l3');
+      await store.createPortalSession(session('ps_4', { workspaceId: 'other' }), 'l4');
+      assert.equal((await store.openPortalLink('l2', 'c2', T0 + 5)).refusal, 'expired');
+      assert.equal(await store.revokePortalSessions('other', 'ps_1', T0 + 6), 0, 'only in its own workspace');
+      assert.equal(await store.revokePortalSessions('acme', 'ps_1', T0 + 6), 1);
+      assert.equal((await store.openPortalLink('l1', 'c1', T0 + 7)).refusal, 'revoked');
+      const page = await store.listPortalSessions('acme', { limit: 2 });
+      assert.deepEqual(page.rows.map((s) => s.id), ['ps_3', 'ps_2']);
+      assert.deepEqual((await store.listPortalSessions('acme', { limit: 2, cursor: page.next! })).rows, [session('ps_1', { revokedAt: T0 + 6 })]);
+      assert.equal(await store.revokePortalSessions('acme', null, T0 + 8), 3);
+      const rows = (await store.listPortalSessions('acme', { limit: 10 })).rows;
+      assert.deepEqual(rows.map((s) => s.revokedAt), [T0 + 8, T0 + 8, T0 + 6], 'an earlier revocation keeps its time');
+      assert.equal((await store.listPortalSessions('other', { limit: 10 })).rows[0]!.revokedAt, null);
     });
   });
 
@@ -939,10 +988,13 @@ export function storeCases(factory: StoreFactory): void {
   });
 
   describe('deleting a workspace', () => {
-    test('removes its keys, webhooks, events, deliveries and attempts, and nothing else', async (store) => {
+    test('removes its keys, portal sessions, webhooks, events, deliveries and attempts, and nothing else', async (store) => {
       const { hook } = await setup(store, 'acme');
       await setup(store, 'keep');
       await store.createKey({ id: 'key_a', workspaceId: 'acme', name: null, createdAt: T0 }, 'hash-a');
+      await store.createPortalSession({ id: 'ps_a', workspaceId: 'acme', access: 'manage', theme: {}, expiresAt: T0 + DAY, createdAt: T0, usedAt: null, revokedAt: null }, 'link-a');
+      await store.openPortalLink('link-a', 'cred-a', T0);
+      await store.createPortalSession({ id: 'ps_k', workspaceId: 'keep', access: 'view', theme: {}, expiresAt: T0 + DAY, createdAt: T0, usedAt: null, revokedAt: null }, 'link-k');
       const e = await publishOne(store, 'acme', input());
       await publishOne(store, 'acme', input(), T0 + 1);
       await publishOne(store, 'keep', input());
@@ -953,6 +1005,9 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(await store.deleteWorkspace('acme'), true);
       assert.equal(await store.getWorkspace('acme'), null);
       assert.equal(await store.findKeyByHash('hash-a'), null);
+      assert.equal(await store.findPortalSession('cred-a'), null);
+      assert.deepEqual((await store.listPortalSessions('acme', { limit: 10 })).rows, []);
+      assert.equal((await store.listPortalSessions('keep', { limit: 10 })).rows.length, 1, "the other workspace's session stays");
       assert.equal(await store.getWebhook('acme', hook.id), null);
       assert.equal(await store.getEvent('acme', e.event.id), null);
       assert.equal(await store.getDelivery('acme', mine.id), null);

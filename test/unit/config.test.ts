@@ -228,3 +228,27 @@ describe('flagName', () => {
     }
   });
 });
+
+describe('the portal settings', () => {
+  it('HERALD_PUBLIC_URL: an http(s) address, its trailing slash dropped; unset by default', () => {
+    assert.equal(load().publicUrl, undefined);
+    assert.equal(load({ HERALD_PUBLIC_URL: 'https://webhooks.example.com/' }).publicUrl, 'https://webhooks.example.com');
+    assert.equal(load({ HERALD_PUBLIC_URL: 'http://10.0.0.5:8080' }).publicUrl, 'http://10.0.0.5:8080');
+    for (const bad of ['webhooks.example.com', 'ftp://x.example', 'https://x.example/?a=1', 'https://user@x.example']) {
+      assert.throws(() => load({ HERALD_PUBLIC_URL: bad }), (err: unknown) => err instanceof ConfigError && /HERALD_PUBLIC_URL/.test(err.message), bad);
+    }
+  });
+
+  it('HERALD_FRAME_ANCESTORS: space-separated origins; anything else names the variable', () => {
+    assert.deepEqual(load().frameAncestors, []);
+    assert.deepEqual(load({ HERALD_FRAME_ANCESTORS: '  https://app.example.com  http://localhost:3000 https://*.shop.example ' }).frameAncestors,
+      ['https://app.example.com', 'http://localhost:3000', 'https://*.shop.example']);
+    for (const bad of ['app.example.com', 'https://app.example.com/dashboard', "'self'", '*', 'https://a.example;script-src', 'javascript:1']) {
+      assert.throws(
+        () => load({ HERALD_FRAME_ANCESTORS: `https://ok.example ${bad}` }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes('HERALD_FRAME_ANCESTORS') && err.message.includes(bad),
+        bad,
+      );
+    }
+  });
+});

@@ -17,7 +17,7 @@ interface Props {
 
 /** One delivery: what was sent, each attempt, and "Retry". */
 export function DeliveryDialog({ deliveryId, onClose }: Props) {
-  const { api, workspace, topics, touch } = useWorkspace();
+  const { api, workspace, topics, touch, readOnly } = useWorkspace();
   const notify = useNotify();
   const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -67,9 +67,11 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
       onClose={onClose}
       size="large"
       actions={
-        <button type="button" className="btn btn-primary" onClick={retry} disabled={!delivery || retrying || waitFor !== null}>
-          {waitFor !== null ? 'Sending…' : 'Retry'}
-        </button>
+        readOnly ? undefined : (
+          <button type="button" className="btn btn-primary" onClick={retry} disabled={!delivery || retrying || waitFor !== null}>
+            {waitFor !== null ? 'Sending…' : 'Retry'}
+          </button>
+        )
       }
     >
       {error && (

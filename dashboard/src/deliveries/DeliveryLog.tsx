@@ -17,7 +17,7 @@ const PAGE = 25;
 
 /** "Delivery Log": deliveries newest first, by webhook and status, page by page. */
 export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
-  const { api, workspace, topics, webhooks, activity } = useWorkspace();
+  const { api, workspace, topics, webhooks, activity, readOnly } = useWorkspace();
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [page, setPage] = useState<{ data: Delivery[]; next: string | null } | null>(null);
@@ -89,7 +89,7 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
         </div>
       </div>
 
-      {webhookId && <WebhookTools webhookId={webhookId} onOpenDelivery={setOpen} />}
+      {webhookId && !readOnly && <WebhookTools webhookId={webhookId} onOpenDelivery={setOpen} />}
 
       {error && (
         <p className="field-error" role="alert">

@@ -19,7 +19,7 @@ export function generateSecret(): string {
 
 /** "Webhook Secret": optional; receivers find its SHA-256 in x-nector-webhook-secret. */
 export function SecretField({ value, onChange, error, webhookId }: Props) {
-  const { api, workspace } = useWorkspace();
+  const { api, workspace, readOnly } = useWorkspace();
   const [current, setCurrent] = useState<string | null>(null);
   const [revealError, setRevealError] = useState<string | null>(null);
 
@@ -56,7 +56,7 @@ export function SecretField({ value, onChange, error, webhookId }: Props) {
               <code>webhook-signature</code>.
             </p>
           </details>
-          {webhookId && current === null && (
+          {webhookId && current === null && !readOnly && (
             <button type="button" className="link-btn" onClick={reveal}>
               Show the current secret
             </button>

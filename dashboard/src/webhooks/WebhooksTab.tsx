@@ -14,7 +14,7 @@ interface Props {
 
 /** "Send Webhooks": the workspace's webhooks; "Create" and a click on a row open the popup. */
 export function WebhooksTab({ onOpenLog }: Props) {
-  const { api, workspace, topics, webhooks, activity } = useWorkspace();
+  const { api, workspace, topics, webhooks, activity, readOnly } = useWorkspace();
   const [dialog, setDialog] = useState<{ webhook?: Webhook } | null>(null);
   const [last, setLast] = useState<Record<string, Delivery | null>>({});
   const { sendTest, busy } = useSendTest();
@@ -42,21 +42,25 @@ export function WebhooksTab({ onOpenLog }: Props) {
       <div className="section-head">
         <div>
           <h2 id="webhooks-title">Send Webhooks</h2>
-          <p className="muted">Each webhook sends one event to one Webhook Uri. Click a webhook to change or delete it.</p>
+          <p className="muted">
+            {readOnly ? 'Each webhook sends one event to one Webhook Uri.' : 'Each webhook sends one event to one Webhook Uri. Click a webhook to change or delete it.'}
+          </p>
         </div>
-        <button type="button" className="btn btn-primary" onClick={() => setDialog({})}>
-          <span aria-hidden="true">+ </span>Create
-        </button>
+        {!readOnly && (
+          <button type="button" className="btn btn-primary" onClick={() => setDialog({})}>
+            <span aria-hidden="true">+ </span>Create
+          </button>
+        )}
       </div>
 
       {webhooks.length === 0 ? (
         <div className="empty-state">
           <p className="empty-title">No webhooks yet</p>
-          <p className="muted">Click “Create” to send an event, such as Wallet Coins Rewarded, to your server.</p>
+          {!readOnly && <p className="muted">Click “Create” to send an event, such as Wallet Coins Rewarded, to your server.</p>}
         </div>
       ) : (
         <div className="table-wrap">
-          <table className="table table-click table-stack" aria-label="Webhooks">
+          <table className={`table table-stack${readOnly ? '' : ' table-click'}`} aria-label="Webhooks">
             <thead>
               <tr>
                 <th scope="col">Event</th>
@@ -73,11 +77,15 @@ export function WebhooksTab({ onOpenLog }: Props) {
                 const d = last[w.id];
                 const filterText = describeFilter(w.filter);
                 return (
-                  <tr key={w.id} onClick={() => setDialog({ webhook: w })}>
+                  <tr key={w.id} onClick={readOnly ? undefined : () => setDialog({ webhook: w })}>
                     <td data-label="Event">
-                      <button type="button" className="row-link" onClick={(e) => (e.stopPropagation(), setDialog({ webhook: w }))}>
-                        {topicLabel(topics, w.topic)}
-                      </button>
+                      {readOnly ? (
+                        <strong>{topicLabel(topics, w.topic)}</strong>
+                      ) : (
+                        <button type="button" className="row-link" onClick={(e) => (e.stopPropagation(), setDialog({ webhook: w }))}>
+                          {topicLabel(topics, w.topic)}
+                        </button>
+                      )}
                       <div className="sub mono">{w.topic}</div>
                     </td>
                     <td className="mono cell-url" data-label="Webhook Uri">{w.url}</td>
@@ -103,9 +111,11 @@ export function WebhooksTab({ onOpenLog }: Props) {
                       )}
                     </td>
                     <td className="cell-actions" onClick={(e) => e.stopPropagation()}>
-                      <button type="button" className="btn btn-small" disabled={busy === w.id} onClick={() => sendTest(w.id)}>
-                        Send test
-                      </button>
+                      {!readOnly && (
+                        <button type="button" className="btn btn-small" disabled={busy === w.id} onClick={() => sendTest(w.id)}>
+                          Send test
+                        </button>
+                      )}
                       <button type="button" className="btn btn-small btn-ghost" onClick={() => onOpenLog(w.id)}>
                         Deliveries
                       </button>
@@ -117,7 +127,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
           </table>
         </div>
       )}
-      {dialog && <WebhookDialog webhook={dialog.webhook} onClose={() => setDialog(null)} />}
+      {dialog && !readOnly && <WebhookDialog webhook={dialog.webhook} onClose={() => setDialog(null)} />}
     </section>
   );
 }

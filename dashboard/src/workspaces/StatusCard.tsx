@@ -11,7 +11,7 @@ interface Props {
 
 /** The workspace's "Status": webhooks_enabled. While it is off, nothing is sent. */
 export function StatusCard({ workspace, onChange }: Props) {
-  const { api } = useWorkspace();
+  const { api, readOnly } = useWorkspace();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const on = workspace.webhooks_enabled;
@@ -35,7 +35,11 @@ export function StatusCard({ workspace, onChange }: Props) {
           <span id="status-label" className="status-label">
             Status
           </span>
-          <Switch id="status-switch" checked={on} onChange={toggle} disabled={busy} labelledBy="status-label" describedBy="status-text" />
+          {readOnly ? (
+            <span className={`badge ${on ? 'badge-green' : 'badge-gray'}`}>{on ? 'On' : 'Off'}</span>
+          ) : (
+            <Switch id="status-switch" checked={on} onChange={toggle} disabled={busy} labelledBy="status-label" describedBy="status-text" />
+          )}
         </div>
         <div id="status-text" className="status-text">
           {on ? (
@@ -48,7 +52,7 @@ export function StatusCard({ workspace, onChange }: Props) {
           ) : (
             <>
               <strong>Webhooks are off: nothing is being sent.</strong>{' '}
-              <span className="status-more">Events that arrive now are kept but not delivered. Switch Status on to start sending.</span>
+              <span className="status-more">Events that arrive now are kept but not delivered.{readOnly ? '' : ' Switch Status on to start sending.'}</span>
             </>
           )}
         </div>

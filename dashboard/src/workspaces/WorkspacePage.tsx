@@ -14,6 +14,8 @@ import { useUrlTab } from '../ui/useUrlTab';
 interface Props {
   api: Api;
   workspaceId: string;
+  /** A view-only portal session: nothing that changes anything is offered. */
+  readOnly?: boolean;
 }
 
 const TABS = [
@@ -24,7 +26,7 @@ const TABS = [
 const TAB_IDS = TABS.map((t) => t.id);
 
 /** The Webhooks page of one workspace: the status switch, then the tabs. */
-export function WorkspacePage({ api, workspaceId }: Props) {
+export function WorkspacePage({ api, workspaceId, readOnly = false }: Props) {
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [topics, setTopics] = useState<Topic[]>([]);
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
@@ -61,8 +63,8 @@ export function WorkspacePage({ api, workspaceId }: Props) {
 
   const touch = useCallback(() => setActivity((n) => n + 1), []);
   const ctx = useMemo<WorkspaceState | null>(
-    () => (workspace && webhooks ? { api, workspace, topics, webhooks, reloadWebhooks, activity, touch } : null),
-    [api, workspace, topics, webhooks, reloadWebhooks, activity, touch],
+    () => (workspace && webhooks ? { api, workspace, topics, webhooks, reloadWebhooks, activity, touch, readOnly } : null),
+    [api, workspace, topics, webhooks, reloadWebhooks, activity, touch, readOnly],
   );
 
   if (error) {

@@ -13,6 +13,8 @@ export interface WorkspaceState {
   /** Bumped whenever something may have queued deliveries (a test, a retry), so views refresh. */
   activity: number;
   touch: () => void;
+  /** A view-only portal session: the page offers nothing that changes anything (CONTRACT section 6). */
+  readOnly: boolean;
 }
 
 export const WorkspaceContext = createContext<WorkspaceState | null>(null);

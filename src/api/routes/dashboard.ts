@@ -8,14 +8,26 @@ import fastifyStatic from '@fastify/static';
 const DEFAULT_ROOT = fileURLToPath(new URL('../../../dashboard/dist/', import.meta.url));
 
 // The page holds an API key: it loads nothing from elsewhere and may not be framed.
+const POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
 const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy': `${POLICY}; img-src 'self' data:; frame-ancestors 'none'`,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
+
+/**
+ * The portal (/portal, CONTRACT section 6): the same page, which the origins of
+ * HERALD_FRAME_ANCESTORS (and no others) may frame, and which may show the theme's https: logo.
+ * No X-Frame-Options: it cannot name origins, and CSP frame-ancestors overrides it anyway.
+ */
+function portalHeaders(frameAncestors: readonly string[]) {
+  return {
+    'content-security-policy': `${POLICY}; img-src 'self' data: https:; frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Herald</title></head>
@@ -41,15 +53,17 @@ function wantsHtml(req: FastifyRequest): boolean {
 /**
  * Serves the dashboard (a Vite build) at `/`: its files as they are, and index.html for `/` and
  * for any other non-API GET that asks for HTML, so that the app's own paths survive a reload.
- * Anything else (API paths included) goes to the app's not-found handler.
+ * `/portal` is the same page with the portal's headers. Anything else (API paths included)
+ * goes to the app's not-found handler.
  */
-export function dashboardRoutes(root: string = DEFAULT_ROOT): FastifyPluginAsync {
+export function dashboardRoutes(root: string = DEFAULT_ROOT, frameAncestors: readonly string[] = []): FastifyPluginAsync {
   const base = resolve(root);
+  const portal = portalHeaders(frameAncestors);
   return async (app) => {
     await app.register(fastifyStatic, { root: base, serve: false });
 
-    function page(reply: FastifyReply) {
-      reply.headers(PAGE_HEADERS);
+    function page(reply: FastifyReply, headers: Record<string, string> = PAGE_HEADERS) {
+      reply.headers(headers);
       if (!isFile(resolve(base, 'index.html'))) {
         return reply.status(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
       }
@@ -60,6 +74,7 @@ export function dashboardRoutes(root: string = DEFAULT_ROOT): FastifyPluginAsync
       const path = req.url.split('?')[0]!;
       if (path === '/api' || path.startsWith('/api/')) return reply.callNotFound();
       if (path === '/' || path === '/index.html') return page(reply);
+      if (path === '/portal') return page(reply, portal);
       let relative: string;
       try {
         relative = decodeURIComponent(path).slice(1);

@@ -20,7 +20,7 @@ export type FilterResult = Json<typeof filterResultSchema>;
 
 export const filterApi = resource('filters', {
   test: {
-    method: 'POST', url: '/filters/test', access: 'key', summary: 'Try a filter against a body',
+    method: 'POST', url: '/filters/test', access: 'key', portal: 'read', summary: 'Try a filter against a body',
     body: filterTestSchema, answers: { 200: filterResultSchema },
   },
 });

@@ -7,6 +7,7 @@ import { eventApi, eventRoutes } from './events.js';
 import { filterApi, filterRoutes } from './filters.js';
 import { keyApi, keyRoutes } from './keys.js';
 import { meApi, meRoutes } from './me.js';
+import { portalApi, portalRoutes } from './portal.js';
 import { topicApi, topicRoutes } from './topics.js';
 import { webhookApi, webhookRoutes } from './webhooks.js';
 import { workspaceApi, workspaceRoutes } from './workspaces.js';
@@ -20,6 +21,7 @@ const RESOURCES: { api: Record<string, TaggedContract>; routes: (services: Servi
   { api: deliveryApi, routes: deliveryRoutes },
   { api: filterApi, routes: filterRoutes },
   { api: meApi, routes: meRoutes },
+  { api: portalApi, routes: portalRoutes },
 ];
 
 /** The contract of every API route. */

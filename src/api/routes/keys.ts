@@ -43,15 +43,15 @@ export function presentKey(k: ApiKeyRecord): ApiKey {
 
 export const keyApi = resource('keys', {
   create: {
-    method: 'POST', url: '/workspaces/:ws/keys', access: 'workspace', summary: 'Create a workspace API key (shown only in this answer)',
+    method: 'POST', url: '/workspaces/:ws/keys', access: 'workspace', portal: 'never', summary: 'Create a workspace API key (shown only in this answer)',
     params: wsParams, body: keyCreateSchema, answers: { 201: keySchema },
   },
   list: {
-    method: 'GET', url: '/workspaces/:ws/keys', access: 'workspace', summary: 'List API keys (without the keys)',
+    method: 'GET', url: '/workspaces/:ws/keys', access: 'workspace', portal: 'never', summary: 'List API keys (without the keys)',
     params: wsParams, querystring: listQuery(), answers: { 200: listOf(keySchema) },
   },
   revoke: {
-    method: 'DELETE', url: '/workspaces/:ws/keys/:key', access: 'workspace', summary: 'Revoke an API key',
+    method: 'DELETE', url: '/workspaces/:ws/keys/:key', access: 'workspace', portal: 'never', summary: 'Revoke an API key',
     params: withId('key'), answers: { 204: null },
   },
 });

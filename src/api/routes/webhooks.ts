@@ -125,7 +125,7 @@ export const webhookApi = resource('webhooks', {
     params: byId, answers: { 200: webhookSchema },
   },
   secret: {
-    method: 'GET', url: '/workspaces/:ws/webhooks/:id/secret', access: 'workspace', summary: "Get a webhook's secret",
+    method: 'GET', url: '/workspaces/:ws/webhooks/:id/secret', access: 'workspace', portal: 'manage', summary: "Get a webhook's secret",
     params: byId, answers: { 200: secretSchema },
   },
   rotateSecret: {

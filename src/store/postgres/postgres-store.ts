@@ -5,11 +5,12 @@ import type { RateGrant } from '../../domain/rate.js';
 import { readMigrations } from '../migrations.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import type {
-  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PublishBatch, PublishOutcome, Store,
+  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome, Store,
   TopicRecord, Webhook, WebhookPatch, Workspace,
 } from '../store.js';
 import type { Row } from '../rows.js';
 import * as admin from './admin.js';
+import * as portal from './portal.js';
 import { clientConfig, createPool, inTransaction, WorkListener, type PostgresOptions } from './connection.js';
 import * as copy from './copy.js';
 import * as publishing from './publish.js';
@@ -148,6 +149,14 @@ export class PostgresStore implements Store {
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
     return admin.recoverDeliveries(this.x, workspaceId, webhookId, since, until, now);
   }
+
+  // ---- portal sessions (portal.ts) -------------------------------------------------------
+
+  createPortalSession(session: PortalSession, tokenHash: string): Promise<void> { return portal.createPortalSession(this.x, session, tokenHash); }
+  listPortalSessions(workspaceId: string, page: PageRequest): Promise<Page<PortalSession>> { return portal.listPortalSessions(this.x, workspaceId, page); }
+  revokePortalSessions(workspaceId: string, id: string | null, now: number): Promise<number> { return portal.revokePortalSessions(this.x, workspaceId, id, now); }
+  openPortalLink(tokenHash: string, sessionHash: string, now: number) { return portal.openPortalLink(this.x, tokenHash, sessionHash, now); }
+  findPortalSession(sessionHash: string): Promise<PortalSession | null> { return portal.findPortalSession(this.x, sessionHash); }
 
   // ---- publishing (publish.ts) -----------------------------------------------------------
 

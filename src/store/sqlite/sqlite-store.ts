@@ -8,10 +8,11 @@ import type { HealthEffect, HealthPolicy } from '../../domain/health.js';
 import type { RateGrant } from '../../domain/rate.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import type {
-  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PublishBatch, PublishOutcome, Store,
+  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome, Store,
   TopicRecord, Webhook, WebhookPatch, Workspace,
 } from '../store.js';
 import * as admin from './admin.js';
+import * as portal from './portal.js';
 import { SqliteConnection, type SqliteOptions } from './connection.js';
 import * as copy from './copy.js';
 import * as publishing from './publish.js';
@@ -84,6 +85,14 @@ export class SqliteStore implements Store {
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
     return queue.recoverDeliveries(this.c, workspaceId, webhookId, since, until, now);
   }
+
+  // ---- portal sessions (portal.ts) -------------------------------------------------------
+
+  createPortalSession(session: PortalSession, tokenHash: string): Promise<void> { return portal.createPortalSession(this.c, session, tokenHash); }
+  async listPortalSessions(workspaceId: string, page: PageRequest): Promise<Page<PortalSession>> { return portal.listPortalSessions(this.c, workspaceId, page); }
+  revokePortalSessions(workspaceId: string, id: string | null, now: number): Promise<number> { return portal.revokePortalSessions(this.c, workspaceId, id, now); }
+  openPortalLink(tokenHash: string, sessionHash: string, now: number) { return portal.openPortalLink(this.c, tokenHash, sessionHash, now); }
+  async findPortalSession(sessionHash: string): Promise<PortalSession | null> { return portal.findPortalSession(this.c, sessionHash); }
 
   // ---- publishing (publish.ts) -----------------------------------------------------------
 
