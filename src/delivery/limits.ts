@@ -13,7 +13,11 @@
 //  - circuit: a webhook whose circuit is open waits; half-open allows one probe at a time.
 //  - rate: an optional requests-per-second limit, kept in the database so that it holds
 //    across every worker of every node (takeRateShares, Store.takeRateTokens).
-// A delivery that is not admitted goes back to the queue, due again when it may be admitted.
+// A delivery that is not admitted goes back to the queue, due again when it may be admitted;
+// when a suspect webhook is held back, so are all of its due deliveries, in one statement
+// (Store.holdWebhooks): they are not claimed one by one only to be given back, and healthy
+// deliveries behind them are claimed at once. A suspect webhook held back again and again
+// waits twice as long each time (up to 30 s, or the timeout).
 
 import type { Logger } from 'pino';
 import { circuitState } from '../domain/health.js';
@@ -48,15 +52,20 @@ interface WebhookState {
   /** Attempts in flight counted in the new and in the suspect share. */
   heldNew: number;
   heldSuspect: number;
+  /** Times it has been held back as a suspect since it last had an attempt admitted. */
+  heldInARow: number;
 }
 
-export type Admission = { admitted: true } | { admitted: false; retryAt: number };
+/** Not admitted: due again at `retryAt`; `webhook` when the whole webhook is held back until then. */
+export type Admission = { admitted: true } | { admitted: false; retryAt: number; webhook?: true };
 
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
 /** How long a new webhook waits when the new share is full: its holders are found out within `slowMs`. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
+/** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
+const MAX_SUSPECT_HOLD_MS = 30_000;
 
 export class WebhookLimiter {
   private readonly states = new Map<string, WebhookState>();
@@ -70,14 +79,14 @@ export class WebhookLimiter {
   constructor(private readonly options: LimiterOptions) {
     const slots = options.workerSlots ?? Infinity;
     this.caps = { untrusted: Math.max(1, Math.floor(slots / 2)), suspect: Math.max(1, Math.floor(slots / 4)) };
-    this.maxHoldMs = Math.max(MAX_ANSWERING_HOLD_MS, options.timeoutMs ?? 0);
+    this.maxHoldMs = options.timeoutMs === undefined ? MAX_ANSWERING_HOLD_MS : Math.max(MAX_SUSPECT_HOLD_MS, options.timeoutMs);
   }
 
   private state(id: string): WebhookState {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldInARow: 0 };
       this.states.set(id, s);
     }
     return s;
@@ -103,26 +112,29 @@ export class WebhookLimiter {
   admit(webhookId: string, openUntil: number | null, now: number): Admission {
     const s = this.state(webhookId);
     const circuit = circuitState({ openUntil }, now);
+    // (Opening a circuit held its deliveries back already: Store.recordResults.)
     if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
     const suspect = circuit === 'half-open' || s.standing === 'suspect' || this.hangs(s, now);
     const isNew = !suspect && s.standing === 'new';
     let limit = Math.min(s.limit, this.options.maxPerWebhook);
     if (suspect) limit = 1;
     else if (isNew) limit = Math.min(limit, this.options.newPerWebhook ?? limit);
-    if (s.inFlight >= limit) return { admitted: false, retryAt: now + this.holdFor(s, now, suspect) };
-    if (suspect || isNew) {
+    if (suspect) {
+      this.sweepNewShare(now);
+      const full = this.heldSuspect >= this.caps.suspect || this.heldNew + this.heldSuspect >= this.caps.untrusted;
+      if (full || s.inFlight >= limit) return { admitted: false, retryAt: now + this.suspectHold(s, now), webhook: true };
+    } else if (s.inFlight >= limit) {
+      return { admitted: false, retryAt: now + this.holdFor(s, now) };
+    } else if (isNew) {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
-      if (suspect && (this.heldSuspect >= this.caps.suspect || untrusted >= this.caps.untrusted)) {
-        // Its place in the suspect share frees when one of theirs ends: within a timeout.
-        return { admitted: false, retryAt: now + this.maxHoldMs };
-      }
       if (isNew && (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted)) {
         return { admitted: false, retryAt: now + FULL_NEW_SHARE_HOLD_MS };
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
     s.inFlight++;
+    s.heldInARow = 0;
     if (suspect) {
       s.heldSuspect++;
       this.heldSuspect++;
@@ -137,12 +149,16 @@ export class WebhookLimiter {
   /**
    * Back when a slot is likely to free: about one attempt's time, or, when nothing has ended
    * for longer than that (a receiver that hangs), about as long as nothing has ended — so its
-   * deliveries are not claimed and given back every few milliseconds. Bounded: 5 s for an
-   * answering webhook, up to the delivery timeout for a suspect one.
+   * deliveries are not claimed and given back every few milliseconds. Bounded by 5 s.
    */
-  private holdFor(s: WebhookState, now: number, suspect: boolean): number {
-    const estimate = Math.max(s.avgMs, now - s.lastEndAt);
-    return Math.min(suspect ? this.maxHoldMs : MAX_ANSWERING_HOLD_MS, Math.max(MIN_HOLD_MS, Math.round(estimate)));
+  private holdFor(s: WebhookState, now: number): number {
+    return Math.min(MAX_ANSWERING_HOLD_MS, Math.max(MIN_HOLD_MS, Math.round(Math.max(s.avgMs, now - s.lastEndAt))));
+  }
+
+  /** A suspect webhook's hold: as holdFor, but at least `slowMs`, doubling each time in a row, up to maxHoldMs. */
+  private suspectHold(s: WebhookState, now: number): number {
+    const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt);
+    return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow++)));
   }
 
   /** Takes one attempt off the webhook's count and its share's. */

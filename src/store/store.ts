@@ -269,6 +269,12 @@ export interface Store {
   /** Gives claimed deliveries back, due again at `at` (now, at shutdown). */
   releaseClaims(claims: { seq: number; claim: number; at: number }[]): Promise<void>;
   /**
+   * Holds back every delivery of each webhook that is due at `now` (not the claimed ones, nor
+   * manual retries) until `until`: a webhook that may not take an attempt for a while is held back in one
+   * statement, rather than each of its deliveries being claimed and given back.
+   */
+  holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void>;
+  /**
    * Takes up to `count` sends of a webhook limited to `perSecond` requests per second, at
    * `now`: how many may go now, and when the next may. Atomic, and shared by every worker of
    * the database, so the limit holds across nodes (src/domain/rate.ts has the rule).

@@ -635,6 +635,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  async holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> {
+    if (holds.length === 0) return;
+    const hold = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND coalesce(cycle_limit, 0) <> 1`);
+    return this.write(() => {
+      for (const h of holds) hold.run(h.until, h.webhookId, now);
+    });
+  }
+
   async takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
     return this.write(() => {
       const row = this.sql('SELECT tat FROM webhook_rate WHERE webhook_id = ?').get(webhookId) as Row | undefined;
