@@ -14,7 +14,7 @@
 //  - rate: an optional requests-per-second limit, kept in the database so that it holds
 //    across every worker of every node (takeRateShares, Store.takeRateTokens).
 // A delivery that is not admitted goes back to the queue, due again when it may be admitted;
-// when a suspect webhook is held back, so are all of its due deliveries, in one statement
+// when a suspect or new webhook is held back, so are all of its due deliveries, in one statement
 // (Store.holdWebhooks): they are not claimed one by one only to be given back, and healthy
 // deliveries behind them are claimed at once. A suspect webhook held back again and again
 // waits twice as long each time (up to 30 s, or the timeout).
@@ -52,7 +52,7 @@ interface WebhookState {
   /** Attempts in flight counted in the new and in the suspect share. */
   heldNew: number;
   heldSuspect: number;
-  /** Times it has been held back as a suspect since it last had an attempt admitted. */
+  /** Times it has been held back as a whole since it last had an attempt admitted. */
   heldInARow: number;
 }
 
@@ -62,7 +62,7 @@ export type Admission = { admitted: true } | { admitted: false; retryAt: number;
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
-/** How long a new webhook waits when the new share is full: its holders are found out within `slowMs`. */
+/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to 5 s. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
@@ -128,8 +128,9 @@ export class WebhookLimiter {
     } else if (isNew) {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
-      if (isNew && (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted)) {
-        return { admitted: false, retryAt: now + FULL_NEW_SHARE_HOLD_MS };
+      if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
+        const hold = Math.min(MAX_ANSWERING_HOLD_MS, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow++));
+        return { admitted: false, retryAt: now + hold, webhook: true };
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
