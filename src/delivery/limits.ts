@@ -62,7 +62,7 @@ export type Admission = { admitted: true } | { admitted: false; retryAt: number;
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
-/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to 5 s. */
+/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`); twice that from the second time. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
@@ -129,7 +129,7 @@ export class WebhookLimiter {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
       if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
-        const hold = Math.min(MAX_ANSWERING_HOLD_MS, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow++));
+        const hold = FULL_NEW_SHARE_HOLD_MS * (s.heldInARow++ === 0 ? 1 : 2);
         return { admitted: false, retryAt: now + hold, webhook: true };
       }
     }
