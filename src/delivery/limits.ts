@@ -52,6 +52,8 @@ interface WebhookState {
   /** Attempts in flight counted in the new and in the suspect share. */
   heldNew: number;
   heldSuspect: number;
+  /** Held back as a whole until then (0: not held back); its other deliveries meanwhile too. */
+  heldUntil: number;
   /** Times it has been held back as a whole since it last had an attempt admitted. */
   heldInARow: number;
 }
@@ -86,7 +88,7 @@ export class WebhookLimiter {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldInARow: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0 };
       this.states.set(id, s);
     }
     return s;
@@ -114,6 +116,7 @@ export class WebhookLimiter {
     const circuit = circuitState({ openUntil }, now);
     // (Opening a circuit held its deliveries back already: Store.recordResults.)
     if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
+    if (s.heldUntil > now) return { admitted: false, retryAt: s.heldUntil, webhook: true };
     const suspect = circuit === 'half-open' || s.standing === 'suspect' || this.hangs(s, now);
     const isNew = !suspect && s.standing === 'new';
     let limit = Math.min(s.limit, this.options.maxPerWebhook);
@@ -122,15 +125,14 @@ export class WebhookLimiter {
     if (suspect) {
       this.sweepNewShare(now);
       const full = this.heldSuspect >= this.caps.suspect || this.heldNew + this.heldSuspect >= this.caps.untrusted;
-      if (full || s.inFlight >= limit) return { admitted: false, retryAt: now + this.suspectHold(s, now), webhook: true };
+      if (full || s.inFlight >= limit) return this.holdWhole(s, now, this.suspectHold(s, now));
     } else if (s.inFlight >= limit) {
       return { admitted: false, retryAt: now + this.holdFor(s, now) };
     } else if (isNew) {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
       if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
-        const hold = FULL_NEW_SHARE_HOLD_MS * (s.heldInARow++ === 0 ? 1 : 2);
-        return { admitted: false, retryAt: now + hold, webhook: true };
+        return this.holdWhole(s, now, FULL_NEW_SHARE_HOLD_MS * (s.heldInARow === 0 ? 1 : 2));
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
@@ -159,7 +161,13 @@ export class WebhookLimiter {
   /** A suspect webhook's hold: as holdFor, but at least `slowMs`, doubling each time in a row, up to maxHoldMs. */
   private suspectHold(s: WebhookState, now: number): number {
     const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt);
-    return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow++)));
+    return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
+  }
+
+  private holdWhole(s: WebhookState, now: number, holdMs: number): Admission {
+    s.heldInARow++;
+    s.heldUntil = now + holdMs;
+    return { admitted: false, retryAt: s.heldUntil, webhook: true };
   }
 
   /** Takes one attempt off the webhook's count and its share's. */
@@ -192,6 +200,7 @@ export class WebhookLimiter {
     s.avgMs = s.avgMs === 0 ? durationMs : s.avgMs * 0.8 + durationMs * 0.2;
     const slow = unreachable || durationMs >= this.options.slowMs;
     s.standing = slow ? 'suspect' : 'answering';
+    if (!slow) s.heldUntil = 0; // answering again: what arrives from now on may go
     if (slow) s.limit = Math.max(1, Math.floor(s.limit / 2));
     else s.limit = Math.min(this.options.maxPerWebhook, s.limit + 1);
   }
