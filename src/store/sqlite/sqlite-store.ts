@@ -637,9 +637,17 @@ export class SqliteStore implements Store {
 
   async holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> {
     if (holds.length === 0) return;
-    const hold = this.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND coalesce(cycle_limit, 0) <> 1`);
+    // One pass over the due deliveries for every webhook, not one over each webhook's (all of
+    // its deliveries, however old, on the webhook index).
+    const hold = this.sql(
+      `UPDATE deliveries INDEXED BY deliveries_due
+       SET next_attempt_at = (SELECT h.value ->> 'until' FROM json_each(@holds) AS h WHERE h.value ->> 'webhookId' = deliveries.webhook_id)
+       WHERE status = 'pending' AND next_attempt_at <= @now AND coalesce(cycle_limit, 0) <> 1
+         AND webhook_id IN (SELECT value ->> 'webhookId' FROM json_each(@holds))`,
+    );
+    const params = { holds: JSON.stringify(holds), now };
     return this.write(() => {
-      for (const h of holds) hold.run(h.until, h.webhookId, now);
+      hold.run(params);
     });
   }
 
