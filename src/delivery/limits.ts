@@ -64,7 +64,7 @@ export type Admission = { admitted: true } | { admitted: false; retryAt: number;
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
-/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`); twice that from the second time. */
+/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to 5 s. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
@@ -132,7 +132,7 @@ export class WebhookLimiter {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
       if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
-        return this.holdWhole(s, now, FULL_NEW_SHARE_HOLD_MS * (s.heldInARow === 0 ? 1 : 2));
+        return this.holdWhole(s, now, Math.min(MAX_ANSWERING_HOLD_MS, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow)));
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
