@@ -64,7 +64,7 @@ export type Admission = { admitted: true } | { admitted: false; retryAt: number;
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
-/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to 5 s. */
+/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to the timeout. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
@@ -132,7 +132,8 @@ export class WebhookLimiter {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
       if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
-        return this.holdWhole(s, now, Math.min(MAX_ANSWERING_HOLD_MS, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow)));
+        const newHoldMax = Math.max(MAX_ANSWERING_HOLD_MS, this.options.timeoutMs ?? 0);
+        return this.holdWhole(s, now, Math.min(newHoldMax, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow)));
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
@@ -158,9 +159,14 @@ export class WebhookLimiter {
     return Math.min(MAX_ANSWERING_HOLD_MS, Math.max(MIN_HOLD_MS, Math.round(Math.max(s.avgMs, now - s.lastEndAt))));
   }
 
-  /** A suspect webhook's hold: as holdFor, but at least `slowMs`, doubling each time in a row, up to maxHoldMs. */
+  /**
+   * A suspect webhook's hold: as holdFor, but at least `slowMs` and, while its probe is in
+   * flight, until that probe's time limit has run out (nothing is learnt before); doubling
+   * each time in a row, up to maxHoldMs.
+   */
   private suspectHold(s: WebhookState, now: number): number {
-    const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt);
+    const probeEndsIn = s.inFlight > 0 && this.options.timeoutMs !== undefined ? s.lastEndAt + this.options.timeoutMs - now : 0;
+    const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt, probeEndsIn);
     return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
   }
 

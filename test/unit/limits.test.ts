@@ -72,12 +72,14 @@ describe('WebhookLimiter', () => {
     l.admit('s', null, now);
     l.done('s', 50, true); // could not connect
     assert.equal(l.admit('s', null, now).admitted, true);
-    assert.deepEqual(l.admit('s', null, now), { admitted: false, retryAt: now + 1_000, webhook: true });
+    // Until its probe's time limit has run out: nothing is learnt before.
+    assert.deepEqual(l.admit('s', null, now), { admitted: false, retryAt: now + 10_000, webhook: true });
     // Its other deliveries meanwhile get the same time, and do not count as another hold.
-    assert.deepEqual(l.admit('s', null, now + 500), { admitted: false, retryAt: now + 1_000, webhook: true });
-    assert.deepEqual(l.admit('s', null, now + 1_000), { admitted: false, retryAt: now + 3_000, webhook: true });
+    assert.deepEqual(l.admit('s', null, now + 500), { admitted: false, retryAt: now + 10_000, webhook: true });
+    // Still nothing back: twice as long.
+    assert.deepEqual(l.admit('s', null, now + 10_000), { admitted: false, retryAt: now + 30_000, webhook: true });
     // It answers quickly: no longer held back.
     l.done('s', 20, false);
-    assert.equal(l.admit('s', null, now + 1_100).admitted, true);
+    assert.equal(l.admit('s', null, now + 10_100).admitted, true);
   });
 });
