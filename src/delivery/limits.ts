@@ -170,9 +170,10 @@ export class WebhookLimiter {
     return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
   }
 
+  /** Spread by up to 40 % (within maxHoldMs): webhooks probed together (a crowd of new ones) are not all back together. */
   private holdWhole(s: WebhookState, now: number, holdMs: number): Admission {
     s.heldInARow++;
-    s.heldUntil = now + holdMs;
+    s.heldUntil = now + Math.round(Math.min(this.maxHoldMs, holdMs * (1 + 0.4 * Math.random())));
     return { admitted: false, retryAt: s.heldUntil, webhook: true };
   }
 
