@@ -9,8 +9,14 @@
 // per path and per prefix (the first path segment: /t/3 counts under "t"), with the wall-clock
 // time of the first and the last. A body that contains "sent_at": <ms> (a high-resolution
 // wall-clock stamp, performance.timeOrigin + performance.now(), set by the publisher) gives one
-// latency sample: receipt time minus sent_at. Paths under /hang/ never answer; the request
-// stays open until the client gives up and closes the socket.
+// latency sample: receipt time minus sent_at. Paths under /hang/ misbehave until the client
+// gives up and closes the socket: /hang/<kind>/… with kind
+//   never     — never answers (also any other /hang/… path);
+//   late      — answers 200 after 11 s (past Herald's default 10 s time limit);
+//   dripbody  — sends the status and headers, then one byte of the body a second;
+//   dripheads — sends the status line, then one header line a second, never ending them;
+//   huge      — announces a 10 GB body, sends 100 bytes of it and stops.
+// Each counts in hangTotal and hangingOpen.
 //
 // Control (same server):
 //   GET  /_stats            counts per prefix, first/last receipt, duplicates, open hangs
@@ -163,6 +169,32 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+const DRIP_MS = 1000;
+
+/** The answers of /hang/<kind>/… (see the top of this file); `timer` registers what to clear on close. */
+function misbehave(kind: string, req: http.IncomingMessage, res: http.ServerResponse, timer: (t: NodeJS.Timeout) => void): void {
+  const every = (ms: number, fn: () => void) => timer(setInterval(fn, ms));
+  switch (kind) {
+    case 'late':
+      timer(setTimeout(() => res.end('ok'), 11_000));
+      return;
+    case 'dripbody':
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000000' });
+      every(DRIP_MS, () => res.write('.'));
+      return;
+    case 'dripheads':
+      // Written on the socket itself: node:http would send the whole head at once.
+      req.socket.write('HTTP/1.1 200 OK\r\n');
+      every(DRIP_MS, () => req.socket.write('x-drip: .\r\n'));
+      return;
+    case 'huge':
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(10 * 1024 ** 3) });
+      res.write(Buffer.alloc(100, 'x'));
+      return;
+    default: // never
+  }
+}
+
 const server = http.createServer((req, res) => {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -189,8 +221,13 @@ const server = http.createServer((req, res) => {
   if (path.startsWith('/hang/')) {
     hangTotal++;
     hanging.add(res);
-    res.on('close', () => hanging.delete(res));
-    req.resume(); // read the body, never answer
+    req.resume(); // read the body, then misbehave
+    const timers: NodeJS.Timeout[] = [];
+    res.on('close', () => {
+      hanging.delete(res);
+      for (const t of timers) clearTimeout(t);
+    });
+    misbehave(path.split('/')[2] ?? '', req, res, (t) => timers.push(t));
     return;
   }
 

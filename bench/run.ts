@@ -18,8 +18,8 @@ const root = resolve(benchDir, '..');
 
 const HELP = `npm run bench -- [options]
 
-  --only LIST              scenarios to run, comma separated: throughput, fanout, latency, backlog, badneighbour
-  --quick                  small sizes for a smoke run (5k events, 20 x 50 fan-out, 5 s latency, 20k backlog, 20 s bad-neighbour window)
+  --only LIST              scenarios to run, comma separated: throughput, fanout, latency, backlog, badneighbour, hanging100, hanging1000
+  --quick                  small sizes for a smoke run (5k events, 20 x 50 fan-out, 5 s latency, 20k backlog, 20 s bad-neighbour window, 15 s hanging)
   --events N               throughput (and bad-neighbour) events            [100000]
   --batch-size N           events per batch request                         [100]
   --publish-concurrency N  batch requests in flight                         [8]
@@ -30,6 +30,8 @@ const HELP = `npm run bench -- [options]
   --backlog N              backlog deliveries                               [1000000]
   --bad-events N           bad-neighbour events                             [= --events]
   --bad-window S           bad-neighbour: longest time healthy deliveries are counted  [120]
+  --hang-seconds S         hanging scenarios: seconds measured              [60]
+  --hang-healthy-rate N    hanging scenarios: healthy events per second     [200]
   --max-wait S             longest wait for any one phase's deliveries      [3600]
   --workers N              PostgreSQL only: an API node plus N worker processes instead of one node [0]
   --concurrency N          HERALD_WORKER_CONCURRENCY, also the baseline's   [$HERALD_WORKER_CONCURRENCY or Herald's default]
@@ -64,6 +66,8 @@ function parse() {
       backlog: { type: 'string' },
       'bad-events': { type: 'string' },
       'bad-window': { type: 'string' },
+      'hang-seconds': { type: 'string' },
+      'hang-healthy-rate': { type: 'string' },
       'max-wait': { type: 'string' },
       concurrency: { type: 'string' },
       workers: { type: 'string' },
@@ -91,6 +95,8 @@ function parse() {
     backlog: Math.round(positive('backlog', values.backlog, q ? 20_000 : 1_000_000)),
     badEvents: Math.round(positive('bad-events', values['bad-events'], events)),
     badWindowSeconds: positive('bad-window', values['bad-window'], q ? 20 : 120),
+    hangSeconds: positive('hang-seconds', values['hang-seconds'], q ? 15 : 60),
+    hangHealthyRate: positive('hang-healthy-rate', values['hang-healthy-rate'], 200),
     maxWaitSeconds: positive('max-wait', values['max-wait'], 3600),
   };
   const wanted = (values.only ?? SCENARIOS.map((s) => s.name).join(','))

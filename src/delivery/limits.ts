@@ -1,11 +1,23 @@
-// Per-webhook admission, so one bad receiver cannot hurt the others:
-//  - concurrency: each webhook starts with a few attempts in flight and earns more with fast
-//    successes, up to the configured maximum; timeouts and failures halve it (AIMD). A
-//    receiver that hangs for the whole timeout therefore holds a handful of slots, never all.
+// Per-webhook admission, so that bad receivers cannot hurt the others, however many there are:
+//  - standing: a webhook whose last attempt got an answer within `slowMs` is answering; one
+//    with no attempt yet in this process is new; one whose last attempt timed out, could not
+//    connect or answered slowly, whose circuit is not closed, or whose attempts in flight have
+//    not ended for `slowMs` (it hangs now) is suspect.
+//  - concurrency: an answering webhook starts with a few attempts in flight and earns more
+//    with fast answers, up to the configured maximum; slow answers and failures halve it
+//    (AIMD). New and suspect webhooks are probed one attempt at a time.
+//  - shares of the worker's slots (with `workerSlots`): new and suspect webhooks together hold
+//    at most half of them, suspect ones at most a quarter, so at least half are always there
+//    for answering webhooks and a quarter for new ones. A new webhook's attempt that hangs
+//    counts as suspect from then on, freeing its place for the next new webhook.
 //  - circuit: a webhook whose circuit is open waits; half-open allows one probe at a time.
 //  - rate: an optional requests-per-second limit, kept in the database so that it holds
 //    across every worker of every node (takeRateShares, Store.takeRateTokens).
-// A delivery that is not admitted goes back to the queue, due again when it may be admitted.
+// A delivery that is not admitted goes back to the queue, due again when it may be admitted;
+// when a suspect or new webhook is held back, so are all of its due deliveries, in one statement
+// (Store.holdWebhooks): they are not claimed one by one only to be given back, and healthy
+// deliveries behind them are claimed at once. A suspect webhook held back again and again
+// waits twice as long each time (up to 30 s, or the timeout).
 
 import type { Logger } from 'pino';
 import { circuitState } from '../domain/health.js';
@@ -15,11 +27,19 @@ import type { ClaimedDelivery, RateStore } from '../store/store.js';
 export interface LimiterOptions {
   /** Most attempts in flight for one webhook. */
   maxPerWebhook: number;
-  /** Where a webhook starts, and the floor after failures. */
+  /** Where an answering webhook starts, and the floor after failures. */
   initialPerWebhook: number;
   /** An attempt at least this slow counts as a sign of an overloaded receiver. */
   slowMs: number;
+  /** Attempts in flight for a webhook that has not answered yet (default initialPerWebhook). */
+  newPerWebhook?: number;
+  /** The worker's slots; when given, new and suspect webhooks get at most their shares of them. */
+  workerSlots?: number;
+  /** The longest an attempt can last (the delivery timeout): the longest a suspect is held back. */
+  timeoutMs?: number;
 }
+
+type Standing = 'new' | 'answering' | 'suspect';
 
 interface WebhookState {
   inFlight: number;
@@ -28,47 +48,152 @@ interface WebhookState {
   avgMs: number;
   /** When an attempt last ended, or the first of the current ones started. */
   lastEndAt: number;
+  standing: Standing;
+  /** Attempts in flight counted in the new and in the suspect share. */
+  heldNew: number;
+  heldSuspect: number;
+  /** Held back as a whole until then (0: not held back); its other deliveries meanwhile too. */
+  heldUntil: number;
+  /** Times it has been held back as a whole since it last had an attempt admitted. */
+  heldInARow: number;
 }
 
-export type Admission = { admitted: true } | { admitted: false; retryAt: number };
+/** Not admitted: due again at `retryAt`; `webhook` when the whole webhook is held back until then. */
+export type Admission = { admitted: true } | { admitted: false; retryAt: number; webhook?: true };
+
+/** Shortest hold of a webhook at its limit; the longest for an answering one. */
+const MIN_HOLD_MS = 25;
+const MAX_ANSWERING_HOLD_MS = 5_000;
+/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to the timeout. */
+const FULL_NEW_SHARE_HOLD_MS = 1_000;
+/** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
+const MAX_SUSPECT_HOLD_MS = 30_000;
 
 export class WebhookLimiter {
   private readonly states = new Map<string, WebhookState>();
+  /** Webhooks with attempts counted in the new share (at most that share's size). */
+  private readonly newHolders = new Set<WebhookState>();
+  private heldNew = 0;
+  private heldSuspect = 0;
+  private readonly caps: { untrusted: number; suspect: number };
+  private readonly maxHoldMs: number;
 
-  constructor(private readonly options: LimiterOptions) {}
+  constructor(private readonly options: LimiterOptions) {
+    const slots = options.workerSlots ?? Infinity;
+    this.caps = { untrusted: Math.max(1, Math.floor(slots / 2)), suspect: Math.max(1, Math.floor(slots / 4)) };
+    this.maxHoldMs = options.timeoutMs === undefined ? MAX_ANSWERING_HOLD_MS : Math.max(MAX_SUSPECT_HOLD_MS, options.timeoutMs);
+  }
 
   private state(id: string): WebhookState {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0 };
       this.states.set(id, s);
     }
     return s;
   }
 
-  /** Whether the webhook's circuit and concurrency let one more attempt start now; if so, it counts as in flight. */
+  private hangs(s: WebhookState, now: number): boolean {
+    return s.inFlight > 0 && now - s.lastEndAt >= this.options.slowMs;
+  }
+
+  /** A new webhook's attempts that hang are suspect's: they leave the new share (which stays for webhooks not yet found out). */
+  private sweepNewShare(now: number): void {
+    for (const s of this.newHolders) {
+      if (!this.hangs(s, now)) continue;
+      this.heldNew -= s.heldNew;
+      this.heldSuspect += s.heldNew;
+      s.heldSuspect += s.heldNew;
+      s.heldNew = 0;
+      this.newHolders.delete(s);
+    }
+  }
+
+  /** Whether the webhook's circuit, concurrency and share let one more attempt start now; if so, it counts as in flight. */
   admit(webhookId: string, openUntil: number | null, now: number): Admission {
     const s = this.state(webhookId);
     const circuit = circuitState({ openUntil }, now);
+    // (Opening a circuit held its deliveries back already: Store.recordResults.)
     if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
-    const limit = circuit === 'half-open' ? 1 : Math.min(s.limit, this.options.maxPerWebhook);
-    if (s.inFlight >= limit) {
-      // Back when a slot is likely to free: about one attempt's time, or, when nothing has
-      // ended for longer than that (a receiver that hangs), about as long as nothing has ended
-      // — so its deliveries are not claimed and given back every few milliseconds. Bounded.
-      const estimate = Math.max(s.avgMs, now - s.lastEndAt);
-      return { admitted: false, retryAt: now + Math.min(5_000, Math.max(25, Math.round(estimate))) };
+    if (s.heldUntil > now) return { admitted: false, retryAt: s.heldUntil, webhook: true };
+    const suspect = circuit === 'half-open' || s.standing === 'suspect' || this.hangs(s, now);
+    const isNew = !suspect && s.standing === 'new';
+    let limit = Math.min(s.limit, this.options.maxPerWebhook);
+    if (suspect) limit = 1;
+    else if (isNew) limit = Math.min(limit, this.options.newPerWebhook ?? limit);
+    if (suspect) {
+      this.sweepNewShare(now);
+      const full = this.heldSuspect >= this.caps.suspect || this.heldNew + this.heldSuspect >= this.caps.untrusted;
+      if (full || s.inFlight >= limit) return this.holdWhole(s, now, this.suspectHold(s, now));
+    } else if (s.inFlight >= limit) {
+      return { admitted: false, retryAt: now + this.holdFor(s, now) };
+    } else if (isNew) {
+      this.sweepNewShare(now);
+      const untrusted = this.heldNew + this.heldSuspect;
+      if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
+        const newHoldMax = Math.max(MAX_ANSWERING_HOLD_MS, this.options.timeoutMs ?? 0);
+        return this.holdWhole(s, now, Math.min(newHoldMax, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow)));
+      }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
     s.inFlight++;
+    s.heldInARow = 0;
+    if (suspect) {
+      s.heldSuspect++;
+      this.heldSuspect++;
+    } else if (isNew) {
+      s.heldNew++;
+      this.heldNew++;
+      this.newHolders.add(s);
+    }
     return { admitted: true };
+  }
+
+  /**
+   * Back when a slot is likely to free: about one attempt's time, or, when nothing has ended
+   * for longer than that (a receiver that hangs), about as long as nothing has ended — so its
+   * deliveries are not claimed and given back every few milliseconds. Bounded by 5 s.
+   */
+  private holdFor(s: WebhookState, now: number): number {
+    return Math.min(MAX_ANSWERING_HOLD_MS, Math.max(MIN_HOLD_MS, Math.round(Math.max(s.avgMs, now - s.lastEndAt))));
+  }
+
+  /**
+   * A suspect webhook's hold: as holdFor, but at least `slowMs` and, while its probe is in
+   * flight, until that probe's time limit has run out (nothing is learnt before); doubling
+   * each time in a row, up to maxHoldMs.
+   */
+  private suspectHold(s: WebhookState, now: number): number {
+    const probeEndsIn = s.inFlight > 0 && this.options.timeoutMs !== undefined ? s.lastEndAt + this.options.timeoutMs - now : 0;
+    const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt, probeEndsIn);
+    return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
+  }
+
+  /** Spread by up to 40 % (within maxHoldMs): webhooks probed together (a crowd of new ones) are not all back together. */
+  private holdWhole(s: WebhookState, now: number, holdMs: number): Admission {
+    s.heldInARow++;
+    s.heldUntil = now + Math.round(Math.min(this.maxHoldMs, holdMs * (1 + 0.4 * Math.random())));
+    return { admitted: false, retryAt: s.heldUntil, webhook: true };
+  }
+
+  /** Takes one attempt off the webhook's count and its share's. */
+  private release(s: WebhookState): void {
+    s.inFlight = Math.max(0, s.inFlight - 1);
+    if (s.heldSuspect > 0) {
+      s.heldSuspect--;
+      this.heldSuspect--;
+    } else if (s.heldNew > 0) {
+      s.heldNew--;
+      this.heldNew--;
+      if (s.heldNew === 0) this.newHolders.delete(s);
+    }
   }
 
   /** An admitted attempt that did not start after all (its webhook's rate held it back). */
   cancel(webhookId: string): void {
     const s = this.states.get(webhookId);
-    if (s) s.inFlight = Math.max(0, s.inFlight - 1);
+    if (s) this.release(s);
   }
 
   /**
@@ -77,10 +202,13 @@ export class WebhookLimiter {
    */
   done(webhookId: string, durationMs: number, unreachable: boolean): void {
     const s = this.state(webhookId);
-    s.inFlight = Math.max(0, s.inFlight - 1);
+    this.release(s);
     s.lastEndAt = Date.now();
     s.avgMs = s.avgMs === 0 ? durationMs : s.avgMs * 0.8 + durationMs * 0.2;
-    if (unreachable || durationMs >= this.options.slowMs) s.limit = Math.max(1, Math.floor(s.limit / 2));
+    const slow = unreachable || durationMs >= this.options.slowMs;
+    s.standing = slow ? 'suspect' : 'answering';
+    if (!slow) s.heldUntil = 0; // answering again: what arrives from now on may go
+    if (slow) s.limit = Math.max(1, Math.floor(s.limit / 2));
     else s.limit = Math.min(this.options.maxPerWebhook, s.limit + 1);
   }
 

@@ -42,9 +42,20 @@ export function createSender(config: Config, secrets: SecretBox): { sender: Http
   return { sender, runner };
 }
 
-/** Per-webhook admission: each webhook starts with 8 attempts in flight (or fewer, if that is the most). */
-export function createLimiter(config: Config): WebhookLimiter {
-  return new WebhookLimiter({ maxPerWebhook: config.webhookConcurrency, initialPerWebhook: Math.min(8, config.webhookConcurrency), slowMs: 2_000 });
+/**
+ * Per-webhook admission: a webhook is probed one attempt at a time until it has answered, then
+ * starts with 8 attempts in flight (or fewer, if that is the most); webhooks without a recent
+ * quick answer share at most half of the worker's `slots` (limits.ts).
+ */
+export function createLimiter(config: Config, slots = config.workerConcurrency): WebhookLimiter {
+  return new WebhookLimiter({
+    maxPerWebhook: config.webhookConcurrency,
+    initialPerWebhook: Math.min(8, config.webhookConcurrency),
+    newPerWebhook: 1,
+    slowMs: 2_000,
+    workerSlots: slots,
+    timeoutMs: config.deliveryTimeoutMs,
+  });
 }
 
 /**

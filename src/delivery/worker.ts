@@ -8,8 +8,9 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 //   sleeping  — nothing is due: waits until the next retry is due, or until wake() (a publish,
 //               a manual retry, a freed slot) cuts the wait short;
 //   claiming  — takes as many due deliveries as there are free slots, under a lease; those
-//               whose webhook may not take another attempt now (its concurrency, rate or
-//               circuit) go back to the queue, due when they may be admitted;
+//               whose webhook may not take another attempt now (its concurrency, share, rate
+//               or circuit) go back to the queue, due when they may be admitted, and when the
+//               webhook itself is held back, all its due deliveries with them (limits.ts);
 //   full      — every slot is busy: waits for one to free;
 //   stopping  — claims nothing more, lets in-flight attempts finish and records them.
 // Idle is sleeping with nothing due and nothing in flight (or stopped): whenIdle() waits for it,
@@ -124,9 +125,10 @@ export class DeliveryWorker {
       const now = Date.now();
       let claimed: ClaimedDelivery[];
       let dispatched: number;
+      let heldWebhooks: number;
       try {
         claimed = await this.store.claimDue(now, free, now + leaseMs);
-        dispatched = await this.admit(claimed, now);
+        ({ started: dispatched, heldWebhooks } = await this.admit(claimed, now));
       } catch (err) {
         this.log.error({ err }, 'claiming deliveries failed; trying again in 1 s');
         await this.sleep(1000);
@@ -136,6 +138,12 @@ export class DeliveryWorker {
         // Maybe more is due: claim again now if slots are left, else when one frees.
         // (A slot that freed while the database answered has already set `woken`.)
         if (this.woken || (dispatched > 0 && dispatched < free)) continue;
+        if (heldWebhooks > 0) {
+          // Their webhooks' other due deliveries were held back with them: what is due next is
+          // other webhooks' (healthy ones behind a crowd of suspect ones). Claim it now.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
         // None could be admitted (their webhooks are at their concurrency, rate or circuit
         // limits) and the backlog behind them is likely the same: wait for a slot to free or
         // the earliest of them to become admissible, rather than spin through the backlog
@@ -163,12 +171,18 @@ export class DeliveryWorker {
     }
   }
 
-  /** Starts the attempts whose webhook may take one now; gives the others back. Returns how many started. */
-  private async admit(claimed: ClaimedDelivery[], now: number): Promise<number> {
+  /**
+   * Starts the attempts whose webhook may take one now; gives the others back (and holds back
+   * the due deliveries of webhooks held back as a whole). Returns how many started, and how
+   * many webhooks were held back.
+   */
+  private async admit(claimed: ClaimedDelivery[], now: number): Promise<{ started: number; heldWebhooks: number }> {
     const later: { seq: number; claim: number; at: number }[] = [];
-    const holdBack = (d: ClaimedDelivery, at: number) => {
+    const webhooks = new Map<string, number>();
+    const holdBack = (d: ClaimedDelivery, at: number, webhook = false) => {
       later.push({ seq: d.seq, claim: d.claim, at });
       this.admissibleAt = Math.min(this.admissibleAt, at);
+      if (webhook) webhooks.set(d.webhook.id, Math.max(at, webhooks.get(d.webhook.id) ?? 0));
     };
     // Deliveries of rate-limited webhooks, admitted so far, that still need their webhook's share of the rate.
     const rated = new Map<string, ClaimedDelivery[]>();
@@ -182,7 +196,7 @@ export class DeliveryWorker {
         const openUntil = d.cycleLimit === 1 ? null : d.webhook.openUntil;
         const admission = this.limiter.admit(d.webhook.id, openUntil, now);
         if (!admission.admitted) {
-          holdBack(d, admission.retryAt);
+          holdBack(d, admission.retryAt, admission.webhook);
           continue;
         }
         if (d.webhook.rateLimit !== null && d.webhook.rateLimit > 0) {
@@ -206,7 +220,12 @@ export class DeliveryWorker {
       }
     }
     if (later.length > 0) await this.store.releaseClaims(later, now);
-    return started;
+    if (webhooks.size > 0) {
+      const holds = [...webhooks].map(([webhookId, until]) => ({ webhookId, until }));
+      // Only a shortcut: deliveries it misses are claimed and given back one by one.
+      await this.store.holdWebhooks(holds, now).catch((err) => this.log.warn({ err }, 'holding back webhooks failed'));
+    }
+    return { started, heldWebhooks: webhooks.size };
   }
 
   private dispatch(delivery: ClaimedDelivery): void {

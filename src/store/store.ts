@@ -192,6 +192,12 @@ export interface QueueStore {
    * manual retry was asked for during the claim (src/store/manual-retry.ts).
    */
   releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void>;
+  /**
+   * Holds back every delivery of each webhook that is due at `now` (not the claimed ones, nor
+   * manual retries) until `until`: a webhook that may not take an attempt for a while is held back in one
+   * statement, rather than each of its deliveries being claimed and given back.
+   */
+  holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void>;
 }
 
 /** Per-webhook rate limits, shared by every worker of the database. */

@@ -841,6 +841,33 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal((await store.getDelivery('acme', c!.id))!.delivery.status, 'succeeded');
     });
 
+    test('holdWebhooks holds back the due deliveries of a webhook: not others\', nor later ones, nor claimed ones, nor manual retries', async (store) => {
+      const { hook } = await setup(store);
+      const other = webhook('acme');
+      await store.createWebhook(other);
+      for (let i = 0; i < 3; i++) await publishOne(store, 'acme', input({ data: { i } }), T0 + i);
+      const later = await publishOne(store, 'acme', input({ data: { i: 'later' } }), T0 + 5000);
+      const all = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      assert.equal(all.length, 6);
+      const [retried, claimed, ...rest] = all.filter((d) => d.webhook.id === hook.id).concat(all.filter((d) => d.webhook.id !== hook.id));
+      await store.recordResults([result(retried!, 'failed')], T0 + 15);
+      await store.releaseClaims(rest.map((d) => ({ seq: d.seq, claim: d.claim, at: T0 + 10 })), T0 + 15);
+      assert.ok(await store.retryDelivery('acme', retried!.id, T0 + 20));
+      await store.holdWebhooks([{ webhookId: hook.id, until: T0 + 9000 }], T0 + 30);
+      await store.holdWebhooks([], T0 + 30);
+      const due = await store.claimDue(T0 + 100, 10, T0 + 90_000);
+      assert.deepEqual(
+        due.map((d) => d.id).sort(),
+        [retried!.id, ...rest.filter((d) => d.webhook.id === other.id).map((d) => d.id)].sort(),
+        "the other webhook's deliveries and the manual retry",
+      );
+      for (const d of rest.filter((x) => x.webhook.id === hook.id)) {
+        assert.equal((await store.getDelivery('acme', d.id))!.delivery.nextAttemptAt, T0 + 9000);
+      }
+      assert.equal((await store.getDelivery('acme', claimed!.id))!.delivery.nextAttemptAt, T0 + 60_000, 'a claimed one keeps its lease');
+      for (const d of await deliveriesOf(store, 'acme', later.event.id)) assert.equal(d.nextAttemptAt, T0 + 5000);
+    });
+
     test('nextDueAt and queueStats on an empty queue', async (store) => {
       assert.equal(await store.nextDueAt(), null);
       assert.deepEqual(await store.queueStats(T0), { pending: 0, oldestDueAt: null });

@@ -4,9 +4,18 @@
 // claimed and given back every few milliseconds).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebhookLimiter } from '../../src/delivery/limits.js';
+import { WebhookLimiter, type Admission } from '../../src/delivery/limits.js';
 
 const limiter = () => new WebhookLimiter({ maxPerWebhook: 2, initialPerWebhook: 2, slowMs: 60_000 });
+
+/** Held back as a whole for `ms` to 1.4 × `ms`; returns until when. */
+function assertHeld(a: Admission, now: number, ms: number): number {
+  assert.equal(a.admitted, false);
+  const { retryAt, webhook } = a as { retryAt: number; webhook?: true };
+  assert.equal(webhook, true);
+  assert.ok(retryAt >= now + ms - 1 && retryAt <= now + 1.4 * ms + 1, `held ${retryAt - now} ms, not ${ms} to ${1.4 * ms}`);
+  return retryAt;
+}
 
 function retryIn(l: WebhookLimiter, id: string, now: number): number {
   const a = l.admit(id, null, now);
@@ -40,5 +49,43 @@ describe('WebhookLimiter', () => {
     const now = Date.now();
     const a = l.admit('open', now + 7_000, now);
     assert.deepEqual(a, { admitted: false, retryAt: now + 7_000 });
+  });
+
+  it('new and suspect webhooks share at most half of the worker\'s slots; answering ones are not held to it', () => {
+    const l = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 8, newPerWebhook: 1, slowMs: 1_000, workerSlots: 8, timeoutMs: 10_000 });
+    const now = Date.now();
+    // Answering: 8 at once, whatever the others do.
+    l.admit('fast', null, now);
+    l.done('fast', 10, false);
+    // New ones: one attempt each, a quarter of the slots between them.
+    assert.equal(l.admit('new1', null, now).admitted, true);
+    assert.equal(l.admit('new1', null, now).admitted, false, 'one at a time until it has answered');
+    assert.equal(l.admit('new2', null, now).admitted, true);
+    assertHeld(l.admit('new3', null, now), now, 1_000);
+    for (let i = 0; i < 8; i++) assert.equal(l.admit('fast', null, now).admitted, true, `answering attempt ${i + 1}`);
+    // new1 and new2 hang: from now on they count as suspect, and new ones may go again.
+    const later = now + 1_000;
+    assert.equal(l.admit('new4', null, later).admitted, true);
+    // The suspect quarter is full (new1, new2): a receiver that timed out waits, as a whole.
+    l.admit('timedout', null, now);
+    l.done('timedout', 10_000, true);
+    assertHeld(l.admit('timedout', null, later), later, 10_000);
+  });
+
+  it('probes a suspect webhook one attempt at a time, holding it back as a whole, twice as long each time in a row', () => {
+    const l = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 8, slowMs: 1_000, timeoutMs: 10_000 });
+    const now = Date.now();
+    l.admit('s', null, now);
+    l.done('s', 50, true); // could not connect
+    assert.equal(l.admit('s', null, now).admitted, true);
+    // Until its probe's time limit has run out: nothing is learnt before.
+    const until = assertHeld(l.admit('s', null, now), now, 10_000);
+    // Its other deliveries meanwhile get the same time, and do not count as another hold.
+    assert.deepEqual(l.admit('s', null, now + 500), { admitted: false, retryAt: until, webhook: true });
+    // Still nothing back: twice as long.
+    assertHeld(l.admit('s', null, until), until, 2 * (until - now));
+    // It answers quickly: no longer held back.
+    l.done('s', 20, false);
+    assert.equal(l.admit('s', null, until + 100).admitted, true);
   });
 });

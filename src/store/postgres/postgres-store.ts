@@ -200,6 +200,10 @@ export class PostgresStore implements Store {
     if (claims.length > 0) await this.relaxedTx((c) => queue.releaseClaims(c, claims, now, this.channel));
   }
 
+  async holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> {
+    if (holds.length > 0) await this.relaxedTx((c) => queue.holdWebhooks(c, holds, now));
+  }
+
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
     return this.relaxedTx((c) => takeRateTokens(c, webhookId, perSecond, count, now));
   }

@@ -111,6 +111,18 @@ export async function releaseClaims(db: Db, claims: { seq: number; claim: number
   );
 }
 
+/** Store.holdWebhooks: one statement for every webhook; rows other workers are claiming are passed over. */
+export async function holdWebhooks(db: Db, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
+  await db.query(
+    `UPDATE deliveries d SET next_attempt_at = h.until FROM unnest($1::text[], $2::bigint[]) AS h(webhook_id, until)
+     WHERE d.webhook_id = h.webhook_id AND d.seq IN (
+       SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND next_attempt_at <= $3
+         AND ${notManualRetry()}
+       FOR UPDATE SKIP LOCKED)`,
+    [holds.map((h) => h.webhookId), holds.map((h) => h.until), now],
+  );
+}
+
 /**
  * Records a batch of results in one statement: the claim-guarded UPDATE, and the attempts of
  * the rows it changed (a stale claim's attempt is dropped with its update). Returns the seq

@@ -132,6 +132,21 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
   });
 }
 
+/** Store.holdWebhooks: one pass over the due deliveries for every webhook (not one over each webhook's, however old). */
+export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
+  if (holds.length === 0) return Promise.resolve();
+  const hold = c.sql(
+    `UPDATE deliveries INDEXED BY deliveries_due
+     SET next_attempt_at = (SELECT h.value ->> 'until' FROM json_each(@holds) AS h WHERE h.value ->> 'webhookId' = deliveries.webhook_id)
+     WHERE status = 'pending' AND next_attempt_at <= @now AND ${notManualRetry()}
+       AND webhook_id IN (SELECT value ->> 'webhookId' FROM json_each(@holds))`,
+  );
+  const params = { holds: JSON.stringify(holds), now };
+  return c.write(() => {
+    hold.run(params);
+  });
+}
+
 export function retryDelivery(c: SqliteConnection, workspaceId: string, id: string, now: number): Promise<boolean> {
   // One more attempt, after the one in flight if any (manual-retry.ts); not when its webhook is gone: nothing could claim it.
   return c.write(
