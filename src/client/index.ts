@@ -11,7 +11,9 @@ import type { webhookApi } from '../api/routes/webhooks.js';
 import type { Workspace, WorkspaceInput, WorkspacePatch, workspaceApi } from '../api/routes/workspaces.js';
 import type { ApiKey, ApiKeyInput, NewApiKey } from '../api/routes/keys.js';
 import type { Topic, TopicInput } from '../api/routes/topics.js';
-import type { RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookSecret } from '../api/routes/webhooks.js';
+import type {
+  RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookPublicKey, WebhookSecret,
+} from '../api/routes/webhooks.js';
 import type { AcceptedEvent, Event, EventDetail, EventInput } from '../api/routes/events.js';
 import type { Attempt, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
 import type { FilterResult, FilterTest } from '../api/routes/filters.js';
@@ -19,7 +21,7 @@ import type { Me } from '../api/routes/me.js';
 
 export type {
   Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput,
-  Webhook, WebhookInput, WebhookPatch, WebhookSecret, RotatedSecret, SecretRotation, RecoverInput,
+  Webhook, WebhookInput, WebhookPatch, WebhookSecret, WebhookPublicKey, RotatedSecret, SecretRotation, RecoverInput,
   Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
   FilterTest, FilterResult, Me,
 };
@@ -143,6 +145,7 @@ export class HeraldClient {
       this.request<Answer<typeof webhookApi.list>>('GET', `/workspaces/${enc(ws)}/webhooks`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<Webhook>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`),
     secret: (ws: string, id: string) => this.request<WebhookSecret>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret`),
+    publicKey: (ws: string, id: string) => this.request<WebhookPublicKey>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/public-key`),
     rotateSecret: (ws: string, id: string, body: SecretRotation = {}) =>
       this.request<RotatedSecret>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret/rotate`, body),
     update: (ws: string, id: string, body: WebhookPatch) => this.request<Webhook>('PATCH', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`, body),

@@ -7,26 +7,6 @@ import type { SecretBox } from '../domain/secret-box.js';
 import type { AttemptResult, ClaimedDelivery } from '../store/store.js';
 import type { HttpSender, SendOutcome } from './http-sender.js';
 
-/**
- * What an attempt may know beyond a claimed delivery, all optional (absent: HMAC only, no
- * trace): an ed25519 webhook's private keys and the traceparent its event was published with.
- */
-export interface DeliveryExtras {
-  /** The W3C traceparent kept with the event (normalised, src/domain/traceparent.ts). */
-  traceparent?: string | null;
-  webhook: {
-    /** "hmac" (the default) signs with the secrets only; "ed25519" adds a v1a signature per key. */
-    signing?: 'hmac' | 'ed25519';
-    /**
-     * whsk_ private keys as stored (sealed by the SecretBox when encryption is on), the current
-     * first with expiresAt null, then those of a rotation with the end of their grace period.
-     */
-    signingKeys?: readonly { privateKey: string; expiresAt: number | null }[];
-  };
-}
-
-export type DeliveryToSend = ClaimedDelivery & DeliveryExtras;
-
 interface Signing {
   version: number;
   secrets: { secret: SigningSecret; expiresAt: number }[];
@@ -52,7 +32,7 @@ export class AttemptRunner {
 
   constructor(private readonly ctx: AttemptContext) {}
 
-  async run(d: DeliveryToSend): Promise<AttemptResult> {
+  async run(d: ClaimedDelivery): Promise<AttemptResult> {
     if (!d.webhook.enabled) {
       return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
     }
@@ -67,7 +47,7 @@ export class AttemptRunner {
     return this.conclude(d, startedAt, headers, outcome);
   }
 
-  private prepare(d: DeliveryToSend, now: number): Record<string, string> {
+  private prepare(d: ClaimedDelivery, now: number): Record<string, string> {
     const material = this.materialFor(d);
     const signed = signedHeaders({
       prefix: this.ctx.headerPrefix,
@@ -87,11 +67,11 @@ export class AttemptRunner {
   }
 
   /** The webhook's secrets and (for an ed25519 webhook) private keys, opened once per version. */
-  private materialFor(d: DeliveryToSend): Signing {
+  private materialFor(d: ClaimedDelivery): Signing {
     let cached = this.signing.get(d.webhook.id);
     if (!cached || cached.version !== d.webhook.version) {
       const open = (stored: string) => signingSecret(this.ctx.secrets.open(stored));
-      const keys = d.webhook.signing === 'ed25519' ? d.webhook.signingKeys ?? [] : [];
+      const keys = d.webhook.signing === 'ed25519' ? d.webhook.signingKeys : [];
       // Without its v1a signature an ed25519 webhook's receiver would refuse every request.
       if (d.webhook.signing === 'ed25519' && keys.length === 0) throw new Error('the ed25519 webhook has no private key');
       cached = {
@@ -108,7 +88,7 @@ export class AttemptRunner {
     return cached;
   }
 
-  private conclude(d: DeliveryToSend, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {
+  private conclude(d: ClaimedDelivery, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {
     const number = d.attempts + 1;
     const ok = outcome.kind === 'response' && outcome.statusCode >= 200 && outcome.statusCode < 300;
     let error: string | null = null;

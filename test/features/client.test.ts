@@ -89,6 +89,8 @@ describe('HeraldClient', () => {
     assert.notEqual(rotated.secret, secret);
     assert.equal(rotated.previous_secret_expires_at, null);
     assert.equal((await client.webhooks.update(ws.id, hook.id, { description: 'all rewards' })).description, 'all rewards');
+    assert.equal((await client.webhooks.update(ws.id, failing.id, { signing: 'ed25519' })).signing, 'ed25519');
+    assert.match((await client.webhooks.publicKey(ws.id, failing.id)).public_key, /^whpk_[A-Za-z0-9+/]{43}=$/);
     const tested = await client.webhooks.test(ws.id, hook.id, { amount: 42 });
     assert.equal(tested.delivery.status, 'succeeded');
     assert.equal((await client.webhooks.test(ws.id, hook.id)).delivery.attempts.length, 1);

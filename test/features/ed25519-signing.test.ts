@@ -1,14 +1,16 @@
 // Ed25519 (v1a) signing end to end with real requests: an attempt of an ed25519 webhook (its
 // private key sealed as secrets are) reaches a receiver that verifies it with the whpk_ public
 // key alone, through verifyWebhook and through a check written from the spec with node:crypto.
-// Also the traceparent each attempt carries. The store will supply `signing`, `signingKeys`
-// and `traceparent` on claimed deliveries; here they are given as it will give them.
+// Also the traceparent each attempt carries. The store supplies `signing`, `signingKeys` and
+// `traceparent` on claimed deliveries; here they are given as it gives them
+// (test/features/ed25519-webhooks.test.ts goes through the API and the store).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { specVerify } from '../helpers/ed25519.js';
 import type { AddressInfo } from 'node:net';
-import { AttemptRunner, type DeliveryToSend } from '../../src/delivery/attempt.js';
+import { AttemptRunner } from '../../src/delivery/attempt.js';
+import type { ClaimedDelivery } from '../../src/store/store.js';
 import { HttpSender } from '../../src/delivery/http-sender.js';
 import { generateKeyPair } from '../../src/domain/ed25519.js';
 import { SecretBox } from '../../src/domain/secret-box.js';
@@ -44,23 +46,16 @@ async function startPublicKeyReceiver(publicKey: string): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, got, server };
 }
 
-/** The receiver's check from the Standard Webhooks spec, with node:crypto only. */
-function specVerify(publicKey: string, headers: IncomingHttpHeaders, raw: Buffer): boolean {
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.slice(5), 'base64').toString('base64url') }, format: 'jwk' });
-  const content = Buffer.concat([Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`), raw]);
-  return String(headers['webhook-signature']).split(' ').some((s) => s.startsWith('v1a,') && verify(null, content, key, Buffer.from(s.slice(4), 'base64')));
-}
-
 const box = new SecretBox('an encryption key');
 
-function delivery(url: string, over: { webhook?: Partial<DeliveryToSend['webhook']>; traceparent?: string | null } = {}): DeliveryToSend {
+function delivery(url: string, over: { webhook?: Partial<ClaimedDelivery['webhook']>; traceparent?: string | null } = {}): ClaimedDelivery {
   return {
     seq: 1, id: `dlv_${Math.random().toString(36).slice(2)}`, claim: 1, workspaceId: 'ws_1', eventId: 'evt_1', topic: 'walletreward_create',
     body: '{"customer_id":"4417","amount":250,"business_name":"Acme Coffee"}', attempts: 0, cycleStart: 0, cycleLimit: null,
-    traceparent: over.traceparent,
+    traceparent: over.traceparent ?? null,
     webhook: {
       id: `wh_${Math.random().toString(36).slice(2)}`, url, secret: box.seal(generateSecret()), prefix: '', headers: {}, enabled: true, version: 1,
-      rateLimit: null, previousSecrets: [], openUntil: null, ...over.webhook,
+      rateLimit: null, previousSecrets: [], openUntil: null, signing: 'hmac', signingKeys: [], ...over.webhook,
     },
   };
 }

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { readMigrations } from '../../src/store/migrations.js';
 import { ADMIN_KEY, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
 import { Cluster, DATABASE_URL, ROOT, multinodeSuite } from './cluster.js';
@@ -153,7 +154,7 @@ await multinodeSuite('moving from SQLite to PostgreSQL', () => {
       assert.match(migrated.output, /migrations applied \(postgres\)/);
       assert.equal(existsSync(join(dir, 'nowhere', 'admin.key')), false, 'migrate generates no admin key');
       const versions = (await cluster.query('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3, 4]);
+      assert.deepEqual(versions, readMigrations('postgres').map((m) => m.version));
 
       const copyStarted = Date.now();
       const copied = await cli(['copy', '--from', dir, '--to', DATABASE_URL, '--to-schema', cluster.schema, '--batch-size', '7']);
