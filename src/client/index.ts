@@ -10,7 +10,7 @@ import type { topicApi } from '../api/routes/topics.js';
 import type { webhookApi } from '../api/routes/webhooks.js';
 import type { Workspace, WorkspaceInput, WorkspacePatch, workspaceApi } from '../api/routes/workspaces.js';
 import type { ApiKey, ApiKeyInput, NewApiKey } from '../api/routes/keys.js';
-import type { Topic, TopicInput } from '../api/routes/topics.js';
+import type { Topic, TopicInput, TopicPatch } from '../api/routes/topics.js';
 import type {
   RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookPublicKey, WebhookSecret,
 } from '../api/routes/webhooks.js';
@@ -20,7 +20,7 @@ import type { FilterResult, FilterTest } from '../api/routes/filters.js';
 import type { Me } from '../api/routes/me.js';
 
 export type {
-  Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput,
+  Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput, TopicPatch,
   Webhook, WebhookInput, WebhookPatch, WebhookSecret, WebhookPublicKey, RotatedSecret, SecretRotation, RecoverInput,
   Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
   FilterTest, FilterResult, Me,
@@ -136,7 +136,9 @@ export class HeraldClient {
 
   readonly topics = {
     list: (): Promise<Page<Topic>> => this.request<Answer<typeof topicApi.list>>('GET', '/topics'),
+    get: (name: string) => this.request<Topic>('GET', `/topics/${enc(name)}`),
     put: (body: TopicInput) => this.request<Topic>('POST', '/topics', body),
+    update: (name: string, body: TopicPatch) => this.request<Topic>('PATCH', `/topics/${enc(name)}`, body),
   };
 
   readonly webhooks = {

@@ -75,6 +75,9 @@ describe('HeraldClient', () => {
     const topics = await client.topics.list();
     assert.ok(topics.data.some((t) => t.name === 'walletreward_create'));
     assert.equal((await admin.topics.put({ name: 'client.topic', label: 'Client topic', sample: { a: 1 } })).label, 'Client topic');
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
+    assert.deepEqual((await admin.topics.update('client.topic', { schema })).schema, schema);
+    assert.deepEqual((await client.topics.get('client.topic')).schema, schema);
     assert.deepEqual(await client.filters.test({ amount: { $gte: 100 } }, { amount: 250 }), { matches: true });
 
     // Webhooks.

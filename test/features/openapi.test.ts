@@ -124,6 +124,12 @@ describe('answers match the document', () => {
     await call('POST', '/api/v1/topics', 201, { name: 'oas.topic', label: 'OAS topic', sample: { a: 1 } });
     await call('POST', '/api/v1/topics', 200, { name: 'oas.topic', label: 'OAS topic, renamed' });
     await call('POST', '/api/v1/topics', 400, { name: 'Not A Topic' });
+    await call('PATCH', '/api/v1/topics/oas.topic', 200, { schema: { type: 'object', properties: { a: { type: 'integer' } } } });
+    await call('PATCH', '/api/v1/topics/oas.topic', 400, { schema: { type: 'object', properties: { a: { type: 'integr' } } } });
+    await call('PATCH', '/api/v1/topics/no.such.topic', 404, { label: 'x' });
+    assert.deepEqual((await call('GET', '/api/v1/topics/oas.topic', 200, undefined, key.key)).schema.properties, { a: { type: 'integer' } });
+    await call('GET', '/api/v1/topics/no.such.topic', 404);
+    await call('PATCH', '/api/v1/topics/oas.topic', 200, { schema: null });
 
     // Webhooks.
     const hook = await call('POST', `/api/v1/workspaces/${ws}/webhooks`, 201, {
