@@ -18,7 +18,7 @@ const root = resolve(benchDir, '..');
 
 const HELP = `npm run bench -- [options]
 
-  --only LIST              scenarios to run, comma separated: throughput, fanout, latency, backlog, badneighbour
+  --only LIST              scenarios to run, comma separated: throughput, fanout, latency, backlog, badneighbour, contracts
   --quick                  small sizes for a smoke run (5k events, 20 x 50 fan-out, 5 s latency, 20k backlog, 20 s bad-neighbour window)
   --events N               throughput (and bad-neighbour) events            [100000]
   --batch-size N           events per batch request                         [100]

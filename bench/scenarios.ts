@@ -11,6 +11,8 @@ import { blast, paced, publishAll, sleep, waitForCount, type Log } from './load.
 import { TOPIC, deliveredBody, walletReward, wallNow } from './payload.js';
 import { startHerald, type HeraldProcess } from './processes.js';
 import { int, mb, round1, round3, summarise, type Row } from './report.js';
+// contracts.ts uses this file's helpers at run time only, so the import cycle is harmless.
+import { contracts } from './contracts.js';
 
 export interface Sizes {
   events: number;
@@ -58,14 +60,14 @@ export interface ScenarioResult {
 export type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
 
 /** Workspaces of the sharded layouts: each gets one webhook on walletreward_create. */
-const SHARDS = 20;
+export const SHARDS = 20;
 
-const shopName = (i: number) => `Bench Shop ${i}`;
-const shopUri = (i: number) => `https://shop${i}.bench.example`;
+export const shopName = (i: number) => `Bench Shop ${i}`;
+export const shopUri = (i: number) => `https://shop${i}.bench.example`;
 
 // ---- Herald's lifecycle within a scenario ---------------------------------------------------
 
-interface Run {
+export interface Run {
   herald: HeraldProcess;
   /** Worker processes beside an API node (--workers). */
   workers: HeraldProcess[];
@@ -77,7 +79,7 @@ interface Run {
 
 let starts = 0;
 
-async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir?: string, connections = 32): Promise<Run> {
+export async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir?: string, connections = 32): Promise<Run> {
   const dir = dataDir ?? mkdtempSync(join(ctx.tmpRoot, `${scenario}-`));
   mkdirSync(join(ctx.tmpRoot, 'logs'), { recursive: true });
   const n = ++starts;
@@ -114,7 +116,7 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
   return { herald, workers, api: new HeraldApi(herald.url, ctx.adminKey, connections), dataDir: dir, schema };
 }
 
-async function stopRun(ctx: Ctx, run: Run, options: { workspaces?: string[]; keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
+export async function stopRun(ctx: Ctx, run: Run, options: { workspaces?: string[]; keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
   await run.api.close().catch(() => undefined);
   await Promise.all(run.workers.map((w) => w.stop(options.graceMs ?? 15_000)));
   await run.herald.stop(options.graceMs ?? 15_000);
@@ -137,7 +139,7 @@ async function dropSchema(ctx: Ctx, schema: string): Promise<void> {
 }
 
 /** Whether Herald's event loop still answers: a stalled delivery count is often a starved loop. */
-function diagnose(run: Run): () => Promise<string> {
+export function diagnose(run: Run): () => Promise<string> {
   return async () => {
     const t = wallNow();
     try {
@@ -172,7 +174,7 @@ async function memoryBreakdown(run: Run): Promise<Record<string, number> | null>
 }
 
 /** Rejections while Herald is dead say so (with its last output) rather than "connection refused". */
-async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
+export async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
@@ -184,32 +186,32 @@ async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
 }
 
 /** Herald's death, with the end of its output, or null while it lives. */
-function diedWithLog(run: Run): string | null {
+export function diedWithLog(run: Run): string | null {
   const death = run.herald.died();
   return death === null ? null : `${death}\n--- Herald output ---\n${run.herald.logTail(30)}\n---`;
 }
 
-function rss(herald: HeraldProcess): string {
+export function rss(herald: HeraldProcess): string {
   const m = herald.memory();
   return m ? `Herald RSS ${mb(m.rss)} MB` : '';
 }
 
-async function shardedSetup(ctx: Ctx, api: HeraldApi, tag: string, urlOf: (i: number) => string): Promise<string[]> {
+export async function shardedSetup(ctx: Ctx, api: HeraldApi, tag: string, urlOf: (i: number) => string, signing: 'hmac' | 'ed25519' = 'hmac'): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < SHARDS; i++) {
     const id = `${ctx.runId}-${tag}-${i}`;
     await api.workspace(id, shopName(i), shopUri(i));
-    await api.webhook(id, TOPIC, urlOf(i));
+    await api.webhook(id, TOPIC, urlOf(i), signing);
     ids.push(id);
   }
   return ids;
 }
 
-function deadlineFrom(ctx: Ctx, start: number, seconds?: number): number {
+export function deadlineFrom(ctx: Ctx, start: number, seconds?: number): number {
   return start + 1000 * Math.min(ctx.sizes.maxWaitSeconds, seconds ?? ctx.sizes.maxWaitSeconds);
 }
 
-const rate = (count: number, fromMs: number, toMs: number) => (count * 1000) / Math.max(1, toMs - fromMs);
+export const rate = (count: number, fromMs: number, toMs: number) => (count * 1000) / Math.max(1, toMs - fromMs);
 
 // ---- 1. throughput ---------------------------------------------------------------------------
 
@@ -686,4 +688,5 @@ export const SCENARIOS: { name: string; aliases: string[]; run: Scenario }[] = [
   { name: 'latency', aliases: ['lat'], run: latency },
   { name: 'backlog', aliases: ['bl'], run: backlog },
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
+  { name: 'contracts', aliases: ['schema', 'signing'], run: contracts },
 ];
