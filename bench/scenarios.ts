@@ -682,11 +682,12 @@ export const badNeighbour: Scenario = async (ctx) => {
   };
 };
 
-export const SCENARIOS: { name: string; aliases: string[]; run: Scenario }[] = [
+/** `onlyWhenAsked`: not part of a run without --only. */
+export const SCENARIOS: { name: string; aliases: string[]; run: Scenario; onlyWhenAsked?: boolean }[] = [
   { name: 'throughput', aliases: ['tp'], run: throughput },
   { name: 'fanout', aliases: ['fan-out', 'fo'], run: fanOut },
   { name: 'latency', aliases: ['lat'], run: latency },
   { name: 'backlog', aliases: ['bl'], run: backlog },
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
-  { name: 'contracts', aliases: ['schema', 'signing'], run: contracts },
+  { name: 'contracts', aliases: ['schema', 'signing'], run: contracts, onlyWhenAsked: true },
 ];
