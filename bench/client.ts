@@ -100,12 +100,13 @@ export class HeraldApi {
     await this.call('PATCH', `/api/v1/workspaces/${id}`, { webhooks_enabled: true });
   }
 
-  async webhook(ws: string, topic: string, url: string): Promise<string> {
+  async webhook(ws: string, topic: string, url: string, signing: 'hmac' | 'ed25519' = 'hmac'): Promise<string> {
     const w = await this.call<{ id: string }>('POST', `/api/v1/workspaces/${ws}/webhooks`, {
       topic,
       url,
       secret: `whsec_${Buffer.from(`bench-secret-${ws}-${url}`.padEnd(32, '.').slice(0, 32)).toString('base64')}`,
       description: 'benchmark',
+      signing,
     });
     return w.id;
   }

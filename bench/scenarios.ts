@@ -12,6 +12,8 @@ import { TOPIC, deliveredBody, walletReward, wallNow } from './payload.js';
 import { startHerald, type HeraldProcess } from './processes.js';
 import { int, mb, round1, round3, summarise, type Row } from './report.js';
 import { hanging } from './hanging.js';
+// contracts.ts uses this file's helpers at run time only, so the import cycle is harmless.
+import { contracts } from './contracts.js';
 
 export interface Sizes {
   events: number;
@@ -62,7 +64,7 @@ export interface ScenarioResult {
 export type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
 
 /** Workspaces of the sharded layouts: each gets one webhook on walletreward_create. */
-const SHARDS = 20;
+export const SHARDS = 20;
 
 export const shopName = (i: number) => `Bench Shop ${i}`;
 export const shopUri = (i: number) => `https://shop${i}.bench.example`;
@@ -198,12 +200,12 @@ export function rss(herald: HeraldProcess): string {
   return m ? `Herald RSS ${mb(m.rss)} MB` : '';
 }
 
-async function shardedSetup(ctx: Ctx, api: HeraldApi, tag: string, urlOf: (i: number) => string): Promise<string[]> {
+export async function shardedSetup(ctx: Ctx, api: HeraldApi, tag: string, urlOf: (i: number) => string, signing: 'hmac' | 'ed25519' = 'hmac'): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < SHARDS; i++) {
     const id = `${ctx.runId}-${tag}-${i}`;
     await api.workspace(id, shopName(i), shopUri(i));
-    await api.webhook(id, TOPIC, urlOf(i));
+    await api.webhook(id, TOPIC, urlOf(i), signing);
     ids.push(id);
   }
   return ids;
@@ -684,7 +686,8 @@ export const badNeighbour: Scenario = async (ctx) => {
   };
 };
 
-export const SCENARIOS: { name: string; aliases: string[]; run: Scenario }[] = [
+/** `onlyWhenAsked`: not part of a run without --only. */
+export const SCENARIOS: { name: string; aliases: string[]; run: Scenario; onlyWhenAsked?: boolean }[] = [
   { name: 'throughput', aliases: ['tp'], run: throughput },
   { name: 'fanout', aliases: ['fan-out', 'fo'], run: fanOut },
   { name: 'latency', aliases: ['lat'], run: latency },
@@ -692,4 +695,5 @@ export const SCENARIOS: { name: string; aliases: string[]; run: Scenario }[] = [
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
   { name: 'hanging100', aliases: ['h100'], run: hanging(100, 5) },
   { name: 'hanging1000', aliases: ['h1000'], run: hanging(1000, 1) },
+  { name: 'contracts', aliases: ['schema', 'signing'], run: contracts, onlyWhenAsked: true },
 ];

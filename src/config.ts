@@ -45,6 +45,8 @@ export interface Config {
   retentionDays: number;
   /** Incoming connections held open at once; more are refused. */
   maxConnections: number;
+  /** `http://host:port` of the HTTP proxy every delivery goes through; unset: direct. */
+  egressProxy: string | undefined;
   logLevel: string;
 }
 
@@ -141,6 +143,23 @@ function origins(raw: string, name: string) {
   return list;
 }
 
+function egressProxy(raw: string, name: string) {
+  if (raw === '') return undefined;
+  const refuse = () => new ConfigError(`${name} must be http://host:port (an HTTP proxy, without credentials or path), got "${raw}"`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refuse();
+  }
+  // Only a plain HTTP proxy: https:// or socks:// proxies, credentials and paths are refused
+  // rather than half supported. The port is required so a typo cannot fall back to port 80.
+  if (url.protocol !== 'http:' || url.username || url.password || url.pathname !== '/' || url.search || url.hash || !/:\d+\/?$/.test(raw)) {
+    throw refuse();
+  }
+  return `http://${url.host}`;
+}
+
 export const SETTINGS: readonly Setting[] = [
   { key: 'host', env: 'HERALD_HOST', parse: text, default: '127.0.0.1', help: 'address to listen on' },
   { key: 'port', env: 'HERALD_PORT', parse: integer(0, 65535), default: 8080, help: 'port to listen on' },
@@ -169,6 +188,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'disableAfterMs', env: 'HERALD_DISABLE_AFTER_MS', parse: integer(1000, 365 * 86_400_000), default: 5 * 86_400_000, help: 'disable a webhook whose every attempt has failed this long' },
   { key: 'retentionDays', env: 'HERALD_RETENTION_DAYS', parse: integer(1, 36_500), default: 30, help: 'purge events and attempts older than this' },
   { key: 'maxConnections', env: 'HERALD_MAX_CONNECTIONS', parse: integer(1, 1_000_000), default: 10_000, help: 'incoming connections held open at once' },
+  { key: 'egressProxy', env: 'HERALD_EGRESS_PROXY', parse: egressProxy, default: undefined, help: 'http://host:port of an HTTP proxy that every delivery goes through' },
   { key: 'logLevel', env: 'HERALD_LOG_LEVEL', parse: text, default: 'info', help: 'pino log level' },
 ];
 

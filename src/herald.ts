@@ -12,6 +12,7 @@ import { Publisher } from './publish/publisher.js';
 import { OwnEvents } from './publish/own-events.js';
 import { prepareEvents, type EventInput } from './publish/event-input.js';
 import { TopicCache } from './publish/topic-cache.js';
+import { normaliseTraceparent } from './domain/traceparent.js';
 import { createSender, createWorker, type DeliveryEvents, type DeliveryLoop } from './delivery/setup.js';
 import { DeliveryThread } from './delivery/thread.js';
 import { Retention } from './delivery/retention.js';
@@ -38,9 +39,10 @@ export interface Herald {
   /**
    * Publishes events in-process, with the same checks and guarantees as the events API: when
    * the promise resolves, the events and their deliveries are on disk. Throws EventRejected
-   * for bad input, and an Error when the workspace does not exist.
+   * for bad input, and an Error when the workspace does not exist. A `traceparent` (W3C) is
+   * kept with the events as the API's header is; a malformed one is ignored.
    */
-  publish(workspaceId: string, events: EventInput[], options?: { idempotencyKey?: string }): Promise<PublishedEvent[]>;
+  publish(workspaceId: string, events: EventInput[], options?: { idempotencyKey?: string; traceparent?: string }): Promise<PublishedEvent[]>;
   /** Listens (role api/all) and starts delivering (role worker/all); returns the address. */
   start(): Promise<string | null>;
   /** Stops taking requests and claiming work, lets attempts in flight finish, closes the database. */
@@ -119,7 +121,9 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
     generatedAdminKey: adminKeySource === 'generated' ? adminKey : null,
     adminKeySource,
     async publish(workspaceId, events, options = {}) {
-      const inputs = await prepareEvents(services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`);
+      const inputs = await prepareEvents(
+        services.topics, config.maxPayloadBytes, events, options.idempotencyKey ?? null, (i) => `[${i}].`, normaliseTraceparent(options.traceparent),
+      );
       const outcomes = await publisher.publish({ workspaceId, inputs });
       if (!outcomes) throw new Error(`workspace ${workspaceId} does not exist`);
       await store.durable?.(); // the same promise as the API's 202: on disk

@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:http';
+import { ConfigError } from '../config.js';
+import { parsePublicKey } from '../domain/ed25519.js';
 import { verifyWebhook } from '../receiver/verify.js';
 
 export interface ListenOptions {
   port: number;
   host: string;
   secret?: string;
+  /** An ed25519 webhook's whpk_ public key, to verify its v1a signatures (with or without a secret). */
+  publicKey?: string;
   /** Share of requests answered 500 on purpose, 0 to 1. */
   failRate: number;
   delayMs: number;
@@ -20,6 +24,13 @@ export interface ListenOptions {
  */
 export function listen(options: ListenOptions): Promise<Server> {
   const { print } = options;
+  if (options.publicKey !== undefined) {
+    try {
+      parsePublicKey(options.publicKey);
+    } catch (err) {
+      return Promise.reject(new ConfigError(`--public-key: ${(err as Error).message}`));
+    }
+  }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -27,10 +38,11 @@ export function listen(options: ListenOptions): Promise<Server> {
       const raw = Buffer.concat(chunks);
       const topic = req.headers[`${options.headerPrefix}-topic`] ?? '(no topic header)';
       const id = req.headers['webhook-id'] ?? req.headers[`${options.headerPrefix}-delivery-id`] ?? '(no id)';
-      let verdict = 'not checked (start with --secret to verify)';
-      if (options.secret) {
+      let verdict = 'not checked (start with --secret or --public-key to verify)';
+      const keys = [options.secret, options.publicKey].filter((k): k is string => !!k);
+      if (keys.length > 0) {
         try {
-          verifyWebhook(raw, req.headers, options.secret, { headerPrefix: options.headerPrefix });
+          for (const key of keys) verifyWebhook(raw, req.headers, key, { headerPrefix: options.headerPrefix });
           verdict = 'verified';
         } catch (err) {
           verdict = `NOT verified: ${(err as Error).message}`;

@@ -72,17 +72,18 @@ program
   .option('--port <port>', 'port to listen on', '9000')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--secret <secret>', 'the webhook secret, to verify signatures')
+  .option('--public-key <whpk>', "an ed25519 webhook's whpk_ public key, to verify its v1a signatures")
   .option('--fail-rate <share>', 'answer this share of requests (0 to 1) with 500, to watch retries', '0')
   .option('--delay-ms <ms>', 'wait this long before answering', '0')
   .option('--header-prefix <prefix>', 'prefix of the compatibility headers', 'x-nector')
-  .action(async (o: { port: string; host: string; secret?: string; failRate: string; delayMs: string; headerPrefix: string }) => {
+  .action(async (o: { port: string; host: string; secret?: string; publicKey?: string; failRate: string; delayMs: string; headerPrefix: string }) => {
     const failRate = Number(o.failRate);
     const delayMs = Number(o.delayMs);
     const port = Number(o.port);
     if (!(failRate >= 0 && failRate <= 1)) throw new ConfigError('--fail-rate must be a number from 0 to 1');
     if (!(delayMs >= 0)) throw new ConfigError('--delay-ms must be a number of milliseconds');
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number');
-    const server = await listen({ port, host: o.host, secret: o.secret, failRate, delayMs, headerPrefix: o.headerPrefix.toLowerCase(), print: (l) => console.log(l) })
+    const server = await listen({ port, host: o.host, secret: o.secret, publicKey: o.publicKey, failRate, delayMs, headerPrefix: o.headerPrefix.toLowerCase(), print: (l) => console.log(l) })
       .catch((err) => {
         throw listenFailure(err, 'the listener', (p) => `--port ${p}`) ?? err;
       });

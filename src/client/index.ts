@@ -10,8 +10,10 @@ import type { topicApi } from '../api/routes/topics.js';
 import type { webhookApi } from '../api/routes/webhooks.js';
 import type { Workspace, WorkspaceInput, WorkspacePatch, workspaceApi } from '../api/routes/workspaces.js';
 import type { ApiKey, ApiKeyInput, NewApiKey } from '../api/routes/keys.js';
-import type { Topic, TopicInput } from '../api/routes/topics.js';
-import type { RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookSecret } from '../api/routes/webhooks.js';
+import type { Topic, TopicInput, TopicPatch } from '../api/routes/topics.js';
+import type {
+  RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookPublicKey, WebhookSecret,
+} from '../api/routes/webhooks.js';
 import type { AcceptedEvent, Event, EventDetail, EventInput } from '../api/routes/events.js';
 import type { Attempt, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
 import type { FilterResult, FilterTest } from '../api/routes/filters.js';
@@ -19,8 +21,8 @@ import type { Me } from '../api/routes/me.js';
 import type { NewPortalSession, PortalOpened, PortalSession, PortalSessionInput, PortalThemeInput, portalApi } from '../api/routes/portal.js';
 
 export type {
-  Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput,
-  Webhook, WebhookInput, WebhookPatch, WebhookSecret, RotatedSecret, SecretRotation, RecoverInput,
+  Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput, TopicPatch,
+  Webhook, WebhookInput, WebhookPatch, WebhookSecret, WebhookPublicKey, RotatedSecret, SecretRotation, RecoverInput,
   Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
   FilterTest, FilterResult, Me, NewPortalSession, PortalSession, PortalSessionInput, PortalOpened,
 };
@@ -143,7 +145,9 @@ export class HeraldClient {
 
   readonly topics = {
     list: (): Promise<Page<Topic>> => this.request<Answer<typeof topicApi.list>>('GET', '/topics'),
+    get: (name: string) => this.request<Topic>('GET', `/topics/${enc(name)}`),
     put: (body: TopicInput) => this.request<Topic>('POST', '/topics', body),
+    update: (name: string, body: TopicPatch) => this.request<Topic>('PATCH', `/topics/${enc(name)}`, body),
   };
 
   readonly webhooks = {
@@ -152,6 +156,7 @@ export class HeraldClient {
       this.request<Answer<typeof webhookApi.list>>('GET', `/workspaces/${enc(ws)}/webhooks`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<Webhook>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`),
     secret: (ws: string, id: string) => this.request<WebhookSecret>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret`),
+    publicKey: (ws: string, id: string) => this.request<WebhookPublicKey>('GET', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/public-key`),
     rotateSecret: (ws: string, id: string, body: SecretRotation = {}) =>
       this.request<RotatedSecret>('POST', `/workspaces/${enc(ws)}/webhooks/${enc(id)}/secret/rotate`, body),
     update: (ws: string, id: string, body: WebhookPatch) => this.request<Webhook>('PATCH', `/workspaces/${enc(ws)}/webhooks/${enc(id)}`, body),

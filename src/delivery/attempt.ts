@@ -1,8 +1,17 @@
+import type { KeyObject } from 'node:crypto';
+import { parsePrivateKey } from '../domain/ed25519.js';
 import { signedHeaders, signingSecret, type SigningSecret } from '../domain/signing.js';
+import { childTraceparent } from '../domain/traceparent.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from '../domain/retry.js';
 import type { SecretBox } from '../domain/secret-box.js';
 import type { AttemptResult, ClaimedDelivery } from '../store/store.js';
 import type { HttpSender, SendOutcome } from './http-sender.js';
+
+interface Signing {
+  version: number;
+  secrets: { secret: SigningSecret; expiresAt: number }[];
+  keys: { key: KeyObject; expiresAt: number }[];
+}
 
 export interface AttemptContext {
   sender: HttpSender;
@@ -17,8 +26,9 @@ export interface AttemptContext {
  * receiver, and turn the outcome into the delivery's next state. Never throws.
  */
 export class AttemptRunner {
-  // Signing material per webhook version, so a secret is decrypted and hashed once, not per attempt.
-  private readonly signing = new Map<string, { version: number; secrets: { secret: SigningSecret; expiresAt: number }[] }>();
+  // Signing material per webhook version, so a secret is decrypted and hashed, and a private
+  // key decrypted and parsed, once rather than per attempt.
+  private readonly signing = new Map<string, Signing>();
 
   constructor(private readonly ctx: AttemptContext) {}
 
@@ -38,36 +48,44 @@ export class AttemptRunner {
   }
 
   private prepare(d: ClaimedDelivery, now: number): Record<string, string> {
+    const material = this.materialFor(d);
     const signed = signedHeaders({
       prefix: this.ctx.headerPrefix,
       topic: d.webhook.prefix + d.topic,
       deliveryId: d.id,
       timestamp: Math.floor(now / 1000),
       body: d.body,
-      secrets: this.secretsFor(d, now),
+      secrets: valid(material.secrets, now).map((s) => s.secret),
+      signingKeys: material.keys.length === 0 ? undefined : valid(material.keys, now).map((k) => k.key),
       userAgent: this.ctx.userAgent,
     });
     // Custom headers were checked when saved not to override Herald's own.
-    return { ...d.webhook.headers, ...signed };
+    const headers = { ...d.webhook.headers, ...signed };
+    const traceparent = d.traceparent ? childTraceparent(d.traceparent) : null;
+    if (traceparent) headers.traceparent = traceparent;
+    return headers;
   }
 
-  /** The current secret, then those of a rotation whose grace period has not ended. */
-  private secretsFor(d: ClaimedDelivery, now: number): SigningSecret[] {
+  /** The webhook's secrets and (for an ed25519 webhook) private keys, opened once per version. */
+  private materialFor(d: ClaimedDelivery): Signing {
     let cached = this.signing.get(d.webhook.id);
     if (!cached || cached.version !== d.webhook.version) {
       const open = (stored: string) => signingSecret(this.ctx.secrets.open(stored));
+      const keys = d.webhook.signing === 'ed25519' ? d.webhook.signingKeys : [];
+      // Without its v1a signature an ed25519 webhook's receiver would refuse every request.
+      if (d.webhook.signing === 'ed25519' && keys.length === 0) throw new Error('the ed25519 webhook has no private key');
       cached = {
         version: d.webhook.version,
         secrets: [
           { secret: open(d.webhook.secret), expiresAt: Infinity },
           ...d.webhook.previousSecrets.map((p) => ({ secret: open(p.secret), expiresAt: p.expiresAt })),
         ],
+        keys: keys.map((k) => ({ key: parsePrivateKey(this.ctx.secrets.open(k.privateKey)), expiresAt: k.expiresAt ?? Infinity })),
       };
       if (this.signing.size > 50_000) this.signing.clear();
       this.signing.set(d.webhook.id, cached);
     }
-    if (cached.secrets.length === 1) return [cached.secrets[0]!.secret];
-    return cached.secrets.filter((s) => s.expiresAt > now).map((s) => s.secret);
+    return cached;
   }
 
   private conclude(d: ClaimedDelivery, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {
@@ -99,4 +117,9 @@ export class AttemptRunner {
         : null;
     return { ...base, status: 'pending', nextAttemptAt: Date.now() + retryDelay(this.ctx.retry, inCycle, retryAfter) };
   }
+}
+
+/** The current entry (first), then those of a rotation whose grace period has not ended. */
+function valid<T extends { expiresAt: number }>(entries: T[], now: number): T[] {
+  return entries.length === 1 ? entries : entries.filter((e, i) => i === 0 || e.expiresAt > now);
 }

@@ -31,7 +31,7 @@ export interface DeliveryLoop {
 }
 
 export function createSender(config: Config, secrets: SecretBox): { sender: HttpSender; runner: AttemptRunner } {
-  const sender = new HttpSender({ timeoutMs: config.deliveryTimeoutMs, allowPrivateTargets: config.allowPrivateTargets });
+  const sender = new HttpSender({ timeoutMs: config.deliveryTimeoutMs, allowPrivateTargets: config.allowPrivateTargets, egressProxy: config.egressProxy });
   const runner = new AttemptRunner({
     sender,
     secrets,

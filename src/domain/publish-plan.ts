@@ -143,7 +143,10 @@ export function planPublish(
       const { body, addedFields } = rules.body(workspace, input.data);
       const candidates = workspace.webhooksEnabled ? (state.webhooks.get(pair(ws, input.topic)) ?? []) : [];
       const deliveries = planDeliveries(candidates, body, rules, deliveryId);
-      const event: EventRecord = { id: input.id, workspaceId: ws, topic: input.topic, body, addedFields, createdAt: now, deliveries: deliveries.length };
+      const event: EventRecord = {
+        id: input.id, workspaceId: ws, topic: input.topic, body, addedFields, createdAt: now, deliveries: deliveries.length,
+        traceparent: input.traceparent ?? null,
+      };
       const outcome = { event: { ...event }, created: true };
       const planned: PlannedEvent = { event, clientId: input.clientId, idempotencyKey: key, deliveries, outcomes: [outcome] };
       byId.set(pair(ws, input.id), planned);

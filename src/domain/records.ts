@@ -45,6 +45,10 @@ export interface TopicRecord {
   label: string;
   description: string;
   sample: Record<string, unknown>;
+  /** A JSON Schema (draft 2020-12) that every event's `data` must satisfy, or null (none). */
+  schema?: Record<string, unknown> | null;
+  /** Moves on whenever `schema` changes: compiled validators are cached per topic and version. */
+  schemaVersion?: number;
 }
 
 export interface Webhook {
@@ -64,12 +68,27 @@ export interface Webhook {
   rateLimit: number | null;
   /** Earlier secrets that still sign during a rotation (stored like `secret`). */
   previousSecrets: PreviousSecret[];
+  /** "hmac" signs v1 only; "ed25519" adds a v1a signature (contract section 8). */
+  signing: SigningKind;
+  /** An ed25519 webhook's whsk_ private key, stored like `secret`; null for hmac. */
+  signingKey: string | null;
+  /** The whpk_ public key of `signingKey` (not secret); null for hmac. */
+  publicKey: string | null;
+  /** Earlier private keys that still sign during a rotation (stored like `signingKey`). */
+  previousSigningKeys: PreviousSigningKey[];
   createdAt: number;
   updatedAt: number;
 }
 
+export type SigningKind = 'hmac' | 'ed25519';
+
 export interface PreviousSecret {
   secret: string;
+  expiresAt: number;
+}
+
+export interface PreviousSigningKey {
+  privateKey: string;
   expiresAt: number;
 }
 
@@ -77,6 +96,7 @@ export type WebhookPatch = Partial<
   Pick<
     Webhook,
     'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason' | 'rateLimit' | 'previousSecrets'
+    | 'signing' | 'signingKey' | 'publicKey' | 'previousSigningKeys'
   >
 >;
 
@@ -90,6 +110,8 @@ export interface EventRecord {
   addedFields: string[];
   createdAt: number;
   deliveries: number;
+  /** The W3C traceparent the event was published with (normalised), or null. */
+  traceparent?: string | null;
 }
 
 export interface Delivery {
@@ -126,6 +148,8 @@ export interface PublishInput {
   idempotencyKey: string | null;
   topic: string;
   data: Record<string, unknown>;
+  /** The publish request's W3C traceparent, normalised (src/domain/traceparent.ts), or null. */
+  traceparent?: string | null;
 }
 
 export interface PublishBatch {

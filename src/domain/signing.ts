@@ -1,7 +1,9 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import { asymmetricSignature } from './ed25519.js';
 
-// The two signature schemes a receiver may check: Nector's (hex SHA-256 of the secret and a
-// hex HMAC of the body) and Standard Webhooks' (base64 HMAC of "id.timestamp.body").
+// The signature schemes a receiver may check: Nector's (hex SHA-256 of the secret and a hex
+// HMAC of the body) and Standard Webhooks' (base64 HMAC of "id.timestamp.body", and for an
+// ed25519 webhook also its Ed25519 signature, src/domain/ed25519.ts).
 
 export function generateSecret(): string {
   return 'whsec_' + randomBytes(32).toString('base64');
@@ -50,6 +52,8 @@ export interface SignInput {
   body: string | Buffer;
   /** The current secret first, then any still valid during a rotation. */
   secrets: readonly SigningSecret[];
+  /** An ed25519 webhook's private keys, the current first, then any still valid during a rotation. */
+  signingKeys?: readonly KeyObject[];
   userAgent: string;
 }
 
@@ -59,6 +63,7 @@ export function signedHeaders(input: SignInput): Record<string, string> {
   const current = secrets[0]!;
   const ts = String(input.timestamp);
   const signatures = secrets.map((s) => standardSignature(s.key, input.deliveryId, input.timestamp, body));
+  for (const key of input.signingKeys ?? []) signatures.push(asymmetricSignature(key, input.deliveryId, input.timestamp, body));
   return {
     accept: 'application/json',
     'content-type': 'application/json',

@@ -2,6 +2,9 @@ import { CLIENT_ID_PATTERN, newId } from '../domain/ids.js';
 import type { PublishInput } from '../store/store.js';
 import type { TopicCache } from './topic-cache.js';
 
+/** Faults listed at most in one refusal. */
+const MAX_ERRORS = 100;
+
 export interface EventInput {
   topic: string;
   data: Record<string, unknown>;
@@ -19,9 +22,11 @@ export class EventRejected extends Error {
 }
 
 /**
- * Checks what a schema cannot (the topic is in the catalog, the id's form, the size of
- * `data`) for the HTTP API and for in-process publishing alike. `paths` names each event's
- * position in the request ("" for a single event, "events[3]." in a batch).
+ * Checks what the request schema cannot (the topic is in the catalog, the id's form, the size
+ * of `data`, `data` against the topic's schema) for the HTTP API and for in-process publishing
+ * alike. `paths` names each event's position in the request ("" for a single event,
+ * "events[3]." in a batch). Any fault refuses every event of the call. `traceparent` (already
+ * normalised, or null) is kept with each event.
  */
 export async function prepareEvents(
   topics: TopicCache,
@@ -29,15 +34,15 @@ export async function prepareEvents(
   events: readonly EventInput[],
   idempotencyKey: string | null,
   paths: (index: number) => string,
+  traceparent: string | null = null,
 ): Promise<PublishInput[]> {
   const errors: { path: string; message: string }[] = [];
   const inputs: PublishInput[] = [];
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     const path = paths(i);
-    if (typeof e.topic !== 'string' || !(await topics.get(e.topic))) {
-      errors.push({ path: `${path}topic`, message: `"${e.topic}" is not in the topic catalog (GET /api/v1/topics)` });
-    }
+    const topic = typeof e.topic === 'string' ? await topics.get(e.topic) : null;
+    if (!topic) errors.push({ path: `${path}topic`, message: `"${e.topic}" is not in the topic catalog (GET /api/v1/topics)` });
     if (e.id !== undefined && (typeof e.id !== 'string' || !CLIENT_ID_PATTERN.test(e.id))) {
       errors.push({ path: `${path}id`, message: 'must be 1 to 64 letters, digits, _ or -' });
     }
@@ -49,8 +54,12 @@ export async function prepareEvents(
     if (size > maxPayloadBytes) {
       throw new EventRejected(413, [{ path: `${path}data`, message: `is ${size} bytes, larger than ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)` }]);
     }
-    inputs.push({ id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data });
+    // The topic's schema (contract section 9): each fault's path is "data…", after the event's place.
+    const validate = topic ? topics.validator(topic) : null;
+    if (validate) for (const fault of validate(e.data)) errors.push({ path: path + fault.path, message: fault.message });
+    inputs.push({ id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data, traceparent });
   }
-  if (errors.length > 0) throw new EventRejected(400, errors);
+  // A batch of bad events could list thousands of faults; the first ones are enough to fix it.
+  if (errors.length > 0) throw new EventRejected(400, errors.slice(0, MAX_ERRORS));
   return inputs;
 }

@@ -1,9 +1,11 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { isPublicKey, parsePublicKey, verifyAsymmetric } from '../domain/ed25519.js';
 import { standardKey } from '../domain/signing.js';
 
 // Receiver-side verification, for the businesses whose servers get Herald's webhooks:
 // checks the Standard Webhooks signature (with a timestamp tolerance against replays) and,
-// when present, Nector's compatibility headers.
+// when present, Nector's compatibility headers. With a whpk_ public key instead of the
+// secret, it checks the Ed25519 (v1a) signature alone: the compatibility headers need the secret.
 
 export class WebhookVerificationError extends Error {
   constructor(message: string) {
@@ -38,10 +40,28 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+// Parsed public keys: a receiver verifies with the same key request after request.
+const publicKeys = new Map<string, KeyObject>();
+
+function publicKey(text: string): KeyObject {
+  let key = publicKeys.get(text);
+  if (!key) {
+    try {
+      key = parsePublicKey(text);
+    } catch (err) {
+      throw new WebhookVerificationError((err as Error).message);
+    }
+    if (publicKeys.size >= 100) publicKeys.clear();
+    publicKeys.set(text, key);
+  }
+  return key;
+}
+
 /**
  * Verifies a webhook Herald sent and returns its parsed body; throws
  * WebhookVerificationError saying what is wrong. `rawBody` must be the bytes as received
  * (not re-serialised JSON). `headers` may be Node's IncomingHttpHeaders or a fetch Headers.
+ * `secret` is the webhook's secret or, for an ed25519 webhook, its whpk_ public key.
  */
 export function verifyWebhook<T = Record<string, unknown>>(
   rawBody: string | Buffer,
@@ -59,6 +79,14 @@ export function verifyWebhook<T = Record<string, unknown>>(
   if (Math.abs(now - Number(timestamp)) > tolerance) throw new WebhookVerificationError('webhook-timestamp is too far from now (replayed or clock skew)');
 
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
+  if (isPublicKey(secret)) {
+    const key = publicKey(secret);
+    // During a key rotation there is one v1a signature per valid key.
+    if (!signatures.split(' ').some((s) => verifyAsymmetric(key, s, id, timestamp, body))) {
+      throw new WebhookVerificationError('no v1a signature matches the public key');
+    }
+    return parseBody<T>(body);
+  }
   const expected = 'v1,' + createHmac('sha256', standardKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
   // During a secret rotation there is one signature per valid secret, the current secret's first.
   const matched = signatures.split(' ').findIndex((s) => safeEqual(s, expected));

@@ -41,7 +41,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     // already has (Herald's built-in ones), and a copied topic replaces its label and sample.
     name: 'topics',
     key: ['seq'],
-    columns: { seq: 'int', name: 'text', label: 'text', description: 'text', sample: 'json' },
+    columns: { seq: 'int', name: 'text', label: 'text', description: 'text', sample: 'json', schema: 'json', schema_version: 'int' },
   },
   {
     name: 'webhooks',
@@ -49,7 +49,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     columns: {
       seq: 'int', id: 'text', workspace_id: 'text', topic: 'text', url: 'text', secret: 'text', prefix: 'text', filter: 'json',
       headers: 'json', description: 'text', enabled: 'bool', disabled_reason: 'text', rate_limit: 'int', previous_secrets: 'json',
-      created_at: 'int', updated_at: 'int',
+      signing: 'text', signing_key: 'text', public_key: 'text', previous_signing_keys: 'json', created_at: 'int', updated_at: 'int',
     },
   },
   {
@@ -62,7 +62,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     key: ['seq'],
     columns: {
       seq: 'int', id: 'text', workspace_id: 'text', topic: 'text', body: 'text', added_fields: 'text', idempotency_key: 'text',
-      deliveries: 'int', created_at: 'int',
+      deliveries: 'int', created_at: 'int', traceparent: 'text',
     },
   },
   {

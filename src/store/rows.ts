@@ -5,7 +5,7 @@
 // column through json().
 import type { WebhookHealth } from '../domain/health.js';
 import type {
-  ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PortalSession, PreviousSecret, TopicRecord, Webhook, Workspace,
+  ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PortalSession, PreviousSecret, PreviousSigningKey, TopicRecord, Webhook, Workspace,
 } from './store.js';
 
 export type Row = Record<string, any>;
@@ -43,7 +43,14 @@ export function rowToPortalSession(row: Row): PortalSession {
 }
 
 export function rowToTopic(row: Row): TopicRecord {
-  return { name: row.name, label: row.label, description: row.description, sample: json(row.sample) };
+  return {
+    name: row.name,
+    label: row.label,
+    description: row.description,
+    sample: json(row.sample),
+    schema: row.schema == null ? null : json(row.schema),
+    schemaVersion: Number(row.schema_version ?? 0),
+  };
 }
 
 export function rowToWebhook(row: Row): Webhook {
@@ -61,6 +68,10 @@ export function rowToWebhook(row: Row): Webhook {
     disabledReason: row.disabled_reason ?? null,
     rateLimit: numberOrNull(row.rate_limit),
     previousSecrets: previousSecrets(row.previous_secrets),
+    signing: row.signing === 'ed25519' ? 'ed25519' : 'hmac',
+    signingKey: row.signing_key ?? null,
+    publicKey: row.public_key ?? null,
+    previousSigningKeys: previousSigningKeys(row.previous_signing_keys),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -75,6 +86,7 @@ export function rowToEvent(row: Row): EventRecord {
     addedFields: row.added_fields ? String(row.added_fields).split(',') : [],
     createdAt: Number(row.created_at),
     deliveries: Number(row.deliveries),
+    traceparent: row.traceparent ?? null,
   };
 }
 
@@ -114,8 +126,11 @@ export function rowToAttempt(row: Row): Attempt {
  */
 const CLAIMED_COLUMNS = {
   d: ['seq', 'id', 'claim', 'workspace_id', 'attempts', 'cycle_start', 'cycle_limit'],
-  e: ['id AS event_id', 'topic', 'body'],
-  w: ['id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets'],
+  e: ['id AS event_id', 'topic', 'body', 'traceparent'],
+  w: [
+    'id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets',
+    'signing', 'signing_key', 'previous_signing_keys',
+  ],
   h: ['open_until'],
 } as const;
 
@@ -142,6 +157,7 @@ export function claimedFrom(d: Row, e: Row, webhook: ClaimedDelivery['webhook'])
     attempts: Number(d.attempts),
     cycleStart: Number(d.cycle_start),
     cycleLimit: numberOrNull(d.cycle_limit),
+    traceparent: e.traceparent ?? null,
     webhook,
   };
 }
@@ -159,6 +175,8 @@ export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
     rateLimit: numberOrNull(row.rate_limit),
     previousSecrets: previousSecrets(row.previous_secrets),
     openUntil: numberOrNull(row.open_until),
+    signing: row.signing === 'ed25519' ? 'ed25519' : 'hmac',
+    signingKeys: signingKeys(row),
   };
 }
 
@@ -173,6 +191,22 @@ export function rowToHealth(row: Row): WebhookHealth {
 function previousSecrets(v: unknown): PreviousSecret[] {
   const list = v == null ? [] : (json(v) as { secret: string; expires_at: number }[]);
   return list.map((p) => ({ secret: p.secret, expiresAt: Number(p.expires_at) }));
+}
+
+function previousSigningKeys(v: unknown): PreviousSigningKey[] {
+  const list = v == null ? [] : (json(v) as { private_key: string; expires_at: number }[]);
+  return list.map((p) => ({ privateKey: p.private_key, expiresAt: Number(p.expires_at) }));
+}
+
+/** An ed25519 webhook's keys for signing: the current one, then those of a rotation. */
+function signingKeys(row: Row): ClaimedDelivery['webhook']['signingKeys'] {
+  if (row.signing !== 'ed25519' || row.signing_key == null) return [];
+  return [{ privateKey: row.signing_key, expiresAt: null }, ...previousSigningKeys(row.previous_signing_keys)];
+}
+
+/** Stored form of previousSigningKeys (snake_case JSON), or null when there are none. */
+export function previousSigningKeysColumn(list: PreviousSigningKey[]): string | null {
+  return list.length === 0 ? null : JSON.stringify(list.map((p) => ({ private_key: p.privateKey, expires_at: p.expiresAt })));
 }
 
 /** Stored form of previousSecrets (snake_case JSON), or null when there are none. */

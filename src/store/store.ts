@@ -10,15 +10,15 @@ import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 import type { PortalRefusal } from '../domain/portal.js';
 import type { RateGrant } from '../domain/rate.js';
 import type {
-  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PreviousSecret, PublishBatch, PublishOutcome, TopicRecord, Webhook, WebhookPatch,
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PreviousSecret, PublishBatch, PublishOutcome, SigningKind, TopicRecord, Webhook, WebhookPatch,
   Workspace,
 } from '../domain/records.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from './portable.js';
 
 export type { RateGrant } from '../domain/rate.js';
 export type {
-  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PortalTheme, PreviousSecret, PublishBatch, PublishInput, PublishOutcome, TopicRecord, Webhook,
-  WebhookPatch, Workspace,
+  ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PortalTheme, PreviousSecret, PreviousSigningKey, PublishBatch, PublishInput, PublishOutcome,
+  SigningKind, TopicRecord, Webhook, WebhookPatch, Workspace,
 } from '../domain/records.js';
 
 export interface PageRequest {
@@ -49,6 +49,8 @@ export interface ClaimedDelivery {
   cycleStart: number;
   /** Attempts allowed in the current cycle; null means the configured retries + 1. */
   cycleLimit: number | null;
+  /** The W3C traceparent kept with the event (normalised): each attempt sends a child of it. */
+  traceparent: string | null;
   webhook: {
     id: string;
     url: string;
@@ -61,6 +63,13 @@ export interface ClaimedDelivery {
     previousSecrets: PreviousSecret[];
     /** The circuit breaker's open-until time, or null when the circuit is closed. */
     openUntil: number | null;
+    /** "hmac" signs with the secrets only; "ed25519" adds a v1a signature per key. */
+    signing: SigningKind;
+    /**
+     * whsk_ private keys as stored (sealed by the SecretBox when encryption is on), the current
+     * first with expiresAt null, then those of a rotation with the end of their grace period.
+     */
+    signingKeys: { privateKey: string; expiresAt: number | null }[];
   };
 }
 
@@ -111,7 +120,8 @@ export interface AdminStore {
   seedTopics(topics: readonly TopicRecord[]): Promise<void>;
   listTopics(): Promise<TopicRecord[]>;
   getTopic(name: string): Promise<TopicRecord | null>;
-  putTopic(topic: TopicRecord): Promise<void>;
+  /** Adds a topic or replaces one (its schema too: null clears it); schemaVersion moves on every put. */
+  putTopic(topic: TopicRecord): Promise<TopicRecord>;
 
   createWebhook(webhook: Webhook): Promise<void>;
   listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>>;

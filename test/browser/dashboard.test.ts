@@ -427,6 +427,40 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
     assertNoConsoleErrors();
   });
 
+  it("suggests the fields of the topic's schema in the filter builder", async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        rating: { type: 'integer', minimum: 1, maximum: 5, description: 'stars given' },
+        product: { type: 'object', properties: { sku: { type: 'string' } } },
+        photos: { type: 'array', items: { type: 'object', properties: { url: { type: 'string' } } } },
+      },
+    };
+    assert.equal((await api('PATCH', '/api/v1/topics/review_create', { schema })).status, 200);
+    try {
+      await page.reload();
+      await page.getByRole('tab', { name: 'Send Webhooks' }).click();
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Create webhook' });
+      await dialog.getByLabel('Event').selectOption('review_create');
+      await dialog.getByRole('button', { name: '+ Add condition' }).click();
+      const suggested = await dialog.locator('datalist option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+      const paths = suggested.map(([p]) => p);
+      for (const p of ['rating', 'product.sku', 'photos.url']) assert.ok(paths.includes(p), `${p} is suggested from the schema (${paths.join(', ')})`);
+      assert.deepEqual(suggested.find(([p]) => p === 'rating'), ['rating', 'stars given'], 'with its description');
+      assert.equal(paths.includes('product'), false, 'an object is not a field to compare');
+      await dialog.getByLabel('Field 1').fill('rating');
+      await dialog.getByLabel('Value 1').fill('5');
+      await dialog.getByRole('button', { name: 'JSON' }).click();
+      assert.deepEqual(JSON.parse(await dialog.getByLabel('Filter as JSON').inputValue()), { rating: 5 }, 'an integer field takes a number');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+    } finally {
+      await api('PATCH', '/api/v1/topics/review_create', { schema: null });
+    }
+    assertNoConsoleErrors();
+  });
+
   it('works at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const fits = async (what: string) => {

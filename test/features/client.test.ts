@@ -75,6 +75,9 @@ describe('HeraldClient', () => {
     const topics = await client.topics.list();
     assert.ok(topics.data.some((t) => t.name === 'walletreward_create'));
     assert.equal((await admin.topics.put({ name: 'client.topic', label: 'Client topic', sample: { a: 1 } })).label, 'Client topic');
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
+    assert.deepEqual((await admin.topics.update('client.topic', { schema })).schema, schema);
+    assert.deepEqual((await client.topics.get('client.topic')).schema, schema);
     assert.deepEqual(await client.filters.test({ amount: { $gte: 100 } }, { amount: 250 }), { matches: true });
 
     // Webhooks.
@@ -89,6 +92,8 @@ describe('HeraldClient', () => {
     assert.notEqual(rotated.secret, secret);
     assert.equal(rotated.previous_secret_expires_at, null);
     assert.equal((await client.webhooks.update(ws.id, hook.id, { description: 'all rewards' })).description, 'all rewards');
+    assert.equal((await client.webhooks.update(ws.id, failing.id, { signing: 'ed25519' })).signing, 'ed25519');
+    assert.match((await client.webhooks.publicKey(ws.id, failing.id)).public_key, /^whpk_[A-Za-z0-9+/]{43}=$/);
     const tested = await client.webhooks.test(ws.id, hook.id, { amount: 42 });
     assert.equal(tested.delivery.status, 'succeeded');
     assert.equal((await client.webhooks.test(ws.id, hook.id)).delivery.attempts.length, 1);

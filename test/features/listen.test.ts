@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { generateKeyPair, parsePrivateKey } from '../../src/domain/ed25519.js';
 import { signedHeaders, signingSecret } from '../../src/domain/signing.js';
 import { publish, setupWebhook, startHerald, waitUntil } from '../helpers/herald.js';
 
@@ -58,12 +59,12 @@ async function startListen(...args: string[]): Promise<Listener> {
   return listener;
 }
 
-/** POSTs a body signed as Herald signs it (src/domain/signing.ts), with `secret`. */
-async function sendSigned(url: string, data: unknown, secret: string, deliveryId: string, topic = 'acme_walletreward_create') {
+/** POSTs a body signed as Herald signs it (src/domain/signing.ts), with `secret` (and an ed25519 webhook's private key). */
+async function sendSigned(url: string, data: unknown, secret: string, deliveryId: string, topic = 'acme_walletreward_create', privateKey?: string) {
   const body = JSON.stringify(data);
   const headers = signedHeaders({
     prefix: 'x-nector', topic, deliveryId, timestamp: Math.floor(Date.now() / 1000), body,
-    secrets: [signingSecret(secret)], userAgent: 'Herald/test',
+    secrets: [signingSecret(secret)], signingKeys: privateKey ? [parsePrivateKey(privateKey)] : undefined, userAgent: 'Herald/test',
   });
   const started = Date.now();
   const res = await fetch(`${url}/hooks`, { method: 'POST', headers, body });
@@ -136,11 +137,28 @@ describe('herald listen', () => {
     assert.equal(delayed.status, 200);
     assert.ok(delayed.ms >= 290, `answered after ${delayed.ms} ms`);
     // Without --secret nothing is checked, and it says so.
-    assert.match(await printed(slow, 'dlv_listen_slow'), /signature not checked \(start with --secret to verify\)/);
+    assert.match(await printed(slow, 'dlv_listen_slow'), /signature not checked \(start with --secret or --public-key to verify\)/);
+  });
+
+  it('verifies an ed25519 webhook with --public-key alone', async () => {
+    const keys = generateKeyPair();
+    const other = generateKeyPair();
+    const byKey = await startListen('--public-key', keys.publicKey);
+    const ok = await sendSigned(byKey.url, { amount: 3 }, 'a-secret-it-does-not-know', 'dlv_listen_v1a', 'lead_create', keys.privateKey);
+    assert.equal(ok.status, 200);
+    assert.match(await printed(byKey, 'dlv_listen_v1a'), /signature verified/);
+    await sendSigned(byKey.url, { amount: 3 }, 'a-secret-it-does-not-know', 'dlv_listen_v1a_other', 'lead_create', other.privateKey);
+    assert.match(await printed(byKey, 'dlv_listen_v1a_other'), /signature NOT verified: no v1a signature matches the public key/);
+    await sendSigned(byKey.url, { amount: 3 }, SECRET, 'dlv_listen_v1_only');
+    assert.match(await printed(byKey, 'dlv_listen_v1_only'), /signature NOT verified: no v1a signature matches the public key/);
   });
 
   it('refuses bad options', async () => {
-    for (const [args, message] of [[['--fail-rate', '2'], /--fail-rate must be a number from 0 to 1/], [['--delay-ms', 'soon'], /--delay-ms must be a number/]] as const) {
+    for (const [args, message] of [
+      [['--fail-rate', '2'], /--fail-rate must be a number from 0 to 1/],
+      [['--delay-ms', 'soon'], /--delay-ms must be a number/],
+      [['--public-key', 'whsec_abc'], /--public-key: an Ed25519 public key must start with whpk_/],
+    ] as const) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'listen', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr!.on('data', (c: Buffer) => (err += c.toString()));

@@ -124,6 +124,12 @@ describe('answers match the document', () => {
     await call('POST', '/api/v1/topics', 201, { name: 'oas.topic', label: 'OAS topic', sample: { a: 1 } });
     await call('POST', '/api/v1/topics', 200, { name: 'oas.topic', label: 'OAS topic, renamed' });
     await call('POST', '/api/v1/topics', 400, { name: 'Not A Topic' });
+    await call('PATCH', '/api/v1/topics/oas.topic', 200, { schema: { type: 'object', properties: { a: { type: 'integer' } } } });
+    await call('PATCH', '/api/v1/topics/oas.topic', 400, { schema: { type: 'object', properties: { a: { type: 'integr' } } } });
+    await call('PATCH', '/api/v1/topics/no.such.topic', 404, { label: 'x' });
+    assert.deepEqual((await call('GET', '/api/v1/topics/oas.topic', 200, undefined, key.key)).schema.properties, { a: { type: 'integer' } });
+    await call('GET', '/api/v1/topics/no.such.topic', 404);
+    await call('PATCH', '/api/v1/topics/oas.topic', 200, { schema: null });
 
     // Webhooks.
     const hook = await call('POST', `/api/v1/workspaces/${ws}/webhooks`, 201, {
@@ -138,6 +144,10 @@ describe('answers match the document', () => {
     assert.match((await call('GET', `/api/v1/workspaces/${ws}/webhooks/${hook.id}/secret`, 200)).secret, /^whsec_/);
     await call('PATCH', `/api/v1/workspaces/${ws}/webhooks/${hook.id}`, 200, { description: 'rewards of 100 or more', rate_limit: 50 });
     await call('PATCH', `/api/v1/workspaces/${ws}/webhooks/${hook.id}`, 400, { prefix: 'no spaces' });
+    await call('GET', `/api/v1/workspaces/${ws}/webhooks/${hook.id}/public-key`, 409);
+    await call('PATCH', `/api/v1/workspaces/${ws}/webhooks/${hook.id}`, 400, { signing: 'rsa' });
+    const signed = await call('POST', `/api/v1/workspaces/${ws}/webhooks`, 201, { topic: 'order_create', url: receiver.at('/ok'), signing: 'ed25519' });
+    assert.match((await call('GET', `/api/v1/workspaces/${ws}/webhooks/${signed.id}/public-key`, 200)).public_key, /^whpk_/);
     await call('POST', '/api/v1/filters/test', 200, { filter: { amount: { $gte: 100 } }, data: { amount: 150 } });
     await call('POST', '/api/v1/filters/test', 400, { filter: { $bogus: 1 }, data: {} });
 

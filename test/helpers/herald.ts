@@ -169,6 +169,7 @@ export interface WebhookInput {
   headers?: Record<string, string>;
   description?: string;
   enabled?: boolean;
+  signing?: 'hmac' | 'ed25519';
 }
 
 export async function createWebhook(h: TestHerald, workspaceId: string, input: WebhookInput): Promise<any> {

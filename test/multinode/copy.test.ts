@@ -10,9 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { readMigrations } from '../../src/store/migrations.js';
 import { ADMIN_KEY, startHerald, waitUntil, type Api, type ApiResponse, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
-import { readMigrations } from '../../src/store/migrations.js';
 import { Cluster, DATABASE_URL, ROOT, multinodeSuite } from './cluster.js';
 
 const ENCRYPTION_KEY = 'copy-test-encryption-key-0123456789abcdef';

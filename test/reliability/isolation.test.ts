@@ -73,10 +73,17 @@ const ROUTES: Route[] = [
   },
   { route: 'GET /api/v1/topics', path: () => '/api/v1/topics', ok: 200, global: true },
   { route: 'POST /api/v1/topics', path: () => '/api/v1/topics', body: { name: 'isolation.custom', label: 'Custom' }, ok: [200, 201], adminOnly: true, global: true },
+  { route: 'GET /api/v1/topics/{name}', path: () => '/api/v1/topics/order_create', ok: 200, global: true },
+  { route: 'PATCH /api/v1/topics/{name}', path: () => '/api/v1/topics/lead_update', body: { description: 'isolation' }, ok: 200, adminOnly: true, global: true },
   { route: 'POST /api/v1/workspaces/{ws}/webhooks', path: (f) => `${W(f)}/webhooks`, body: { topic: 'order_update', url: 'http://127.0.0.1:9/new' }, ok: 201 },
   { route: 'GET /api/v1/workspaces/{ws}/webhooks', path: (f) => `${W(f)}/webhooks`, ok: 200 },
   { route: 'GET /api/v1/workspaces/{ws}/webhooks/{id}', path: (f) => `${W(f)}/webhooks/${f.webhook}`, ok: 200 },
   { route: 'GET /api/v1/workspaces/{ws}/webhooks/{id}/secret', path: (f) => `${W(f)}/webhooks/${f.webhook}/secret`, ok: 200 },
+  {
+    route: 'GET /api/v1/workspaces/{ws}/webhooks/{id}/public-key',
+    path: async (f) => `${W(f)}/webhooks/${(await createWebhook(h, f.ws, { topic: 'order_update', url: receiver.at('/iso'), signing: 'ed25519' })).id}/public-key`,
+    ok: 200,
+  },
   { route: 'PATCH /api/v1/workspaces/{ws}/webhooks/{id}', path: (f) => `${W(f)}/webhooks/${f.webhook}`, body: { description: 'changed' }, ok: 200 },
   {
     route: 'DELETE /api/v1/workspaces/{ws}/webhooks/{id}', path: (f) => `${W(f)}/webhooks/${f.webhook}`, ok: 204, fresh: true,

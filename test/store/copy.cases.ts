@@ -23,7 +23,8 @@ function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
 function webhook(id: string, over: Partial<Webhook> = {}): Webhook {
   return {
     id, workspaceId: 'acme', topic: TOPIC, url: `https://hooks.example/${id}`, secret: `whsec_${id}`, prefix: '', filter: null, headers: {},
-    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], createdAt: T0, updatedAt: T0, ...over,
+    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+        createdAt: T0, updatedAt: T0, ...over,
   };
 }
 
@@ -53,7 +54,7 @@ export async function fill(store: Store): Promise<void> {
     { name: TOPIC, label: 'Wallet coins rewarded', description: 'coins', sample: { z: 1, a: [1, 'x', null] } },
     { name: OTHER_TOPIC, label: 'Order created', description: 'orders', sample: {} },
   ]);
-  await store.putTopic({ name: 'custom.topic', label: 'Custom', description: 'mine', sample: { k: 'v' } });
+  await store.putTopic({ name: 'custom.topic', label: 'Custom', description: 'mine', sample: { k: 'v' }, schema: { type: 'object', required: ['k'] } });
   await store.createWorkspace(workspace('acme'));
   await store.createWorkspace(workspace('quiet', { uri: null, webhooksEnabled: false, createdAt: T0 + 1 }));
   await store.createKey({ id: 'key_1', workspaceId: 'acme', name: 'ci', createdAt: T0 }, 'hash-1');
@@ -64,12 +65,13 @@ export async function fill(store: Store): Promise<void> {
   await store.createWebhook(webhook('wh_fancy', {
     prefix: 'p_', filter: { amount: { $gte: 10 } }, headers: { 'x-b': '2', 'x-a': '1' }, description: 'big ones', rateLimit: 5,
     previousSecrets: [{ secret: 'old', expiresAt: T0 + DAY }], secret: 'enc:v1:c2VjcmV0',
+    signing: 'ed25519', signingKey: 'enc:v1:a2V5', publicKey: 'whpk_pub', previousSigningKeys: [{ privateKey: 'enc:v1:b2xk', expiresAt: T0 + DAY }],
   }));
   await store.createWebhook(webhook('wh_off', { topic: OTHER_TOPIC, enabled: false, disabledReason: 'paused' }));
 
   const note = 'é "quoted" \\ 😀';
   for (let i = 0; i < 6; i++) {
-    const over: Partial<PublishInput> = i === 0 ? { clientId: true } : i === 1 ? { idempotencyKey: 'k' } : {};
+    const over: Partial<PublishInput> = i === 0 ? { clientId: true } : i === 1 ? { idempotencyKey: 'k' } : i === 2 ? { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } : {};
     await store.publish([{ workspaceId: 'acme', inputs: [input(`evt_${i}`, { amount: i * 5, note }, over)] }], T0 + 10 + i);
   }
   // The same key again after 24 hours: a new event.

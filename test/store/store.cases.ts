@@ -53,6 +53,10 @@ function webhook(workspaceId: string, over: Partial<Webhook> = {}): Webhook {
     disabledReason: null,
     rateLimit: null,
     previousSecrets: [],
+    signing: 'hmac',
+    signingKey: null,
+    publicKey: null,
+    previousSigningKeys: [],
     createdAt: T0,
     updatedAt: T0,
     ...over,
@@ -246,14 +250,29 @@ export function storeCases(factory: StoreFactory): void {
       await store.seedTopics([a, b]);
       await store.seedTopics([{ ...a, label: 'changed' }, { name: 'c_create', label: 'C', description: '', sample: { c: true } }]);
       assert.deepEqual((await store.listTopics()).map((t) => t.name), ['a_create', 'b_create', 'c_create']);
-      assert.deepEqual(await store.getTopic('a_create'), a, 'seeding does not overwrite');
+      assert.deepEqual(await store.getTopic('a_create'), { ...a, schema: null, schemaVersion: 0 }, 'seeding does not overwrite');
       assert.deepEqual(Object.keys((await store.getTopic('a_create'))!.sample), ['nested', 'z', 'a'], 'sample keeps its key order');
       assert.equal(await store.getTopic('zzz'), null);
 
-      await store.putTopic({ ...b, label: 'B2', sample: { k: 'v' } });
+      assert.deepEqual(await store.putTopic({ ...b, label: 'B2', sample: { k: 'v' } }), { ...b, label: 'B2', sample: { k: 'v' }, schema: null, schemaVersion: 1 });
       await store.putTopic({ name: 'd_update', label: 'D', description: 'd', sample: { d: 1 } });
-      assert.deepEqual(await store.getTopic('b_create'), { ...b, label: 'B2', sample: { k: 'v' } });
+      assert.deepEqual(await store.getTopic('b_create'), { ...b, label: 'B2', sample: { k: 'v' }, schema: null, schemaVersion: 1 });
       assert.deepEqual((await store.listTopics()).map((t) => t.name), ['a_create', 'b_create', 'c_create', 'd_update']);
+    });
+  });
+
+  describe('topic schemas', () => {
+    test('a schema is stored as written, every put moves its version, null clears it', async (store) => {
+      const schema = { type: 'object', properties: { z: { type: 'integer' }, amount: { type: 'number', minimum: 0 } }, required: ['amount'] };
+      const put = await store.putTopic({ name: 's_create', label: 'S', description: '', sample: {}, schema });
+      assert.deepEqual(put, { name: 's_create', label: 'S', description: '', sample: {}, schema, schemaVersion: 1 });
+      assert.deepEqual(Object.keys((await store.getTopic('s_create'))!.schema!.properties as object), ['z', 'amount'], 'key order kept');
+      const again = await store.putTopic({ ...put, schema: { ...schema, required: [] } });
+      assert.equal(again.schemaVersion, 2);
+      assert.deepEqual((await store.getTopic('s_create'))!.schema, { ...schema, required: [] });
+      const cleared = await store.putTopic({ ...put, schema: null });
+      assert.deepEqual(cleared, { ...put, schema: null, schemaVersion: 3 });
+      assert.deepEqual((await store.listTopics()).find((t) => t.name === 's_create'), cleared);
     });
   });
 
@@ -270,6 +289,10 @@ export function storeCases(factory: StoreFactory): void {
         disabledReason: 'paused',
         rateLimit: 5,
         previousSecrets: [{ secret: 'old', expiresAt: T0 + DAY }],
+        signing: 'ed25519',
+        signingKey: 'enc:v1:c2lnbmluZy1rZXk=',
+        publicKey: 'whpk_' + Buffer.alloc(32, 7).toString('base64'),
+        previousSigningKeys: [{ privateKey: 'enc:v1:b2xkLWtleQ==', expiresAt: T0 + DAY }],
       });
       await store.createWebhook(full);
       assert.deepEqual(await store.getWebhook('acme', full.id), full);
@@ -277,6 +300,38 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(await store.getWebhook('acme', 'wh_missing'), null);
       assert.deepEqual(await store.findWebhook(full.id), full);
       assert.equal(await store.findWebhook('wh_missing'), null);
+      // Back to hmac: the keys go, and the version moves.
+      const hmac = await store.updateWebhook('acme', full.id, { signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [] }, T0);
+      assert.deepEqual(hmac, { ...full, signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], updatedAt: T0 + 1 });
+      assert.deepEqual(await store.getWebhook('acme', full.id), hmac);
+    });
+
+    test("a claim carries an ed25519 webhook's keys, current first, and the event's traceparent", async (store) => {
+      await store.createWorkspace(workspace('acme'));
+      const hook = webhook('acme', {
+        signing: 'ed25519',
+        signingKey: 'whsk_current',
+        publicKey: 'whpk_current',
+        previousSigningKeys: [{ privateKey: 'whsk_old', expiresAt: T0 + DAY }],
+      });
+      await store.createWebhook(hook);
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const traced = await publishOne(store, 'acme', input({ traceparent }));
+      assert.equal(traced.event.traceparent, traceparent);
+      assert.equal((await store.getEvent('acme', traced.event.id))!.traceparent, traceparent);
+      const plain = await publishOne(store, 'acme', input(), T0 + 1);
+      const claimed = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      const byEvent = new Map(claimed.map((c) => [c.eventId, c]));
+      assert.equal(byEvent.get(traced.event.id)!.traceparent, traceparent);
+      assert.equal(byEvent.get(plain.event.id)!.traceparent, null);
+      const w = byEvent.get(traced.event.id)!.webhook;
+      assert.equal(w.signing, 'ed25519');
+      assert.deepEqual(w.signingKeys, [{ privateKey: 'whsk_current', expiresAt: null }, { privateKey: 'whsk_old', expiresAt: T0 + DAY }]);
+      // An hmac webhook signs with its secrets only.
+      await store.updateWebhook('acme', hook.id, { signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [] }, T0 + 20);
+      await publishOne(store, 'acme', input(), T0 + 30);
+      const [later] = await store.claimDue(T0 + 40, 10, T0 + 60_000);
+      assert.deepEqual([later!.webhook.signing, later!.webhook.signingKeys], ['hmac', []]);
     });
 
     test('list by topic, newest first, page by page', async (store) => {
@@ -694,7 +749,8 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(claimed.body, body);
       assert.equal(claimed.webhook.id, hook.id);
       assert.equal(claimed.webhook.url, hook.url);
-      assert.deepEqual(await store.getEvent('acme', 'evt_test'), event);
+      assert.deepEqual(await store.getEvent('acme', 'evt_test'), { ...event, traceparent: null });
+      assert.equal(claimed.traceparent, null);
       assert.deepEqual(await store.claimDue(T0 + 1000, 10, T0 + 100_000), [], 'leased to the caller');
       await store.recordResults([result(claimed, 'succeeded')], T0 + 20);
       const got = await store.getDelivery('acme', 'dlv_test');
@@ -731,7 +787,10 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(c.topic, TOPIC);
       assert.deepEqual(
         { ...c.webhook, version: 0 },
-        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null },
+        {
+          id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null,
+          previousSecrets: [], openUntil: null, signing: 'hmac', signingKeys: [],
+        },
       );
       assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
       const stored = (await store.getDelivery('acme', c.id))!.delivery;

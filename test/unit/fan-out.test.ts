@@ -27,6 +27,10 @@ function webhook(filter: Record<string, unknown> | null, updatedAt = 1000, id = 
     disabledReason: null,
     rateLimit: null,
     previousSecrets: [],
+    signing: 'hmac',
+    signingKey: null,
+    publicKey: null,
+    previousSigningKeys: [],
     createdAt: 1000,
     updatedAt,
   };

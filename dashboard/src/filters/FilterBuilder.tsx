@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { Topic, Webhook } from '../api/types';
 import { OPERATORS, fromFilter, needsValue, newRow, samplePaths, toFilter, type Model, type Op, type Row, type ValueType } from './filterModel';
+import { schemaPaths } from './schemaFields';
 
 export interface FilterState {
   filter: Webhook['filter'];
@@ -21,7 +22,9 @@ interface Props {
 /** Rows of field, operator and value, all or any of them, and the same filter as raw JSON. */
 export function FilterBuilder({ initial, topic, extraFields, onChange, error, errorId }: Props) {
   const fields = useMemo(() => {
-    const list = samplePaths(topic?.sample ?? {});
+    // The topic's schema says best what its events hold; its sample adds what the schema leaves open.
+    const list = schemaPaths(topic?.schema);
+    for (const f of samplePaths(topic?.sample ?? {})) if (!list.some((x) => x.path === f.path)) list.push(f);
     for (const f of extraFields) if (!list.some((x) => x.path === f)) list.push({ path: f, type: 'string', example: '' });
     return list;
   }, [topic, extraFields]);

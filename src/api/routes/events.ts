@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
 import { publishedData } from '../../domain/fan-out.js';
+import { normaliseTraceparent } from '../../domain/traceparent.js';
 import { EventRejected, prepareEvents } from '../../publish/event-input.js';
 import type { EventRecord, PublishInput, PublishOutcome } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
@@ -118,9 +119,11 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
   const { store, config } = services;
 
   /** The checks beyond the schema, with the faults turned into an HTTP answer. */
-  async function toInputs(events: EventInput[], idempotencyKey: string | null, paths: (i: number) => string): Promise<PublishInput[]> {
+  async function toInputs(req: FastifyRequest, events: EventInput[], idempotencyKey: string | null, paths: (i: number) => string): Promise<PublishInput[]> {
+    // A W3C traceparent is kept with the events; a malformed one is ignored, never refused.
+    const traceparent = normaliseTraceparent(req.headers.traceparent);
     try {
-      return await prepareEvents(services.topics, config.maxPayloadBytes, events, idempotencyKey, paths);
+      return await prepareEvents(services.topics, config.maxPayloadBytes, events, idempotencyKey, paths, traceparent);
     } catch (err) {
       if (err instanceof EventRejected) throw new HttpError(err.status, err.message, err.errors);
       throw err;
@@ -143,14 +146,14 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
 
   return async (app) => {
     serve(app, eventApi.publish, async (req, reply) => {
-      const inputs = await toInputs([req.body], idempotencyKey(req), () => '');
+      const inputs = await toInputs(req, [req.body], idempotencyKey(req), () => '');
       const [outcome] = await publish(req.params.ws, inputs);
       reply.status(202);
       return presentAccepted(outcome!);
     }, { bodyLimit: config.maxPayloadBytes + 64 * 1024, bodyLimitSetting: `an event's data may be up to HERALD_MAX_PAYLOAD_BYTES = ${config.maxPayloadBytes} bytes, the rest of the body 64 KiB` });
 
     serve(app, eventApi.publishBatch, async (req, reply) => {
-      const inputs = await toInputs(req.body.events, null, (i) => `events[${i}].`);
+      const inputs = await toInputs(req, req.body.events, null, (i) => `events[${i}].`);
       const outcomes = await publish(req.params.ws, inputs);
       reply.status(202);
       return { data: outcomes.map(presentAccepted) };

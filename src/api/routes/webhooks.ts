@@ -7,10 +7,11 @@ import { recordNow } from '../../delivery/test-send.js';
 import { newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filter.js';
 import { generateSecret, isReservedHeader } from '../../domain/signing.js';
+import { rotation, secretProblem, signingFields } from '../../domain/webhook-keys.js';
 import { checkWebhookUrl } from '../../delivery/target-guard.js';
 import type { Webhook as WebhookRecord, WebhookPatch as WebhookRecordPatch } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
-import { HttpError, notFound, type FieldError } from '../problems.js';
+import { badInput, HttpError, notFound, type FieldError } from '../problems.js';
 import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse, parseTime } from './common.js';
 import { deliveryDetail, deliveryDetailSchema } from './deliveries.js';
@@ -32,12 +33,13 @@ export const webhookSchema = {
     enabled: { type: 'boolean' },
     disabled_reason: { type: ['string', 'null'] },
     rate_limit: { type: ['integer', 'null'], description: 'requests per second at most' },
+    signing: { type: 'string', enum: ['hmac', 'ed25519'], description: 'ed25519 adds a v1a signature (GET …/public-key verifies it)' },
     created_at: time,
     updated_at: time,
   },
   required: [
     'id', 'workspace_id', 'topic', 'url', 'prefix', 'filter', 'headers', 'description', 'enabled', 'disabled_reason', 'rate_limit',
-    'created_at', 'updated_at',
+    'signing', 'created_at', 'updated_at',
   ],
 } as const;
 
@@ -51,6 +53,7 @@ const webhookFields = {
   description: { type: ['string', 'null'], maxLength: 1024 },
   enabled: { type: 'boolean' },
   rate_limit: { type: ['integer', 'null'], minimum: 1, maximum: 100_000, description: 'requests per second at most' },
+  signing: { type: 'string', enum: ['hmac', 'ed25519'], description: 'hmac (the default) signs v1; ed25519 also v1a with a key pair Herald makes' },
 } as const;
 
 const webhookPatchSchema = { type: 'object', properties: webhookFields, additionalProperties: false } as const;
@@ -73,6 +76,12 @@ const recoverInputSchema = {
 
 const secretSchema = { type: 'object', properties: { secret: { type: 'string' } }, required: ['secret'] } as const;
 
+const publicKeySchema = {
+  type: 'object',
+  properties: { public_key: { type: 'string', description: 'whpk_ + base64 of the raw 32-byte Ed25519 public key' } },
+  required: ['public_key'],
+} as const;
+
 const rotatedSecretSchema = {
   type: 'object',
   properties: { secret: { type: 'string' }, previous_secret_expires_at: { type: ['string', 'null'], format: 'date-time' } },
@@ -85,6 +94,7 @@ export type WebhookInput = FromSchema<typeof webhookCreateSchema>;
 /** What updating a webhook takes: any of the fields. */
 export type WebhookPatch = FromSchema<typeof webhookPatchSchema>;
 export type WebhookSecret = Json<typeof secretSchema>;
+export type WebhookPublicKey = Json<typeof publicKeySchema>;
 export type RotatedSecret = Json<typeof rotatedSecretSchema>;
 export type SecretRotation = NonNullable<FromSchema<typeof rotateInputSchema>>;
 export type RecoverInput = FromSchema<typeof recoverInputSchema>;
@@ -102,6 +112,7 @@ export function presentWebhook(w: WebhookRecord): Webhook {
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
     rate_limit: w.rateLimit,
+    signing: w.signing,
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
   };
@@ -127,6 +138,11 @@ export const webhookApi = resource('webhooks', {
   secret: {
     method: 'GET', url: '/workspaces/:ws/webhooks/:id/secret', access: 'workspace', portal: 'manage', summary: "Get a webhook's secret",
     params: byId, answers: { 200: secretSchema },
+  },
+  publicKey: {
+    method: 'GET', url: '/workspaces/:ws/webhooks/:id/public-key', access: 'workspace',
+    summary: "Get an ed25519 webhook's public key, which verifies its v1a signatures (409 for an hmac webhook)",
+    params: byId, answers: { 200: publicKeySchema },
   },
   rotateSecret: {
     method: 'POST', url: '/workspaces/:ws/webhooks/:id/secret/rotate', access: 'workspace',
@@ -173,6 +189,8 @@ const MAX_FILTER_BYTES = 16 * 1024;
 /** Checks what JSON Schema cannot: the catalog, the URL's target, the filter, the header names. */
 async function checkFields(services: Services, body: WebhookPatch): Promise<void> {
   const errors: FieldError[] = [];
+  const secretFault = body.secret === undefined ? null : secretProblem(body.secret);
+  if (secretFault) errors.push({ path: 'secret', message: secretFault });
   if (body.topic !== undefined && !(await services.topics.get(body.topic))) {
     errors.push({ path: 'topic', message: `"${body.topic}" is not in the topic catalog (GET /api/v1/topics)` });
   }
@@ -233,6 +251,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         disabledReason: null,
         rateLimit: b.rate_limit ?? null,
         previousSecrets: [],
+        ...signingFields(null, b.signing ?? 'hmac', services.secrets),
         createdAt: now,
         updatedAt: now,
       };
@@ -247,8 +266,16 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
 
     serve(app, webhookApi.secret, async (req) => ({ secret: services.secrets.open((await webhookOf(req)).secret) }));
 
+    serve(app, webhookApi.publicKey, async (req) => {
+      const webhook = await webhookOf(req);
+      if (webhook.signing !== 'ed25519' || webhook.publicKey === null) {
+        throw new HttpError(409, `webhook ${webhook.id} signs with hmac and has no public key; set signing to "ed25519" to give it a key pair`);
+      }
+      return { public_key: webhook.publicKey };
+    });
+
     serve(app, webhookApi.update, async (req) => {
-      await webhookOf(req);
+      const current = await webhookOf(req);
       await checkFields(services, req.body);
       const b = req.body;
       const patch: WebhookRecordPatch = {
@@ -263,6 +290,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         rateLimit: b.rate_limit,
         // Switching a webhook back on clears why it was switched off.
         disabledReason: b.enabled === true ? null : undefined,
+        ...(b.signing === undefined ? {} : signingFields(current, b.signing, services.secrets)),
       };
       const updated = await store.updateWebhook(req.params.ws, req.params.id, patch, Date.now());
       if (!updated) throw notFound(`webhook ${req.params.id}`);
@@ -285,12 +313,12 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const webhook = await webhookOf(req);
       const now = Date.now();
       const secret = req.body?.secret ?? generateSecret();
+      const fault = secretProblem(secret);
+      if (fault) throw badInput('secret', fault);
       const grace = (req.body?.grace_seconds ?? 86_400) * 1000;
-      // The old secret keeps signing beside the new one until the grace period ends; a grace
-      // of 0 means only the new secret signs from now on (earlier rotations' secrets too stop).
-      const previousSecrets =
-        grace > 0 ? [{ secret: webhook.secret, expiresAt: now + grace }, ...webhook.previousSecrets.filter((p) => p.expiresAt > now)].slice(0, 5) : [];
-      await store.updateWebhook(req.params.ws, req.params.id, { secret: services.secrets.seal(secret), previousSecrets }, now);
+      // The old secret (and an ed25519 webhook's old key) keeps signing beside the new one until
+      // the grace period ends; a grace of 0 means only the new one signs from now on.
+      await store.updateWebhook(req.params.ws, req.params.id, rotation(webhook, services.secrets.seal(secret), grace, now, services.secrets), now);
       return { secret, previous_secret_expires_at: grace > 0 ? iso(now + grace) : null };
     });
 

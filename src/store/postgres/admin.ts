@@ -8,7 +8,7 @@ import {
   type Webhook, type WebhookPatch, type Workspace,
 } from '../store.js';
 import {
-  paged, previousSecretsColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
+  paged, previousSecretsColumn, previousSigningKeysColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
 } from '../rows.js';
 import { requeue } from './queue.js';
 import { retrySet } from '../manual-retry.js';
@@ -38,6 +38,10 @@ const WEBHOOK_COLUMNS: Record<keyof WebhookPatch, [column: string, toDb: (v: any
   disabledReason: ['disabled_reason', (v) => v],
   rateLimit: ['rate_limit', (v) => v],
   previousSecrets: ['previous_secrets', previousSecretsColumn],
+  signing: ['signing', (v) => v],
+  signingKey: ['signing_key', (v) => v],
+  publicKey: ['public_key', (v) => v],
+  previousSigningKeys: ['previous_signing_keys', previousSigningKeysColumn],
 };
 
 async function query(x: PgContext, text: string, values: unknown[] = []): Promise<Row[]> {
@@ -139,12 +143,16 @@ export async function getTopic(x: PgContext, name: string): Promise<TopicRecord 
   return row ? rowToTopic(row) : null;
 }
 
-export async function putTopic(x: PgContext, topic: TopicRecord): Promise<void> {
-  await x.pool.query(
-    `INSERT INTO topics (name, label, description, sample) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample`,
-    [topic.name, topic.label, topic.description, JSON.stringify(topic.sample)],
+export async function putTopic(x: PgContext, topic: TopicRecord): Promise<TopicRecord> {
+  const [row] = await query(
+    x,
+    `INSERT INTO topics (name, label, description, sample, schema, schema_version) VALUES ($1, $2, $3, $4, $5, 1)
+     ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample,
+       schema = excluded.schema, schema_version = topics.schema_version + 1
+     RETURNING *`,
+    [topic.name, topic.label, topic.description, JSON.stringify(topic.sample), topic.schema == null ? null : JSON.stringify(topic.schema)],
   );
+  return rowToTopic(row!);
 }
 
 // ---- webhooks -------------------------------------------------------------------------
@@ -152,12 +160,12 @@ export async function putTopic(x: PgContext, topic: TopicRecord): Promise<void> 
 export async function createWebhook(x: PgContext, w: Webhook): Promise<void> {
   await x.pool.query(
     `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
-       rate_limit, previous_secrets, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
       JSON.stringify(w.headers), w.description, w.enabled, w.disabledReason, w.rateLimit, previousSecretsColumn(w.previousSecrets),
-      w.createdAt, w.updatedAt,
+      w.signing, w.signingKey, w.publicKey, previousSigningKeysColumn(w.previousSigningKeys), w.createdAt, w.updatedAt,
     ],
   );
 }

@@ -49,7 +49,7 @@ async function insert(client: PoolClient, table: PortableTable, rows: PortableRo
   const selected = columns.map(([c, kind]) => (kind === 'json' ? `u.${c}::json` : `u.${c}`)).join(', ');
   const overriding = names.includes('seq') ? 'OVERRIDING SYSTEM VALUE' : '';
   const upsert = table.name === 'topics'
-    ? 'ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample'
+    ? 'ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample, schema = excluded.schema, schema_version = excluded.schema_version'
     : '';
   await client.query(
     `INSERT INTO ${table.name} (${names.join(', ')}) ${overriding}

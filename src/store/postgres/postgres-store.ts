@@ -122,7 +122,7 @@ export class PostgresStore implements Store {
   seedTopics(topics: readonly TopicRecord[]): Promise<void> { return admin.seedTopics(this.x, topics); }
   listTopics(): Promise<TopicRecord[]> { return admin.listTopics(this.x); }
   getTopic(name: string): Promise<TopicRecord | null> { return admin.getTopic(this.x, name); }
-  putTopic(topic: TopicRecord): Promise<void> { return admin.putTopic(this.x, topic); }
+  putTopic(topic: TopicRecord): Promise<TopicRecord> { return admin.putTopic(this.x, topic); }
 
   createWebhook(webhook: Webhook): Promise<void> { return admin.createWebhook(this.x, webhook); }
   listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>> {

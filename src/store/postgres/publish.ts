@@ -122,6 +122,7 @@ async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishS
  * webhooks' ids and versions, and the workspaces' id, name, uri, webhooks_enabled.
  */
 function unchangedCte(from: number): string {
+  // UNCHANGED_PARAMS parameters: p(0) … p(8).
   const p = (i: number) => `$${from + i}`;
   const expectedHooks = `SELECT * FROM unnest(${p(2)}::text[], ${p(3)}::bigint[])`;
   const expectedSpaces = `SELECT * FROM unnest(${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::boolean[])`;
@@ -136,6 +137,9 @@ function unchangedCte(from: number): string {
          AND NOT EXISTS (SELECT * FROM spaces EXCEPT ${expectedSpaces}) AND NOT EXISTS (${expectedSpaces} EXCEPT SELECT * FROM spaces) AS ok
     )`;
 }
+
+/** How many parameters unchangedCte takes (unchangedValues gives them). */
+const UNCHANGED_PARAMS = 9;
 
 /** The values of unchangedCte: what a plan was made from. */
 function unchangedValues(topics: [string, string][], hooks: readonly Webhook[], spaces: readonly Workspace[], workspaceIds: string[]): unknown[] {
@@ -162,9 +166,10 @@ async function insertEvents(c: PoolClient, lookups: PublishLookups, state: Publi
   const { rows } = await c.query({
     name: 'herald_insert_planned_events',
     text: `WITH ${unchangedCte(9)}, inserted AS (
-             INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at)
-             SELECT u.*, $8::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
-               AS u(id, workspace_id, topic, body, added_fields, idempotency_key, deliveries)
+             INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, traceparent, created_at)
+             SELECT u.*, $8::bigint
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $${9 + UNCHANGED_PARAMS}::text[])
+               AS u(id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, traceparent)
              WHERE (SELECT ok FROM unchanged)
              ON CONFLICT DO NOTHING
              RETURNING seq, workspace_id, id
@@ -180,6 +185,7 @@ async function insertEvents(c: PoolClient, lookups: PublishLookups, state: Publi
       events.map((p) => p.event.deliveries),
       now,
       ...publishChecks(lookups, state),
+      events.map((p) => p.event.traceparent ?? null),
     ],
   });
   if (!rows[0]?.unchanged) throw new StalePlan();

@@ -50,7 +50,7 @@ export async function createTestDelivery(
     await c.query(
       `WITH e AS (
          INSERT INTO events (id, workspace_id, topic, body, added_fields, deliveries, created_at)
-         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq, id, topic, body
+         VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING seq, id, topic, body, traceparent
        ), d AS (
          INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, leased_until, claim, cycle_limit, created_at, updated_at)
          SELECT $7, $2, e.seq, w.id, w.url, 'pending', $8, $8, 1, 1, $6, $6 FROM e, webhooks w WHERE w.workspace_id = $2 AND w.id = $9

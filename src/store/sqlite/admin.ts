@@ -5,7 +5,9 @@ import {
   ConflictError, type ApiKey, type Attempt, type Delivery, type DeliveryFilter, type EventRecord, type Page, type PageRequest, type TopicRecord,
   type Webhook, type WebhookPatch, type Workspace,
 } from '../store.js';
-import { paged, previousSecretsColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
+import {
+  paged, previousSecretsColumn, previousSigningKeysColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
+} from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
 const NO_CURSOR = Number.MAX_SAFE_INTEGER;
@@ -114,12 +116,15 @@ export function getTopic(c: SqliteConnection, name: string): TopicRecord | null 
   return row ? rowToTopic(row) : null;
 }
 
-export function putTopic(c: SqliteConnection, topic: TopicRecord): Promise<void> {
+export function putTopic(c: SqliteConnection, topic: TopicRecord): Promise<TopicRecord> {
   return c.write(() => {
-    c.sql(
-      `INSERT INTO topics (name, label, description, sample) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample`,
-    ).run(topic.name, topic.label, topic.description, JSON.stringify(topic.sample));
+    const row = c.sql(
+      `INSERT INTO topics (name, label, description, sample, schema, schema_version) VALUES (?, ?, ?, ?, ?, 1)
+       ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample,
+         schema = excluded.schema, schema_version = topics.schema_version + 1
+       RETURNING *`,
+    ).get(topic.name, topic.label, topic.description, JSON.stringify(topic.sample), topic.schema == null ? null : JSON.stringify(topic.schema)) as Row;
+    return rowToTopic(row);
   });
 }
 
@@ -129,12 +134,13 @@ export function createWebhook(c: SqliteConnection, w: Webhook): Promise<void> {
   return c.write(() => {
     c.sql(
       `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
-         rate_limit, previous_secrets, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
       JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.rateLimit,
-      previousSecretsColumn(w.previousSecrets), w.createdAt, w.updatedAt,
+      previousSecretsColumn(w.previousSecrets), w.signing, w.signingKey, w.publicKey, previousSigningKeysColumn(w.previousSigningKeys),
+      w.createdAt, w.updatedAt,
     );
     c.planVersion++;
   });
@@ -165,11 +171,13 @@ export function updateWebhook(c: SqliteConnection, workspaceId: string, id: stri
     const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
     c.sql(
       `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
-         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, signing = ?, signing_key = ?, public_key = ?,
+         previous_signing_keys = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
     ).run(
       next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
       JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
-      previousSecretsColumn(next.previousSecrets), next.updatedAt, workspaceId, id,
+      previousSecretsColumn(next.previousSecrets), next.signing, next.signingKey, next.publicKey,
+      previousSigningKeysColumn(next.previousSigningKeys), next.updatedAt, workspaceId, id,
     );
     // Switched back on: its receiver gets a fresh start.
     if (patch.enabled === true && !current.enabled) c.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);

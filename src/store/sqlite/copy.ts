@@ -41,7 +41,7 @@ export async function importRows(db: Database.Database, batches: AsyncIterable<I
 function insert(db: Database.Database, table: PortableTable, rows: PortableRow[]): void {
   // A topic the target already has (Herald's built-in ones) keeps its place and takes the copy's text.
   const columns = Object.keys(table.columns).filter((c) => !(table.name === 'topics' && c === 'seq'));
-  const upsert = table.name === 'topics' ? ' ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample' : '';
+  const upsert = table.name === 'topics' ? ' ON CONFLICT (name) DO UPDATE SET label = excluded.label, description = excluded.description, sample = excluded.sample, schema = excluded.schema, schema_version = excluded.schema_version' : '';
   const stmt = db.prepare(`INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${upsert}`);
   for (const row of rows) {
     stmt.run(...columns.map((c) => {

@@ -59,12 +59,13 @@ function writePlan(c: SqliteConnection, plan: PublishPlan, now: number): void {
   const release = c.sql('UPDATE events SET idempotency_key = NULL WHERE workspace_id = ? AND id = ?');
   for (const r of plan.releaseKeys) release.run(r.workspaceId, r.eventId);
   const insertEvent = c.sql(
-    'INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO events (id, workspace_id, topic, body, added_fields, idempotency_key, deliveries, created_at, traceparent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const { event, idempotencyKey, deliveries } of plan.events) {
     const info = insertEvent.run(
       event.id, event.workspaceId, event.topic, event.body, event.addedFields.length ? event.addedFields.join(',') : null, idempotencyKey,
-      event.deliveries, now,
+      event.deliveries, now, event.traceparent ?? null,
     );
     insertDeliveries(c, event.workspaceId, Number(info.lastInsertRowid), deliveries, now);
   }

@@ -58,7 +58,7 @@ export class SqliteStore implements Store {
   seedTopics(topics: readonly TopicRecord[]): Promise<void> { return admin.seedTopics(this.c, topics); }
   async listTopics(): Promise<TopicRecord[]> { return admin.listTopics(this.c); }
   async getTopic(name: string): Promise<TopicRecord | null> { return admin.getTopic(this.c, name); }
-  putTopic(topic: TopicRecord): Promise<void> { return admin.putTopic(this.c, topic); }
+  putTopic(topic: TopicRecord): Promise<TopicRecord> { return admin.putTopic(this.c, topic); }
 
   createWebhook(webhook: Webhook): Promise<void> { return admin.createWebhook(this.c, webhook); }
   async listWebhooks(workspaceId: string, topic: string | undefined, page: PageRequest): Promise<Page<Webhook>> {
