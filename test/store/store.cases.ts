@@ -52,6 +52,8 @@ function webhook(workspaceId: string, over: Partial<Webhook> = {}): Webhook {
     disabledReason: null,
     rateLimit: null,
     previousSecrets: [],
+    ordering: 'none',
+    paused: false,
     createdAt: T0,
     updatedAt: T0,
     ...over,
@@ -626,7 +628,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(c.topic, TOPIC);
       assert.deepEqual(
         { ...c.webhook, version: 0 },
-        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null },
+        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null, ordering: 'none', paused: false },
       );
       assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
       const stored = (await store.getDelivery('acme', c.id))!.delivery;

@@ -36,3 +36,11 @@ export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
+
+/** A time window from `since` and an optional `until` (default: now), checked in that order; 400 naming the field. */
+export function parseWindow(body: { since: string; until?: string }): { since: number; until: number } {
+  const since = parseTime('since', body.since);
+  const until = body.until === undefined ? Date.now() + 1 : parseTime('until', body.until);
+  if (since > until) throw badInput('since', 'must not be after until');
+  return { since, until };
+}
