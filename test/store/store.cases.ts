@@ -17,6 +17,7 @@ import {
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
 import { copyCases } from './copy.cases.js';
+import { orderingCases } from './ordering.cases.js';
 
 export interface StoreFixture {
   store: Store;
@@ -939,4 +940,5 @@ export function storeCases(factory: StoreFactory): void {
   });
 
   copyCases(factory);
+  orderingCases(factory);
 }
