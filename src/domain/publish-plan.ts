@@ -177,6 +177,11 @@ export function planDeliveries(
   return deliveries;
 }
 
+/** The webhooks of held deliveries: their turns are locked before queueing them and settled after (src/domain/ordering.ts). */
+export function heldWebhooks(deliveries: readonly PlannedDelivery[]): string[] {
+  return [...new Set(deliveries.filter((d) => d.held).map((d) => d.webhookId))];
+}
+
 /** Points every outcome of a planned event at the event that was stored first by someone else (a lost race). */
 export function answerWith(planned: PlannedEvent, winner: EventRecord): void {
   for (const outcome of planned.outcomes) {

@@ -15,7 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { FanOutRules } from '../../domain/fan-out.js';
 import { newId } from '../../domain/ids.js';
 import {
-  answerWith, pair, planDeliveries, planPublish, publishLookups, storedRepeat, type PlannedDelivery, type PlannedEvent, type PublishLookups,
+  answerWith, heldWebhooks, pair, planDeliveries, planPublish, publishLookups, storedRepeat, type PlannedDelivery, type PlannedEvent, type PublishLookups,
   type PublishPlan, type PublishState,
 } from '../../domain/publish-plan.js';
 import { StalePlan, withReplan } from '../replan.js';
@@ -122,10 +122,6 @@ async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishS
   await settleTurns(c, held, now);
 }
 
-/** The webhooks of held deliveries: their turns are locked before queueing and settled after. */
-function heldWebhooks(deliveries: readonly PlannedDelivery[]): string[] {
-  return [...new Set(deliveries.filter((d) => d.held).map((d) => d.webhookId))];
-}
 
 /**
  * A CTE `unchanged` (one row, column ok) that locks the enabled webhooks of the topics

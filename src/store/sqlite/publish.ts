@@ -6,7 +6,7 @@
 import type { FanOutRules } from '../../domain/fan-out.js';
 import { newId } from '../../domain/ids.js';
 import {
-  pair, planDeliveries, planPublish, publishLookups, type PlannedDelivery, type PublishPlan, type PublishState,
+  heldWebhooks, pair, planDeliveries, planPublish, publishLookups, type PlannedDelivery, type PublishPlan, type PublishState,
 } from '../../domain/publish-plan.js';
 import { StalePlan, withReplan } from '../replan.js';
 import type { ClaimedDelivery, EventRecord, PublishBatch, PublishOutcome, ReplayWindow, Webhook, Workspace } from '../store.js';
@@ -83,10 +83,6 @@ export function insertDeliveries(c: SqliteConnection, workspaceId: string, event
   for (const d of deliveries) insert.run(d.id, workspaceId, eventSeq, d.webhookId, d.url, d.held ? null : now, now, now);
 }
 
-/** The webhooks of held deliveries: those whose turn to settle after queueing. */
-export function heldWebhooks(deliveries: readonly PlannedDelivery[]): string[] {
-  return [...new Set(deliveries.filter((d) => d.held).map((d) => d.webhookId))];
-}
 
 export function replayEvent(c: SqliteConnection, rules: FanOutRules, workspaceId: string, id: string, now: number): Promise<number | null> {
   return withReplan(() => {
