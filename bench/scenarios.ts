@@ -11,6 +11,7 @@ import { blast, paced, publishAll, sleep, waitForCount, type Log } from './load.
 import { TOPIC, deliveredBody, walletReward, wallNow } from './payload.js';
 import { startHerald, type HeraldProcess } from './processes.js';
 import { int, mb, round1, round3, summarise, type Row } from './report.js';
+import { fifo } from './fifo.js';
 
 export interface Sizes {
   events: number;
@@ -65,7 +66,7 @@ const shopUri = (i: number) => `https://shop${i}.bench.example`;
 
 // ---- Herald's lifecycle within a scenario ---------------------------------------------------
 
-interface Run {
+export interface Run {
   herald: HeraldProcess;
   /** Worker processes beside an API node (--workers). */
   workers: HeraldProcess[];
@@ -77,7 +78,7 @@ interface Run {
 
 let starts = 0;
 
-async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir?: string, connections = 32): Promise<Run> {
+export async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir?: string, connections = 32): Promise<Run> {
   const dir = dataDir ?? mkdtempSync(join(ctx.tmpRoot, `${scenario}-`));
   mkdirSync(join(ctx.tmpRoot, 'logs'), { recursive: true });
   const n = ++starts;
@@ -114,7 +115,7 @@ async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', dataDir
   return { herald, workers, api: new HeraldApi(herald.url, ctx.adminKey, connections), dataDir: dir, schema };
 }
 
-async function stopRun(ctx: Ctx, run: Run, options: { workspaces?: string[]; keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
+export async function stopRun(ctx: Ctx, run: Run, options: { workspaces?: string[]; keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
   await run.api.close().catch(() => undefined);
   await Promise.all(run.workers.map((w) => w.stop(options.graceMs ?? 15_000)));
   await run.herald.stop(options.graceMs ?? 15_000);
@@ -137,7 +138,7 @@ async function dropSchema(ctx: Ctx, schema: string): Promise<void> {
 }
 
 /** Whether Herald's event loop still answers: a stalled delivery count is often a starved loop. */
-function diagnose(run: Run): () => Promise<string> {
+export function diagnose(run: Run): () => Promise<string> {
   return async () => {
     const t = wallNow();
     try {
@@ -172,7 +173,7 @@ async function memoryBreakdown(run: Run): Promise<Record<string, number> | null>
 }
 
 /** Rejections while Herald is dead say so (with its last output) rather than "connection refused". */
-async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
+export async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
@@ -184,7 +185,7 @@ async function guard<T>(run: Run, work: Promise<T>): Promise<T> {
 }
 
 /** Herald's death, with the end of its output, or null while it lives. */
-function diedWithLog(run: Run): string | null {
+export function diedWithLog(run: Run): string | null {
   const death = run.herald.died();
   return death === null ? null : `${death}\n--- Herald output ---\n${run.herald.logTail(30)}\n---`;
 }
@@ -205,11 +206,11 @@ async function shardedSetup(ctx: Ctx, api: HeraldApi, tag: string, urlOf: (i: nu
   return ids;
 }
 
-function deadlineFrom(ctx: Ctx, start: number, seconds?: number): number {
+export function deadlineFrom(ctx: Ctx, start: number, seconds?: number): number {
   return start + 1000 * Math.min(ctx.sizes.maxWaitSeconds, seconds ?? ctx.sizes.maxWaitSeconds);
 }
 
-const rate = (count: number, fromMs: number, toMs: number) => (count * 1000) / Math.max(1, toMs - fromMs);
+export const rate = (count: number, fromMs: number, toMs: number) => (count * 1000) / Math.max(1, toMs - fromMs);
 
 // ---- 1. throughput ---------------------------------------------------------------------------
 
@@ -685,5 +686,6 @@ export const SCENARIOS: { name: string; aliases: string[]; run: Scenario }[] = [
   { name: 'fanout', aliases: ['fan-out', 'fo'], run: fanOut },
   { name: 'latency', aliases: ['lat'], run: latency },
   { name: 'backlog', aliases: ['bl'], run: backlog },
+  { name: 'fifo', aliases: ['ordered'], run: fifo },
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
 ];

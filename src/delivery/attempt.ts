@@ -24,7 +24,7 @@ export class AttemptRunner {
 
   async run(d: ClaimedDelivery): Promise<AttemptResult> {
     if (!d.webhook.enabled) {
-      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
+      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null, ...fifo(d) };
     }
     const startedAt = Date.now();
     let headers: Record<string, string>;
@@ -87,7 +87,7 @@ export class AttemptRunner {
       responseBody: outcome.kind === 'response' ? outcome.body : null,
       requestHeaders: headers,
     };
-    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt };
+    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt, ...fifo(d) };
     if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };
 
     const inCycle = number - d.cycleStart;
@@ -99,4 +99,9 @@ export class AttemptRunner {
         : null;
     return { ...base, status: 'pending', nextAttemptAt: Date.now() + retryDelay(this.ctx.retry, inCycle, retryAfter) };
   }
+}
+
+/** Marks the results of a fifo webhook's deliveries: recording a finished one passes the turn on. */
+function fifo(d: ClaimedDelivery): { fifo?: true } {
+  return d.webhook.ordering === 'fifo' ? { fifo: true } : {};
 }

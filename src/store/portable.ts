@@ -49,7 +49,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     columns: {
       seq: 'int', id: 'text', workspace_id: 'text', topic: 'text', url: 'text', secret: 'text', prefix: 'text', filter: 'json',
       headers: 'json', description: 'text', enabled: 'bool', disabled_reason: 'text', rate_limit: 'int', previous_secrets: 'json',
-      created_at: 'int', updated_at: 'int',
+      ordering: 'text', paused: 'bool', turn_seq: 'int', created_at: 'int', updated_at: 'int',
     },
   },
   {

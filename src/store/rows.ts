@@ -61,6 +61,8 @@ export function rowToWebhook(row: Row): Webhook {
     disabledReason: row.disabled_reason ?? null,
     rateLimit: numberOrNull(row.rate_limit),
     previousSecrets: previousSecrets(row.previous_secrets),
+    ordering: row.ordering ?? 'none',
+    paused: flag(row.paused),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -115,7 +117,7 @@ export function rowToAttempt(row: Row): Attempt {
 const CLAIMED_COLUMNS = {
   d: ['seq', 'id', 'claim', 'workspace_id', 'attempts', 'cycle_start', 'cycle_limit'],
   e: ['id AS event_id', 'topic', 'body'],
-  w: ['id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets'],
+  w: ['id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets', 'ordering', 'paused'],
   h: ['open_until'],
 } as const;
 
@@ -159,6 +161,8 @@ export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
     rateLimit: numberOrNull(row.rate_limit),
     previousSecrets: previousSecrets(row.previous_secrets),
     openUntil: numberOrNull(row.open_until),
+    ordering: row.ordering ?? 'none',
+    paused: flag(row.paused),
   };
 }
 

@@ -75,7 +75,7 @@ describe('SSRF: webhooks may not target this machine or private networks', { tim
     for (const [topic, url] of Object.entries(urls)) {
       await h.herald.store.createWebhook({
         id: newId('wh', now), workspaceId: ws, topic, url, secret: generateSecret(), prefix: '', filter: null, headers: {},
-        description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], createdAt: now, updatedAt: now,
+        description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], ordering: 'none', paused: false, createdAt: now, updatedAt: now,
       });
     }
     for (const topic of Object.keys(urls)) await publish(h, ws, topic, { order_id: `S-${topic}` });

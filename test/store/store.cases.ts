@@ -18,6 +18,7 @@ import {
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
 import { copyCases } from './copy.cases.js';
+import { orderingCases } from './ordering.cases.js';
 
 export interface StoreFixture {
   store: Store;
@@ -53,6 +54,8 @@ function webhook(workspaceId: string, over: Partial<Webhook> = {}): Webhook {
     disabledReason: null,
     rateLimit: null,
     previousSecrets: [],
+    ordering: 'none',
+    paused: false,
     createdAt: T0,
     updatedAt: T0,
     ...over,
@@ -731,7 +734,7 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(c.topic, TOPIC);
       assert.deepEqual(
         { ...c.webhook, version: 0 },
-        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null },
+        { id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null, previousSecrets: [], openUntil: null, ordering: 'none', paused: false },
       );
       assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
       const stored = (await store.getDelivery('acme', c.id))!.delivery;
@@ -1048,4 +1051,5 @@ export function storeCases(factory: StoreFactory): void {
   });
 
   copyCases(factory);
+  orderingCases(factory);
 }

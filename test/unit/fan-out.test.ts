@@ -27,6 +27,8 @@ function webhook(filter: Record<string, unknown> | null, updatedAt = 1000, id = 
     disabledReason: null,
     rateLimit: null,
     previousSecrets: [],
+    ordering: 'none',
+    paused: false,
     createdAt: 1000,
     updatedAt,
   };

@@ -1,5 +1,7 @@
 // Administration on SQLite: workspaces, API keys, topics, webhooks, and reading events and
 // deliveries. Every write is a write transaction behind the shared write lock (c.write).
+import { holdsAllOnSwitch } from '../../domain/ordering.js';
+import { holdSet } from '../manual-retry.js';
 import { WORKSPACE_CASCADE, WEBHOOK_CASCADE } from '../cascade.js';
 import {
   ConflictError, type ApiKey, type Attempt, type Delivery, type DeliveryFilter, type EventRecord, type Page, type PageRequest, type TopicRecord,
@@ -7,6 +9,7 @@ import {
 } from '../store.js';
 import { paged, previousSecretsColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
+import { settleTurns } from './turn.js';
 
 const NO_CURSOR = Number.MAX_SAFE_INTEGER;
 const WORKSPACE_DELETES = WORKSPACE_CASCADE.map((s) => s.replaceAll(':id', '?'));
@@ -129,12 +132,12 @@ export function createWebhook(c: SqliteConnection, w: Webhook): Promise<void> {
   return c.write(() => {
     c.sql(
       `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
-         rate_limit, previous_secrets, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         rate_limit, previous_secrets, ordering, paused, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
       JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.rateLimit,
-      previousSecretsColumn(w.previousSecrets), w.createdAt, w.updatedAt,
+      previousSecretsColumn(w.previousSecrets), w.ordering, w.paused ? 1 : 0, w.createdAt, w.updatedAt,
     );
     c.planVersion++;
   });
@@ -165,14 +168,21 @@ export function updateWebhook(c: SqliteConnection, workspaceId: string, id: stri
     const next: Webhook = { ...current, ...stripUndefined(patch), updatedAt: Math.max(now, current.updatedAt + 1) };
     c.sql(
       `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
-         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+         enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, ordering = ?, paused = ?, updated_at = ?
+       WHERE workspace_id = ? AND id = ?`,
     ).run(
       next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
       JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
-      previousSecretsColumn(next.previousSecrets), next.updatedAt, workspaceId, id,
+      previousSecretsColumn(next.previousSecrets), next.ordering, next.paused ? 1 : 0, next.updatedAt, workspaceId, id,
     );
-    // Switched back on: its receiver gets a fresh start.
-    if (patch.enabled === true && !current.enabled) c.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
+    // Switched back on, or resumed: its receiver gets a fresh start (a pause is not failing time).
+    if ((patch.enabled === true && !current.enabled) || (current.paused && !next.paused)) c.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
+    if (holdsAllOnSwitch(current, next)) {
+      // claim + 1: an attempt in flight is disregarded; its delivery goes again in its turn.
+      c.sql(`UPDATE deliveries SET ${holdSet()}, claim = claim + 1 WHERE webhook_id = ? AND status = 'pending'`).run(id);
+      c.sql('UPDATE webhooks SET turn_seq = NULL WHERE id = ?').run(id);
+    }
+    if (current.ordering !== next.ordering || current.paused !== next.paused) settleTurns(c, [id], now);
     c.planVersion++;
     return next;
   });
