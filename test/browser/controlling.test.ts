@@ -4,57 +4,24 @@
 // to send the events that arrived while webhooks were off (bulk replay). Console errors fail.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { createHerald, type Herald } from '../../src/herald.js';
-import { loadConfig } from '../../src/config.js';
-import { ensureDashboardBuilt, eventually, launchChromium, shows, skipReason, startReceiver, watchConsole } from './harness.js';
+import { eventually, shows, skipReason, startDashboardHerald } from './harness.js';
 
 const ADMIN_KEY = 'test-admin-key';
 const TOPIC = 'walletreward_create';
 
 describe('controlling delivery in Chromium', { skip: skipReason, timeout: 180_000 }, () => {
-  let herald: Herald;
-  let base: string;
-  let dataDir: string;
-  let profileDir: string;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let context: BrowserContext;
-  let page: Page;
-  let browserConsole: ReturnType<typeof watchConsole>;
+  let setup: Awaited<ReturnType<typeof startDashboardHerald>>;
   let pausedId = '';
+  const api = (method: string, path: string, body?: unknown) => setup.api(method, path, body);
+  const page = () => setup.page;
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  const paths = () => receiver.received.map((r) => r.path);
-  const row = (path: string) => page.getByRole('table', { name: 'Webhooks' }).getByRole('row').filter({ hasText: path });
+  const paths = () => setup.receiver.received.map((r) => r.path);
+  const row = (path: string) => page().getByRole('table', { name: 'Webhooks' }).getByRole('row').filter({ hasText: path });
 
   before(async () => {
-    ensureDashboardBuilt();
-    dataDir = mkdtempSync(join(tmpdir(), 'herald-controlling-'));
-    profileDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
-    receiver = await startReceiver();
-    herald = await createHerald(
-      loadConfig({}, {}, {
-        port: 0, host: '127.0.0.1', dataDir, adminKey: ADMIN_KEY, allowPrivateTargets: true,
-        // The fifo head that fails waits a minute for its retry: the ones behind it wait meanwhile.
-        retryBaseMs: 60_000, retryFactor: 2, maxRetries: 2, logLevel: 'silent',
-      }),
-    );
-    base = (await herald.start())!;
-    ({ context, page } = await launchChromium(profileDir));
-    browserConsole = watchConsole(page);
-
+    // The fifo head that fails waits a minute for its retry: the ones behind it wait meanwhile.
+    setup = await startDashboardHerald(ADMIN_KEY, { retryBaseMs: 60_000, retryFactor: 2, maxRetries: 2 });
+    const { receiver } = setup;
     assert.equal((await api('POST', '/api/v1/workspaces', { id: 'acme', name: 'Acme Coffee' })).status, 201);
     const paused = await api('POST', '/api/v1/workspaces/acme/webhooks', { topic: TOPIC, url: `${receiver.url}/paused`, paused: true });
     assert.equal(paused.status, 201, JSON.stringify(paused.body));
@@ -68,45 +35,40 @@ describe('controlling delivery in Chromium', { skip: skipReason, timeout: 180_00
     }
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await herald?.stop().catch(() => {});
-    await receiver?.close().catch(() => {});
-    for (const dir of [dataDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => setup?.close());
 
   it('after switching Status on, offers to send the events that arrived while it was off', async () => {
-    await page.goto(base + '/');
-    await page.getByLabel('API key').fill(ADMIN_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: /Acme Coffee/ }).first().click();
-    await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
-    await page.getByRole('switch', { name: 'Status' }).click();
-    const offer = page.getByText('3 events arrived while webhooks were off');
+    await page().goto(setup.base + '/');
+    await page().getByLabel('API key').fill(ADMIN_KEY);
+    await page().getByRole('button', { name: 'Sign in' }).click();
+    await page().getByRole('button', { name: /Acme Coffee/ }).first().click();
+    await page().getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+    await page().getByRole('switch', { name: 'Status' }).click();
+    const offer = page().getByText('3 events arrived while webhooks were off');
     await offer.waitFor();
-    await page.getByRole('button', { name: 'Send them now' }).click();
-    await page.getByText('3 events sent again: 6 deliveries queued.').waitFor();
+    await page().getByRole('button', { name: 'Send them now' }).click();
+    await page().getByText('3 events sent again: 6 deliveries queued.').waitFor();
     assert.equal(await offer.count(), 0, 'the offer goes once they are sent');
     // The fifo webhook gets the first only: it fails, and waits for its retry.
     await eventually('the fifo head attempted', () => assert.deepEqual(paths(), ['/fail-fifo']));
-    browserConsole.assertNone();
+    setup.browserConsole.assertNone();
   });
 
   it('shows the paused webhook as paused, and why queued deliveries wait in the Delivery Log', async () => {
     await shows(row('/paused'), 'Paused');
     await shows(row('/fail-fifo'), 'Enabled');
-    await page.getByRole('tab', { name: 'Delivery Log' }).click();
-    const log = page.getByRole('table', { name: 'Deliveries' });
+    await page().getByRole('tab', { name: 'Delivery Log' }).click();
+    const log = page().getByRole('table', { name: 'Deliveries' });
     await eventually('three paused, two behind the fifo head', async () => {
       const t = await log.innerText();
       assert.equal(t.split('Waiting — the webhook is paused').length - 1, 3, t);
       assert.equal(t.split('Waiting for the earlier ones').length - 1, 2, t);
     });
-    browserConsole.assertNone();
+    setup.browserConsole.assertNone();
   });
 
   it('resumes and pauses a webhook from the list', async () => {
-    await page.getByRole('tab', { name: 'Send Webhooks' }).click();
+    await page().getByRole('tab', { name: 'Send Webhooks' }).click();
     await row('/paused').getByRole('button', { name: 'Resume' }).click();
     await shows(row('/paused'), 'Enabled');
     await eventually('the backlog sent on resume', () => assert.equal(paths().filter((p) => p === '/paused').length, 3));
@@ -115,15 +77,15 @@ describe('controlling delivery in Chromium', { skip: skipReason, timeout: 180_00
     await row('/paused').getByRole('button', { name: 'Pause' }).click();
     await shows(row('/paused'), 'Paused');
     assert.equal((await api('GET', `/api/v1/workspaces/acme/webhooks/${pausedId}`)).body.paused, true);
-    browserConsole.assertNone();
+    setup.browserConsole.assertNone();
   });
 
   it('a view-only portal session sees paused, but no Pause or Resume', async () => {
     const link = await api('POST', '/api/v1/workspaces/acme/portal-sessions', { access: 'view' });
     assert.equal(link.status, 201, JSON.stringify(link.body));
-    await page.goto(link.body.url);
+    await page().goto(link.body.url);
     await shows(row('/paused'), 'Paused');
-    assert.equal(await page.getByRole('button', { name: /^(Pause|Resume)$/ }).count(), 0);
-    browserConsole.assertNone();
+    assert.equal(await page().getByRole('button', { name: /^(Pause|Resume)$/ }).count(), 0);
+    setup.browserConsole.assertNone();
   });
 });
