@@ -14,6 +14,7 @@ import { int, mb, round1, round3, summarise, type Row } from './report.js';
 import { hanging } from './hanging.js';
 // contracts.ts uses this file's helpers at run time only, so the import cycle is harmless.
 import { contracts } from './contracts.js';
+import { fifo } from './fifo.js';
 
 export interface Sizes {
   events: number;
@@ -692,6 +693,7 @@ export const SCENARIOS: { name: string; aliases: string[]; run: Scenario; onlyWh
   { name: 'fanout', aliases: ['fan-out', 'fo'], run: fanOut },
   { name: 'latency', aliases: ['lat'], run: latency },
   { name: 'backlog', aliases: ['bl'], run: backlog },
+  { name: 'fifo', aliases: ['ordered'], run: fifo },
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
   { name: 'hanging100', aliases: ['h100'], run: hanging(100, 5) },
   { name: 'hanging1000', aliases: ['h1000'], run: hanging(1000, 1) },

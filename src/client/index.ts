@@ -14,8 +14,8 @@ import type { Topic, TopicInput, TopicPatch } from '../api/routes/topics.js';
 import type {
   RecoverInput, RotatedSecret, SecretRotation, Webhook, WebhookInput, WebhookPatch, WebhookPublicKey, WebhookSecret,
 } from '../api/routes/webhooks.js';
-import type { AcceptedEvent, Event, EventDetail, EventInput } from '../api/routes/events.js';
-import type { Attempt, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
+import type { AcceptedEvent, BulkReplayInput, Event, EventDetail, EventInput } from '../api/routes/events.js';
+import type { Attempt, BulkRetryInput, Delivery, DeliveryDetail, DeliveryStatus } from '../api/routes/deliveries.js';
 import type { FilterResult, FilterTest } from '../api/routes/filters.js';
 import type { Me } from '../api/routes/me.js';
 import type { NewPortalSession, PortalOpened, PortalSession, PortalSessionInput, PortalThemeInput, portalApi } from '../api/routes/portal.js';
@@ -24,7 +24,7 @@ export type {
   Workspace, WorkspaceInput, WorkspacePatch, ApiKey, ApiKeyInput, NewApiKey, Topic, TopicInput, TopicPatch,
   Webhook, WebhookInput, WebhookPatch, WebhookSecret, WebhookPublicKey, RotatedSecret, SecretRotation, RecoverInput,
   Event, EventDetail, EventInput, AcceptedEvent, Delivery, DeliveryDetail, DeliveryStatus, Attempt,
-  FilterTest, FilterResult, Me, NewPortalSession, PortalSession, PortalSessionInput, PortalOpened,
+  FilterTest, FilterResult, Me, NewPortalSession, PortalSession, PortalSessionInput, PortalOpened, BulkReplayInput, BulkRetryInput,
 };
 
 /** A portal session's options as createSession takes them: the API's fields, with `expiresIn` also accepted for `expires_in`. */
@@ -61,6 +61,8 @@ export type DeliveryListQuery = ListQuery<typeof deliveryApi.list>;
 export type TestSend = Answer<typeof webhookApi.test>;
 export type Recovered = Answer<typeof webhookApi.recover>;
 export type Replayed = Answer<typeof eventApi.replay>;
+export type ReplayedMany = Answer<typeof eventApi.replayMany>;
+export type RetriedMany = Answer<typeof deliveryApi.retryMany>;
 export type AcceptedBatch = Answer<typeof eventApi.publishBatch>;
 
 export class HeraldApiError extends Error {
@@ -174,6 +176,8 @@ export class HeraldClient {
       this.request<Answer<typeof eventApi.list>>('GET', `/workspaces/${enc(ws)}/events`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<EventDetail>('GET', `/workspaces/${enc(ws)}/events/${enc(id)}`),
     replay: (ws: string, id: string) => this.request<Replayed>('POST', `/workspaces/${enc(ws)}/events/${enc(id)}/replay`),
+    /** Every event of a window fanned out again (§7 bulk replay). */
+    replayMany: (ws: string, body: BulkReplayInput) => this.request<ReplayedMany>('POST', `/workspaces/${enc(ws)}/events/replay`, body),
   };
 
   readonly deliveries = {
@@ -181,6 +185,8 @@ export class HeraldClient {
       this.request<Answer<typeof deliveryApi.list>>('GET', `/workspaces/${enc(ws)}/deliveries`, undefined, { ...q }),
     get: (ws: string, id: string) => this.request<DeliveryDetail>('GET', `/workspaces/${enc(ws)}/deliveries/${enc(id)}`),
     retry: (ws: string, id: string) => this.request<Delivery>('POST', `/workspaces/${enc(ws)}/deliveries/${enc(id)}/retry`),
+    /** The deliveries of a window queued again, each for a new cycle of retries (§7 bulk retry). */
+    retryMany: (ws: string, body: BulkRetryInput) => this.request<RetriedMany>('POST', `/workspaces/${enc(ws)}/deliveries/retry`, body),
   };
 
   /**

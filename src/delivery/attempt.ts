@@ -34,7 +34,7 @@ export class AttemptRunner {
 
   async run(d: ClaimedDelivery): Promise<AttemptResult> {
     if (!d.webhook.enabled) {
-      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null };
+      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null, ...fifo(d) };
     }
     const startedAt = Date.now();
     let headers: Record<string, string>;
@@ -105,7 +105,7 @@ export class AttemptRunner {
       responseBody: outcome.kind === 'response' ? outcome.body : null,
       requestHeaders: headers,
     };
-    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt };
+    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt, ...fifo(d) };
     if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };
 
     const inCycle = number - d.cycleStart;
@@ -122,4 +122,9 @@ export class AttemptRunner {
 /** The current entry (first), then those of a rotation whose grace period has not ended. */
 function valid<T extends { expiresAt: number }>(entries: T[], now: number): T[] {
   return entries.length === 1 ? entries : entries.filter((e, i) => i === 0 || e.expiresAt > now);
+}
+
+/** Marks the results of a fifo webhook's deliveries: recording a finished one passes the turn on. */
+function fifo(d: ClaimedDelivery): { fifo?: true } {
+  return d.webhook.ordering === 'fifo' ? { fifo: true } : {};
 }

@@ -5,6 +5,7 @@
 // between its read and its write, it reads and plans again (src/store/replan.ts).
 import type { FanOutRules } from './fan-out.js';
 import { newId } from './ids.js';
+import { arrivesHeld } from './ordering.js';
 import type { EventRecord, PublishBatch, PublishInput, PublishOutcome, Webhook, Workspace } from './records.js';
 
 /** How long an idempotency key answers with its event: a repeat within it is not stored again. */
@@ -66,6 +67,8 @@ export interface PlannedDelivery {
   id: string;
   webhookId: string;
   url: string;
+  /** Queued held (its webhook is fifo or paused, src/domain/ordering.ts) rather than due now. */
+  held: boolean;
 }
 
 /** A new event to store, and every outcome that answers with it. */
@@ -171,8 +174,15 @@ export function planDeliveries(
   deliveryId: () => string,
 ): PlannedDelivery[] {
   const deliveries: PlannedDelivery[] = [];
-  for (const w of webhooks) if (rules.matches(w, body)) deliveries.push({ id: deliveryId(), webhookId: w.id, url: w.url });
+  for (const w of webhooks) {
+    if (rules.matches(w, body)) deliveries.push({ id: deliveryId(), webhookId: w.id, url: w.url, held: arrivesHeld(w) });
+  }
   return deliveries;
+}
+
+/** The webhooks of held deliveries: their turns are locked before queueing them and settled after (src/domain/ordering.ts). */
+export function heldWebhooks(deliveries: readonly PlannedDelivery[]): string[] {
+  return [...new Set(deliveries.filter((d) => d.held).map((d) => d.webhookId))];
 }
 
 /** Points every outcome of a planned event at the event that was stored first by someone else (a lost race). */

@@ -1,5 +1,6 @@
 // The records Herald keeps, as the Store gives them back and the domain reasons about them.
 // Times are Unix milliseconds; JSON columns come back parsed.
+import type { Ordering } from './ordering.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -76,6 +77,10 @@ export interface Webhook {
   publicKey: string | null;
   /** Earlier private keys that still sign during a rotation (stored like `signingKey`). */
   previousSigningKeys: PreviousSigningKey[];
+  /** 'fifo': one delivery at a time, in publish order (src/domain/ordering.ts). */
+  ordering: Ordering;
+  /** Deliveries are queued but not sent until it is resumed. */
+  paused: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -97,6 +102,7 @@ export type WebhookPatch = Partial<
     Webhook,
     'topic' | 'url' | 'secret' | 'prefix' | 'filter' | 'headers' | 'description' | 'enabled' | 'disabledReason' | 'rateLimit' | 'previousSecrets'
     | 'signing' | 'signingKey' | 'publicKey' | 'previousSigningKeys'
+    | 'ordering' | 'paused'
   >
 >;
 

@@ -9,7 +9,11 @@
 //     recording that attempt's result (under its claim) then starts the retry instead of the
 //     result's own next state, and giving the claim back makes the delivery due at once;
 //   - the worker died: once the lease ends the delivery is claimed again, and that claim is the
-//     retry (a claim clears the request).
+//     retry (a claim clears the request);
+//   - on a fifo webhook the delivery in flight holds the turn (src/domain/ordering.ts): the
+//     retry keeps it, so the deliveries behind it wait until the retry is done too.
+// recover and bulk retry queue deliveries again through retrySet as well (queueAgain in
+// src/store/{sqlite,postgres}/turn.ts), so no path makes an in-flight delivery due twice.
 // Both adapters build those statements from these SET lists, so the rule is written once.
 // Expressions are SQL: `now`, `at`… are placeholders or columns of the caller's statement, and
 // `row` qualifies the delivery's own columns where the statement joins other rows.
@@ -19,11 +23,17 @@ export function claimSet(leaseUntil: string): string {
   return `leased_until = ${leaseUntil}, retry_requested = FALSE`;
 }
 
-/** SET list of a manual retry asked for at `now`. */
-export function retrySet(now: string): string {
-  const inFlight = `(status = 'pending' AND coalesce(leased_until, 0) > ${now})`;
-  return `status = 'pending', cycle_start = attempts, cycle_limit = 1, updated_at = ${now},
-    next_attempt_at = CASE WHEN ${inFlight} THEN next_attempt_at ELSE ${now} END, retry_requested = ${inFlight}`;
+/**
+ * SET list that queues a delivery again at `now` for a new cycle of `cycleLimit` attempts
+ * (1 for a manual retry, NULL for the configured retries of recover and bulk retry), due at
+ * `dueAt` (`now`, or NULL: held for a fifo turn or a resume, src/domain/ordering.ts). When an
+ * attempt is in flight, only `retry_requested` is set: the delivery keeps its lease (and its
+ * fifo turn), and recording that attempt's result starts the retry (recordSet).
+ */
+export function retrySet(r: { now: string; dueAt: string; cycleLimit: string }): string {
+  const inFlight = `(status = 'pending' AND coalesce(leased_until, 0) > ${r.now})`;
+  return `status = 'pending', cycle_start = attempts, cycle_limit = ${r.cycleLimit}, updated_at = ${r.now},
+    next_attempt_at = CASE WHEN ${inFlight} THEN next_attempt_at ELSE ${r.dueAt} END, retry_requested = ${inFlight}`;
 }
 
 /**
@@ -43,6 +53,15 @@ export function recordSet(r: { status: string; nextAttemptAt: string; attempted:
 /** SET list of a claim given back without an attempt, due again at `at` (at once when a retry was asked for meanwhile). */
 export function releaseSet(at: string, now: string, row = ''): string {
   return `next_attempt_at = CASE WHEN ${row}retry_requested THEN ${now} ELSE ${at} END, retry_requested = FALSE, leased_until = NULL`;
+}
+
+/**
+ * SET list of a claim (or a claim-less pending delivery) held without an attempt: its webhook
+ * is paused, or it switched to fifo (src/domain/ordering.ts). It is no longer in flight, and a
+ * retry asked for meanwhile is the attempt it gets when its turn or the resume comes.
+ */
+export function holdSet(): string {
+  return 'next_attempt_at = NULL, retry_requested = FALSE, leased_until = NULL';
 }
 
 /**

@@ -49,7 +49,8 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
     columns: {
       seq: 'int', id: 'text', workspace_id: 'text', topic: 'text', url: 'text', secret: 'text', prefix: 'text', filter: 'json',
       headers: 'json', description: 'text', enabled: 'bool', disabled_reason: 'text', rate_limit: 'int', previous_secrets: 'json',
-      signing: 'text', signing_key: 'text', public_key: 'text', previous_signing_keys: 'json', created_at: 'int', updated_at: 'int',
+      signing: 'text', signing_key: 'text', public_key: 'text', previous_signing_keys: 'json',
+      ordering: 'text', paused: 'bool', turn_seq: 'int', created_at: 'int', updated_at: 'int',
     },
   },
   {

@@ -72,6 +72,8 @@ export function rowToWebhook(row: Row): Webhook {
     signingKey: row.signing_key ?? null,
     publicKey: row.public_key ?? null,
     previousSigningKeys: previousSigningKeys(row.previous_signing_keys),
+    ordering: row.ordering ?? 'none',
+    paused: flag(row.paused),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -129,7 +131,7 @@ const CLAIMED_COLUMNS = {
   e: ['id AS event_id', 'topic', 'body', 'traceparent'],
   w: [
     'id AS webhook_id', 'url', 'secret', 'prefix', 'headers', 'enabled', 'updated_at AS webhook_version', 'rate_limit', 'previous_secrets',
-    'signing', 'signing_key', 'previous_signing_keys',
+    'signing', 'signing_key', 'previous_signing_keys', 'ordering', 'paused',
   ],
   h: ['open_until'],
 } as const;
@@ -177,6 +179,8 @@ export function rowToClaimedWebhook(row: Row): ClaimedDelivery['webhook'] {
     openUntil: numberOrNull(row.open_until),
     signing: row.signing === 'ed25519' ? 'ed25519' : 'hmac',
     signingKeys: signingKeys(row),
+    ordering: row.ordering ?? 'none',
+    paused: flag(row.paused),
   };
 }
 

@@ -8,6 +8,7 @@
 
 import type { HealthEffect, HealthPolicy } from '../domain/health.js';
 import type { PortalRefusal } from '../domain/portal.js';
+import type { Ordering } from '../domain/ordering.js';
 import type { RateGrant } from '../domain/rate.js';
 import type {
   ApiKey, Attempt, Delivery, DeliveryStatus, EventRecord, PortalSession, PreviousSecret, PublishBatch, PublishOutcome, SigningKind, TopicRecord, Webhook, WebhookPatch,
@@ -70,6 +71,9 @@ export interface ClaimedDelivery {
      * first with expiresAt null, then those of a rotation with the end of their grace period.
      */
     signingKeys: { privateKey: string; expiresAt: number | null }[];
+    /** As the webhook was when claimed (src/domain/ordering.ts); absent means 'none' and not paused. */
+    ordering?: Ordering;
+    paused?: boolean;
   };
 }
 
@@ -82,12 +86,30 @@ export interface AttemptResult {
   url: string;
   /** Null when the delivery was closed without an attempt (its webhook was disabled). */
   attempt: Attempt | null;
+  /** Set when the webhook was fifo at the claim: a finished result passes the turn on. */
+  fifo?: boolean;
 }
 
 export interface DeliveryFilter {
   webhookId?: string;
   eventId?: string;
   status?: DeliveryStatus;
+}
+
+/** Which deliveries a bulk retry queues again: created in [since, until), with this status. */
+export interface RetryWindow {
+  since: number;
+  until: number;
+  status: Exclude<DeliveryStatus, 'pending'>;
+  webhookId?: string;
+  topic?: string;
+}
+
+/** Which events a bulk replay fans out again: created in [since, until). */
+export interface ReplayWindow {
+  since: number;
+  until: number;
+  topic?: string;
 }
 
 export class ConflictError extends Error {}
@@ -141,6 +163,12 @@ export interface AdminStore {
   retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean>;
   /** Queues a webhook's failed deliveries created in [since, until) for a new cycle of retries. */
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
+  /**
+   * Queues a workspace's deliveries in a window for a new cycle of retries, in transactions of
+   * a bounded number of rows (so that a large window never holds the database for long).
+   * Returns how many were queued.
+   */
+  retryDeliveries(workspaceId: string, window: RetryWindow, now: number): Promise<number>;
 }
 
 /** Portal sessions (CONTRACT section 6): links that open a workspace's page once; only hashes are stored. */
@@ -172,6 +200,8 @@ export interface PublishStore {
   publish(batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]>;
   /** Fans the event out again to the webhooks that match now; returns how many deliveries were queued, or null when there is no such event. */
   replayEvent(workspaceId: string, id: string, now: number): Promise<number | null>;
+  /** replayEvent for every event of a window, oldest first, in transactions of a bounded number of events. */
+  replayEvents(workspaceId: string, window: ReplayWindow, now: number): Promise<{ events: number; deliveries: number }>;
   /** Creates an event and a delivery that is already claimed by the caller, for a test send. */
   createTestDelivery(workspaceId: string, webhookId: string, event: EventRecord, deliveryId: string, leaseUntil: number): Promise<ClaimedDelivery>;
 }

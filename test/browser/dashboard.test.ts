@@ -15,7 +15,7 @@ import { createHerald, type Herald } from '../../src/herald.js';
 import { loadConfig } from '../../src/config.js';
 import Fastify from 'fastify';
 import { dashboardRoutes } from '../../src/api/routes/dashboard.js';
-import { ensureDashboardBuilt, eventually, launchChromium, screenshot, shows, skipReason, startReceiver, watchConsole, type Received } from './harness.js';
+import { apiCaller, ensureDashboardBuilt, eventually, launchChromium, screenshot, shows, skipReason, startReceiver, watchConsole, type Received } from './harness.js';
 
 const ADMIN_KEY = 'test-admin-key';
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -33,15 +33,7 @@ describe('dashboard in Chromium', { skip: skipReason, timeout: 180_000 }, () => 
   let workspaceId = '';
   let webhookId = '';
 
-  async function api(method: string, path: string, body?: unknown, key = ADMIN_KEY) {
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
+  const api = apiCaller(() => base, ADMIN_KEY);
 
   async function publish(topic: string, data: Record<string, unknown>) {
     const res = await api('POST', `/api/v1/workspaces/${workspaceId}/events`, { topic, data });

@@ -3,7 +3,7 @@
 //
 // Without Chromium the browser tests are skipped with a message, except when CI=true: then
 // they fail. HERALD_CHROMIUM overrides the browser's path (default /usr/bin/chromium).
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { createHerald } from '../../src/herald.js';
+import { loadConfig, type Config } from '../../src/config.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // Screenshots go to docs/ when HERALD_SCREENSHOTS_DIR says so (to refresh the README's
@@ -158,5 +160,44 @@ export function watchConsole(page: Page) {
     assertNone() {
       assert.deepEqual(errors, [], 'the browser console has errors');
     },
+  };
+}
+
+/**
+ * A Herald of its own (SQLite in a temporary folder, private targets allowed) serving the
+ * dashboard, a receiver, and Chromium whose console is watched; `api` calls Herald with a key
+ * (the admin key by default); `close` stops and removes all of it.
+ */
+export async function startDashboardHerald(adminKey: string, overrides: Partial<Config> = {}) {
+  ensureDashboardBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-dashboard-'));
+  const profileDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
+  const receiver = await startReceiver();
+  const herald = await createHerald(
+    loadConfig({}, {}, { port: 0, host: '127.0.0.1', dataDir, adminKey, allowPrivateTargets: true, logLevel: 'silent', ...overrides }),
+  );
+  const base = (await herald.start())!;
+  const { context, page } = await launchChromium(profileDir);
+  const browserConsole = watchConsole(page);
+  const api = apiCaller(() => base, adminKey);
+  async function close(): Promise<void> {
+    await context.close().catch(() => {});
+    await herald.stop().catch(() => {});
+    await receiver.close().catch(() => {});
+    for (const dir of [dataDir, profileDir]) rmSync(dir, { recursive: true, force: true });
+  }
+  return { herald, base, receiver, context, page, browserConsole, api, close };
+}
+
+/** Calls Herald at `base()` with a key (`adminKey` unless told), answering the status and the parsed body. */
+export function apiCaller(base: () => string, adminKey: string) {
+  return async (method: string, path: string, body?: unknown, key = adminKey): Promise<{ status: number; body: any }> => {
+    const res = await fetch(base() + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
   };
 }

@@ -147,6 +147,10 @@ describe('HeraldClient', () => {
     assert.equal((await client.deliveries.list(ws.id, { status: 'failed' })).data.length, 1);
     const { requeued } = await client.webhooks.recover(ws.id, failing.id, { since: new Date(Date.now() - 60_000).toISOString() });
     assert.equal(requeued, 1);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    assert.equal((await client.deliveries.retryMany(ws.id, { since, status: 'succeeded', webhook_id: failing.id })).requeued, 0);
+    const replayedMany = await client.events.replayMany(ws.id, { since, topic: 'coupon_create' });
+    assert.deepEqual(replayedMany, { events: 1, deliveries: 1 });
 
     // The portal: a link to the page, opened once, and the session it gives.
     const link = await admin.portal.createSession(ws.id, { access: 'view', expiresIn: 120, theme: { name: 'Acme Loyalty', dark: true } });

@@ -199,6 +199,12 @@ describe('answers match the document', () => {
     const replayed = await call('POST', `/api/v1/workspaces/${ws}/events/${event.id}/replay`, 202);
     assert.equal(replayed.deliveries, 1);
     await call('POST', `/api/v1/workspaces/${ws}/deliveries/${delivered.id}/retry`, 202);
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    assert.equal(typeof (await call('POST', `/api/v1/workspaces/${ws}/deliveries/retry`, 202, { since: hourAgo, status: 'cancelled' })).requeued, 'number');
+    await call('POST', `/api/v1/workspaces/${ws}/deliveries/retry`, 400, { since: hourAgo, status: 'pending' });
+    const window = await call('POST', `/api/v1/workspaces/${ws}/events/replay`, 202, { since: new Date().toISOString() });
+    assert.deepEqual(window, { events: 0, deliveries: 0 });
+    await call('POST', `/api/v1/workspaces/${ws}/events/replay`, 400, { since: new Date().toISOString(), until: hourAgo });
     await waitUntil(async () => (await h.api('GET', `/api/v1/workspaces/${ws}/deliveries/${delivered.id}`)).body.attempts.length === 2);
 
     // Authentication and missing things.

@@ -56,15 +56,19 @@ export class OpenApiValidator {
     }
   }
 
-  /** The path template of the document that a concrete path (query excluded) matches. */
+  /** The path template of the document that a concrete path (query excluded) matches; a literal segment wins over a parameter, as in the router. */
   template(path: string): string | null {
     const parts = path.split('?')[0]!.split('/');
+    let best: { t: string; params: number } | null = null;
     for (const t of Object.keys(this.doc.paths)) {
       const tp = t.split('/');
       if (tp.length !== parts.length) continue;
-      if (tp.every((seg, i) => (/^\{[^}]+\}$/.test(seg) ? parts[i] !== '' : seg === parts[i]))) return t;
+      const isParam = (seg: string) => /^\{[^}]+\}$/.test(seg);
+      if (!tp.every((seg, i) => (isParam(seg) ? parts[i] !== '' : seg === parts[i]))) continue;
+      const params = tp.filter(isParam).length;
+      if (!best || params < best.params) best = { t, params };
     }
-    return null;
+    return best?.t ?? null;
   }
 
   /** Asserts that the answer is one the document describes; returns it. */

@@ -75,7 +75,7 @@ describe('SSRF: webhooks may not target this machine or private networks', { tim
     for (const [topic, url] of Object.entries(urls)) {
       await h.herald.store.createWebhook({
         id: newId('wh', now), workspaceId: ws, topic, url, secret: generateSecret(), prefix: '', filter: null, headers: {},
-        description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+        description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: now, updatedAt: now,
       });
     }

@@ -23,7 +23,7 @@ function workspace(id: string, over: Partial<Workspace> = {}): Workspace {
 function webhook(id: string, over: Partial<Webhook> = {}): Webhook {
   return {
     id, workspaceId: 'acme', topic: TOPIC, url: `https://hooks.example/${id}`, secret: `whsec_${id}`, prefix: '', filter: null, headers: {},
-    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: T0, updatedAt: T0, ...over,
   };
 }

@@ -136,7 +136,7 @@ if (reason !== null && process.env.CI !== 'true') {
           await store.createWorkspace({ id: 'acme', name: 'A', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
           await store.createWebhook({
             id: 'wh_1', workspaceId: 'acme', topic: 'order_create', url: 'https://x.example', secret: 's', prefix: '', filter: null,
-            headers: {}, description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+            headers: {}, description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: T0, updatedAt: T0,
           });
           let wakes = 0;

@@ -18,6 +18,7 @@ import {
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
 import { copyCases } from './copy.cases.js';
+import { orderingCases } from './ordering.cases.js';
 
 export interface StoreFixture {
   store: Store;
@@ -57,6 +58,8 @@ function webhook(workspaceId: string, over: Partial<Webhook> = {}): Webhook {
     signingKey: null,
     publicKey: null,
     previousSigningKeys: [],
+    ordering: 'none',
+    paused: false,
     createdAt: T0,
     updatedAt: T0,
     ...over,
@@ -789,7 +792,7 @@ export function storeCases(factory: StoreFactory): void {
         { ...c.webhook, version: 0 },
         {
           id: hook.id, url: hook.url, secret: hook.secret, prefix: 'p_', headers: { 'x-extra': '1' }, enabled: true, version: 0, rateLimit: null,
-          previousSecrets: [], openUntil: null, signing: 'hmac', signingKeys: [],
+          previousSecrets: [], openUntil: null, signing: 'hmac', signingKeys: [], ordering: 'none', paused: false,
         },
       );
       assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
@@ -1134,4 +1137,5 @@ export function storeCases(factory: StoreFactory): void {
   });
 
   copyCases(factory);
+  orderingCases(factory);
 }

@@ -11,7 +11,7 @@ const T0 = 1_700_000_000_000;
 function hook(id: string): Webhook {
   return {
     id, workspaceId: 'acme', topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null, headers: {},
-    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: T0, updatedAt: T0,
   };
 }

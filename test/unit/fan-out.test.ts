@@ -31,6 +31,8 @@ function webhook(filter: Record<string, unknown> | null, updatedAt = 1000, id = 
     signingKey: null,
     publicKey: null,
     previousSigningKeys: [],
+    ordering: 'none',
+    paused: false,
     createdAt: 1000,
     updatedAt,
   };

@@ -13,7 +13,7 @@ const acme: Workspace = { id: 'acme', name: 'Acme', uri: 'https://acme.example',
 function hook(id: string, over: Partial<Webhook> = {}): Webhook {
   return {
     id, workspaceId: 'acme', topic: TOPIC, url: `https://hooks.example/${id}`, secret: 's', prefix: '', filter: null, headers: {}, description: null,
-    enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+    enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: 0, updatedAt: 0, ...over,
   };
 }

@@ -75,7 +75,7 @@ async function rig(policy: RetryPolicy = { maxRetries: 5, baseMs: 30_000, factor
   const secret = generateSecret();
   const webhook: Webhook = {
     id: newId('wh'), workspaceId: workspace.id, topic: TOPIC, url, secret, prefix: '', filter: null, headers: { 'x-api-key': 'k1' },
-    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [],
+    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac', signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false,
         createdAt: now, updatedAt: now,
   };
   await store.createWebhook(webhook);

@@ -103,8 +103,12 @@ export class Api {
   }
 
   // ---- events
-  listEvents(ws: string, topic: string, limit = 20) {
-    return this.call<Page<Event>>('GET', `/workspaces/${enc(ws)}/events${query({ topic, limit })}`);
+  listEvents(ws: string, topic: string, limit = 20, cursor: string | null = null) {
+    return this.call<Page<Event>>('GET', `/workspaces/${enc(ws)}/events${query({ topic, limit, cursor })}`);
+  }
+  /** Fans every event of [since, until) out again to the webhooks that match now (CONTRACT §7 bulk replay). */
+  replayEvents(ws: string, since: string, until: string) {
+    return this.call<{ events: number; deliveries: number }>('POST', `/workspaces/${enc(ws)}/events/replay`, { since, until });
   }
   getEvent(ws: string, id: string) {
     return this.call<EventDetail>('GET', `/workspaces/${enc(ws)}/events/${enc(id)}`);

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { DeliveryDetail } from '../api/types';
 import { topicLabel, useWorkspace } from '../workspaces/context';
 import { Dialog } from '../ui/Dialog';
-import { StatusBadge, isRetrying, lastResult } from './StatusBadge';
+import { StatusBadge, isRetrying, lastResult, waitingReason } from './StatusBadge';
 import { RequestBody } from './RequestBody';
 import { AttemptView } from './AttemptView';
 import { dateTime, timeAgo } from '../ui/format';
@@ -17,7 +17,7 @@ interface Props {
 
 /** One delivery: what was sent, each attempt, and "Retry". */
 export function DeliveryDialog({ deliveryId, onClose }: Props) {
-  const { api, workspace, topics, touch, readOnly } = useWorkspace();
+  const { api, workspace, topics, webhooks, touch, readOnly } = useWorkspace();
   const notify = useNotify();
   const [delivery, setDelivery] = useState<DeliveryDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -60,6 +60,7 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
   const attempts = delivery ? [...delivery.attempts].reverse() : [];
   // As the log lists it: the number of attempts, for the status words shared with the log.
   const summary = delivery ? { ...delivery, attempts: delivery.attempts.length } : null;
+  const waiting = summary && waitingReason(summary, webhooks.find((w) => w.id === summary.webhook_id));
   return (
     <Dialog
       title="Delivery"
@@ -87,7 +88,7 @@ export function DeliveryDialog({ deliveryId, onClose }: Props) {
               <dt>Status</dt>
               <dd>
                 <StatusBadge delivery={summary} />
-                {isRetrying(summary) && <div className="sub">{lastResult(summary)}</div>}
+                {waiting ? <div className="sub">{waiting}</div> : isRetrying(summary) && <div className="sub">{lastResult(summary)}</div>}
               </dd>
             </div>
             <div>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Delivery, DeliveryStatus } from '../api/types';
 import { topicLabel, useWorkspace } from '../workspaces/context';
-import { StatusBadge, lastResult } from './StatusBadge';
+import { StatusBadge, lastResult, waitingReason } from './StatusBadge';
 import { DeliveryDialog } from './DeliveryDialog';
 import { WebhookTools } from '../webhooks/WebhookTools';
 import { dateTime, shortUrl, timeAgo } from '../ui/format';
@@ -138,7 +138,7 @@ export function DeliveryLog({ webhookId, onWebhookChange }: Props) {
                   </td>
                   <td className="num hide-sm" data-label="Attempts">{d.attempts}</td>
                   <td className="cell-result" data-label="Result">
-                    {lastResult(d)}
+                    {waitingReason(d, webhooks.find((w) => w.id === d.webhook_id)) ?? lastResult(d)}
                   </td>
                 </tr>
               ))}

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryStatus } from '../api/types';
+import type { Delivery, DeliveryStatus, Webhook } from '../api/types';
 import { nextTry } from '../ui/format';
 
 const TONE: Record<DeliveryStatus, string> = { succeeded: 'green', failed: 'red', pending: 'amber', cancelled: 'gray' };
@@ -9,8 +9,21 @@ type Summary = Pick<Delivery, 'last_status_code' | 'last_error' | 'attempts' | '
 /** A pending delivery that was already tried has failed at least once and waits for its next try. */
 export const isRetrying = (d: Pick<Delivery, 'status' | 'attempts'>) => d.status === 'pending' && d.attempts > 0;
 
-/** "Succeeded", "Failed", "Pending"; "Retrying" once an attempt failed and another is planned. */
-export function StatusBadge({ delivery: d }: { delivery: Pick<Delivery, 'status' | 'attempts'> }) {
+/**
+ * A delivery that is queued but not due (pending with no next attempt time: CONTRACT §7): its
+ * webhook is paused, or it is fifo and the earlier deliveries go first.
+ */
+export const isWaiting = (d: Pick<Delivery, 'status' | 'next_attempt_at'>) => d.status === 'pending' && d.next_attempt_at === null;
+
+/** Why a queued delivery is not being sent, in the page's words; null when it is not waiting. */
+export function waitingReason(d: Pick<Delivery, 'status' | 'next_attempt_at'>, webhook: Pick<Webhook, 'paused'> | undefined): string | null {
+  if (!isWaiting(d)) return null;
+  return webhook?.paused ? 'Waiting — the webhook is paused' : 'Waiting for the earlier ones';
+}
+
+/** "Succeeded", "Failed", "Pending"; "Retrying" once an attempt failed and another is planned; "Waiting" while held. */
+export function StatusBadge({ delivery: d }: { delivery: Pick<Delivery, 'status' | 'attempts' | 'next_attempt_at'> }) {
+  if (isWaiting(d)) return <span className="badge badge-gray">Waiting</span>;
   if (isRetrying(d)) return <span className="badge badge-amber">Retrying</span>;
   return <span className={`badge badge-${TONE[d.status]}`}>{TEXT[d.status]}</span>;
 }

@@ -7,6 +7,7 @@ import { describeFilter } from '../filters/filterModel';
 import { timeAgo } from '../ui/format';
 import { useSendTest } from './useSendTest';
 import { usePolling } from '../ui/usePolling';
+import { usePause } from './usePause';
 
 interface Props {
   onOpenLog: (webhookId: string) => void;
@@ -18,6 +19,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
   const [dialog, setDialog] = useState<{ webhook?: Webhook } | null>(null);
   const [last, setLast] = useState<Record<string, Delivery | null>>({});
   const { sendTest, busy } = useSendTest();
+  const pause = usePause();
 
   usePolling(
     async (live) => {
@@ -94,7 +96,7 @@ export function WebhooksTab({ onOpenLog }: Props) {
                       {filterText ? <code>{filterText}</code> : <span className="muted">All events</span>}
                     </td>
                     <td data-label="Enabled">
-                      <span className={`badge ${w.enabled ? 'badge-green' : 'badge-gray'}`}>{w.enabled ? 'Enabled' : 'Paused'}</span>
+                      <EnabledBadge webhook={w} />
                     </td>
                     <td data-label="Last delivery">
                       {d === undefined ? (
@@ -116,6 +118,11 @@ export function WebhooksTab({ onOpenLog }: Props) {
                           Send test
                         </button>
                       )}
+                      {!readOnly && (
+                        <button type="button" className="btn btn-small" disabled={pause.busy === w.id} onClick={() => pause.toggle(w)}>
+                          {w.paused ? 'Resume' : 'Pause'}
+                        </button>
+                      )}
                       <button type="button" className="btn btn-small btn-ghost" onClick={() => onOpenLog(w.id)}>
                         Deliveries
                       </button>
@@ -130,4 +137,11 @@ export function WebhooksTab({ onOpenLog }: Props) {
       {dialog && !readOnly && <WebhookDialog webhook={dialog.webhook} onClose={() => setDialog(null)} />}
     </section>
   );
+}
+
+/** Enabled, switched off (by hand or by auto-disable), or paused: queued but not sent until resumed. */
+function EnabledBadge({ webhook: w }: { webhook: Webhook }) {
+  if (!w.enabled) return <span className="badge badge-gray">Disabled</span>;
+  if (w.paused) return <span className="badge badge-amber" title="Events are queued and sent when it is resumed">Paused</span>;
+  return <span className="badge badge-green">Enabled</span>;
 }

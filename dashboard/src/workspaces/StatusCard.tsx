@@ -3,6 +3,8 @@ import type { Workspace } from '../api/types';
 import { useWorkspace } from './context';
 import { Switch } from '../ui/Switch';
 import { message } from '../ui/errors';
+import { useNotify } from '../ui/Toasts';
+import { findOffBacklog, type OffBacklog } from './offBacklog';
 
 interface Props {
   workspace: Workspace;
@@ -11,16 +13,37 @@ interface Props {
 
 /** The workspace's "Status": webhooks_enabled. While it is off, nothing is sent. */
 export function StatusCard({ workspace, onChange }: Props) {
-  const { api, readOnly } = useWorkspace();
+  const { api, webhooks, readOnly, touch } = useWorkspace();
+  const notify = useNotify();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [backlog, setBacklog] = useState<OffBacklog | null>(null);
   const on = workspace.webhooks_enabled;
 
   async function toggle(next: boolean) {
     setBusy(true);
     setError(null);
+    setBacklog(null);
     try {
-      onChange(await api.updateWorkspace(workspace.id, { webhooks_enabled: next }));
+      const updated = await api.updateWorkspace(workspace.id, { webhooks_enabled: next });
+      onChange(updated);
+      // Switched on: offer to send what arrived while it was off (bulk replay).
+      if (next) setBacklog(await findOffBacklog(api, workspace.id, webhooks, updated.updated_at));
+    } catch (err) {
+      setError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function sendBacklog(b: OffBacklog) {
+    setBusy(true);
+    setError(null);
+    try {
+      const { events, deliveries } = await api.replayEvents(workspace.id, b.since, b.until);
+      setBacklog(null);
+      notify(`${events} ${events === 1 ? 'event' : 'events'} sent again: ${deliveries} ${deliveries === 1 ? 'delivery' : 'deliveries'} queued.`);
+      touch();
     } catch (err) {
       setError(message(err));
     } finally {
@@ -57,6 +80,15 @@ export function StatusCard({ workspace, onChange }: Props) {
           )}
         </div>
       </div>
+      {backlog && on && !readOnly && (
+        <p className="status-backlog" role="status">
+          {backlog.more ? 'More than ' : ''}
+          {backlog.count} {backlog.count === 1 ? 'event' : 'events'} arrived while webhooks were off —{' '}
+          <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={() => sendBacklog(backlog)}>
+            Send them now
+          </button>
+        </p>
+      )}
       {error && (
         <p className="field-error" role="alert">
           {error}

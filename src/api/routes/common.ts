@@ -36,3 +36,16 @@ export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
+
+/**
+ * A time window [since, until) from `since` and an optional `until` (default: now); 400
+ * naming the field. A `since` after a given `until` is refused; after the default one, the
+ * window is merely empty.
+ */
+export function parseWindow(body: { since: string; until?: string }): { since: number; until: number } {
+  const since = parseTime('since', body.since);
+  if (body.until === undefined) return { since, until: Date.now() + 1 };
+  const until = parseTime('until', body.until);
+  if (since > until) throw badInput('since', 'must not be after until');
+  return { since, until };
+}

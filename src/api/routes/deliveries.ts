@@ -1,11 +1,12 @@
 // Deliveries: one event for one webhook, with its attempts; listed, read and retried by hand.
 import type { FastifyPluginAsync } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
 import type { AdminStore, Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { idParam, listOf, listQuery, nullableTime, time, withId, wsParams } from '../schemas.js';
-import { iso, pageRequest, pageResponse } from './common.js';
+import { idParam, isoDateTime, listOf, listQuery, nullableTime, time, withId, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse, parseWindow } from './common.js';
 
 // ---- Schemas and types ----
 
@@ -59,12 +60,27 @@ export const deliveryDetailSchema = {
   required: [...(Object.keys(deliveryProperties) as (keyof typeof deliveryProperties)[]), 'request_body'],
 } as const;
 
+const bulkRetrySchema = {
+  type: 'object',
+  properties: {
+    since: isoDateTime,
+    until: isoDateTime,
+    status: { type: 'string', enum: ['failed', 'succeeded', 'cancelled'], description: "default 'failed'" },
+    webhook_id: idParam,
+    topic: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+  required: ['since'],
+  additionalProperties: false,
+} as const;
+
 const deliveryQuery = listQuery({ webhook_id: idParam, event_id: idParam, status: deliveryStatus });
 
 export type Delivery = Json<typeof deliverySchema>;
 export type DeliveryStatus = Delivery['status'];
 export type Attempt = Json<typeof attemptSchema>;
 export type DeliveryDetail = Json<typeof deliveryDetailSchema>;
+/** What a bulk retry takes: the window (created_at in [since, until)) and its filters. */
+export type BulkRetryInput = FromSchema<typeof bulkRetrySchema>;
 
 export function presentDelivery(d: DeliveryRecord): Delivery {
   return {
@@ -118,6 +134,12 @@ export const deliveryApi = resource('deliveries', {
     method: 'GET', url: '/workspaces/:ws/deliveries/:id', access: 'workspace', summary: 'Get a delivery with its attempts',
     params: withId('id'), answers: { 200: deliveryDetailSchema },
   },
+  retryMany: {
+    method: 'POST', url: '/workspaces/:ws/deliveries/retry', access: 'workspace',
+    summary: 'Queue the deliveries of a time window again (failed ones by default), each for a new cycle of retries',
+    params: wsParams, body: bulkRetrySchema,
+    answers: { 202: { type: 'object', properties: { requeued: { type: 'integer' } }, required: ['requeued'] } },
+  },
   retry: {
     method: 'POST', url: '/workspaces/:ws/deliveries/:id/retry', access: 'workspace', summary: 'Make one more attempt now',
     params: withId('id'), answers: { 202: deliverySchema },
@@ -138,6 +160,18 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
       const detail = await deliveryDetail(store, req.params.ws, req.params.id);
       if (!detail) throw notFound(`delivery ${req.params.id}`);
       return detail;
+    });
+
+    serve(app, deliveryApi.retryMany, async (req, reply) => {
+      const b = req.body;
+      const window = parseWindow(b);
+      if (b.webhook_id !== undefined && !(await store.getWebhook(req.params.ws, b.webhook_id))) throw notFound(`webhook ${b.webhook_id}`);
+      const requeued = await store.retryDeliveries(
+        req.params.ws, { ...window, status: b.status ?? 'failed', webhookId: b.webhook_id, topic: b.topic }, Date.now(),
+      );
+      if (requeued > 0) services.wakeWorkers();
+      reply.status(202);
+      return { requeued };
     });
 
     serve(app, deliveryApi.retry, async (req, reply) => {

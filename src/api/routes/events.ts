@@ -8,8 +8,8 @@ import { EventRejected, prepareEvents } from '../../publish/event-input.js';
 import type { EventRecord, PublishInput, PublishOutcome } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
-import { anyObject, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
-import { iso, pageRequest, pageResponse } from './common.js';
+import { anyObject, isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
+import { iso, pageRequest, pageResponse, parseWindow } from './common.js';
 import { deliverySchema, presentDelivery } from './deliveries.js';
 
 export const MAX_BATCH = 1000;
@@ -26,6 +26,16 @@ const eventInputSchema = {
   required: ['topic', 'data'],
   additionalProperties: false,
 } as const;
+
+const bulkReplaySchema = {
+  type: 'object',
+  properties: { since: isoDateTime, until: isoDateTime, topic: { type: 'string', minLength: 1, maxLength: 128 } },
+  required: ['since'],
+  additionalProperties: false,
+} as const;
+
+/** What a bulk replay takes: the window (created_at in [since, until)) and an optional topic. */
+export type BulkReplayInput = FromSchema<typeof bulkReplaySchema>;
 
 const batchInputSchema = {
   type: 'object',
@@ -107,6 +117,14 @@ export const eventApi = resource('events', {
     method: 'GET', url: '/workspaces/:ws/events/:id', access: 'workspace', summary: 'Get an event with its deliveries',
     params: withId('id'), answers: { 200: eventDetailSchema },
   },
+  replayMany: {
+    method: 'POST', url: '/workspaces/:ws/events/replay', access: 'workspace',
+    summary: 'Fan every event of a time window out again to the webhooks that match now',
+    params: wsParams, body: bulkReplaySchema,
+    answers: {
+      202: { type: 'object', properties: { events: { type: 'integer' }, deliveries: { type: 'integer' } }, required: ['events', 'deliveries'] },
+    },
+  },
   replay: {
     method: 'POST', url: '/workspaces/:ws/events/:id/replay', access: 'workspace', summary: 'Fan an event out again to the webhooks that match now',
     params: withId('id'), answers: { 202: { type: 'object', properties: { deliveries: { type: 'integer' } }, required: ['deliveries'] } },
@@ -166,6 +184,17 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
       if (!event) throw notFound(`event ${req.params.id}`);
       const deliveries = await store.listDeliveries(req.params.ws, { eventId: event.id }, { limit: 500 });
       return { ...presentEvent(event), deliveries: deliveries.rows.map(presentDelivery) };
+    });
+
+    serve(app, eventApi.replayMany, async (req, reply) => {
+      const window = parseWindow(req.body);
+      // As for a publish, nothing is queued while the workspace's webhooks are switched off.
+      const replayed = req.workspace.webhooksEnabled
+        ? await store.replayEvents(req.params.ws, { ...window, topic: req.body.topic }, Date.now())
+        : { events: 0, deliveries: 0 };
+      if (replayed.deliveries > 0) services.wakeWorkers();
+      reply.status(202);
+      return replayed;
     });
 
     serve(app, eventApi.replay, async (req, reply) => {

@@ -5,6 +5,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { Services } from '../../services.js';
 import { recordNow } from '../../delivery/test-send.js';
 import { newId } from '../../domain/ids.js';
+import { ORDERINGS } from '../../domain/ordering.js';
 import { validateFilter } from '../../domain/filter.js';
 import { generateSecret, isReservedHeader } from '../../domain/signing.js';
 import { rotation, secretProblem, signingFields } from '../../domain/webhook-keys.js';
@@ -13,7 +14,7 @@ import type { Webhook as WebhookRecord, WebhookPatch as WebhookRecordPatch } fro
 import { resource, serve, type Json } from '../contract.js';
 import { badInput, HttpError, notFound, type FieldError } from '../problems.js';
 import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
-import { iso, pageRequest, pageResponse, parseTime } from './common.js';
+import { iso, pageRequest, pageResponse, parseWindow } from './common.js';
 import { deliveryDetail, deliveryDetailSchema } from './deliveries.js';
 
 // ---- Schemas and types ----
@@ -34,12 +35,14 @@ export const webhookSchema = {
     disabled_reason: { type: ['string', 'null'] },
     rate_limit: { type: ['integer', 'null'], description: 'requests per second at most' },
     signing: { type: 'string', enum: ['hmac', 'ed25519'], description: 'ed25519 adds a v1a signature (GET …/public-key verifies it)' },
+    ordering: { type: 'string', enum: ORDERINGS, description: "'fifo': one delivery at a time, in publish order" },
+    paused: { type: 'boolean', description: 'deliveries are queued but not sent until false again' },
     created_at: time,
     updated_at: time,
   },
   required: [
     'id', 'workspace_id', 'topic', 'url', 'prefix', 'filter', 'headers', 'description', 'enabled', 'disabled_reason', 'rate_limit',
-    'signing', 'created_at', 'updated_at',
+    'signing', 'ordering', 'paused', 'created_at', 'updated_at',
   ],
 } as const;
 
@@ -54,6 +57,8 @@ const webhookFields = {
   enabled: { type: 'boolean' },
   rate_limit: { type: ['integer', 'null'], minimum: 1, maximum: 100_000, description: 'requests per second at most' },
   signing: { type: 'string', enum: ['hmac', 'ed25519'], description: 'hmac (the default) signs v1; ed25519 also v1a with a key pair Herald makes' },
+  ordering: { type: 'string', enum: ORDERINGS, description: "'fifo': one delivery at a time, in publish order (default 'none')" },
+  paused: { type: 'boolean', description: 'true: queue deliveries without sending them' },
 } as const;
 
 const webhookPatchSchema = { type: 'object', properties: webhookFields, additionalProperties: false } as const;
@@ -113,6 +118,8 @@ export function presentWebhook(w: WebhookRecord): Webhook {
     disabled_reason: w.disabledReason,
     rate_limit: w.rateLimit,
     signing: w.signing,
+    ordering: w.ordering,
+    paused: w.paused,
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
   };
@@ -252,6 +259,8 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         rateLimit: b.rate_limit ?? null,
         previousSecrets: [],
         ...signingFields(null, b.signing ?? 'hmac', services.secrets),
+        ordering: b.ordering ?? 'none',
+        paused: b.paused ?? false,
         createdAt: now,
         updatedAt: now,
       };
@@ -288,12 +297,16 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
         description: b.description,
         enabled: b.enabled,
         rateLimit: b.rate_limit,
+        ordering: b.ordering,
+        paused: b.paused,
         // Switching a webhook back on clears why it was switched off.
         disabledReason: b.enabled === true ? null : undefined,
         ...(b.signing === undefined ? {} : signingFields(current, b.signing, services.secrets)),
       };
       const updated = await store.updateWebhook(req.params.ws, req.params.id, patch, Date.now());
       if (!updated) throw notFound(`webhook ${req.params.id}`);
+      // A resume or an ordering change may have made its queued deliveries due.
+      if (b.paused === false || b.ordering !== undefined) services.wakeWorkers();
       return presentWebhook(updated);
     });
 
@@ -324,8 +337,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
 
     serve(app, webhookApi.recover, async (req, reply) => {
       await webhookOf(req);
-      const since = parseTime('since', req.body.since);
-      const until = req.body.until === undefined ? Date.now() + 1 : parseTime('until', req.body.until);
+      const { since, until } = parseWindow(req.body);
       const requeued = await store.recoverDeliveries(req.params.ws, req.params.id, since, until, Date.now());
       if (requeued > 0) services.wakeWorkers();
       reply.status(202);

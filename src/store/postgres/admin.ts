@@ -2,6 +2,8 @@
 // and deliveries (and queueing them again). Single statements go to the pool; what must see
 // one state goes through a transaction (x.tx).
 import type { Pool, PoolClient } from 'pg';
+import { holdsAllOnSwitch } from '../../domain/ordering.js';
+import { holdSet } from '../manual-retry.js';
 import { WEBHOOK_CASCADE, WORKSPACE_CASCADE } from '../cascade.js';
 import {
   ConflictError, type ApiKey, type Attempt, type Delivery, type DeliveryFilter, type EventRecord, type Page, type PageRequest, type TopicRecord,
@@ -10,8 +12,7 @@ import {
 import {
   paged, previousSecretsColumn, previousSigningKeysColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
 } from '../rows.js';
-import { requeue } from './queue.js';
-import { retrySet } from '../manual-retry.js';
+import { lockKeys, queueAgain, settleTurns, turnKeys } from './turn.js';
 
 /** What these functions run on: the pool, transactions on it, and the NOTIFY channel. */
 export interface PgContext {
@@ -42,6 +43,8 @@ const WEBHOOK_COLUMNS: Record<keyof WebhookPatch, [column: string, toDb: (v: any
   signingKey: ['signing_key', (v) => v],
   publicKey: ['public_key', (v) => v],
   previousSigningKeys: ['previous_signing_keys', previousSigningKeysColumn],
+  ordering: ['ordering', (v) => v],
+  paused: ['paused', (v) => v],
 };
 
 async function query(x: PgContext, text: string, values: unknown[] = []): Promise<Row[]> {
@@ -160,12 +163,12 @@ export async function putTopic(x: PgContext, topic: TopicRecord): Promise<TopicR
 export async function createWebhook(x: PgContext, w: Webhook): Promise<void> {
   await x.pool.query(
     `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
-       rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+       rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, ordering, paused, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
     [
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
       JSON.stringify(w.headers), w.description, w.enabled, w.disabledReason, w.rateLimit, previousSecretsColumn(w.previousSecrets),
-      w.signing, w.signingKey, w.publicKey, previousSigningKeysColumn(w.previousSigningKeys), w.createdAt, w.updatedAt,
+      w.signing, w.signingKey, w.publicKey, previousSigningKeysColumn(w.previousSigningKeys), w.ordering, w.paused, w.createdAt, w.updatedAt,
     ],
   );
 }
@@ -198,17 +201,30 @@ export async function updateWebhook(x: PgContext, workspaceId: string, id: strin
     sets.push(`${column} = $${values.push(toDb(value))}`);
   }
   const update = `UPDATE webhooks SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING *`;
-  if (patch.enabled !== true) {
+  const queue = patch.ordering !== undefined || patch.paused !== undefined;
+  if (patch.enabled !== true && !queue) {
     const [row] = await query(x, update, values);
     return row ? rowToWebhook(row) : null;
   }
   return x.tx(async (c) => {
-    const [before] = (await c.query('SELECT enabled FROM webhooks WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id])).rows;
+    if (queue) await lockKeys(c, turnKeys([id]));
+    const [before] = (await c.query('SELECT * FROM webhooks WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id])).rows;
     if (!before) return null;
-    const [row] = (await c.query(update, values)).rows;
-    // Switched back on: its receiver gets a fresh start.
-    if (!before.enabled) await c.query('DELETE FROM webhook_health WHERE webhook_id = $1', [id]);
-    return rowToWebhook(row);
+    const current = rowToWebhook(before);
+    const next = rowToWebhook((await c.query(update, values)).rows[0]);
+    // Switched back on, or resumed: its receiver gets a fresh start (a pause is not failing time).
+    if ((patch.enabled === true && !current.enabled) || (current.paused && !next.paused)) {
+      await c.query('DELETE FROM webhook_health WHERE webhook_id = $1', [id]);
+    }
+    if (holdsAllOnSwitch(current, next)) {
+      // claim + 1: an attempt in flight is disregarded; its delivery goes again in its turn.
+      await c.query(`UPDATE deliveries SET ${holdSet()}, claim = claim + 1 WHERE webhook_id = $1 AND status = 'pending'`, [id]);
+      await c.query('UPDATE webhooks SET turn_seq = NULL WHERE id = $1', [id]);
+    }
+    if ((current.ordering !== next.ordering || current.paused !== next.paused) && (await settleTurns(c, [id], now))) {
+      await c.query('SELECT pg_notify($1, $2)', [x.channel, '']);
+    }
+    return next;
   });
 }
 
@@ -273,23 +289,9 @@ export async function getDelivery(x: PgContext, workspaceId: string, id: string)
 }
 
 export async function retryDelivery(x: PgContext, workspaceId: string, id: string, now: number): Promise<boolean> {
-  // One more attempt, after the one in flight if any (manual-retry.ts); not when its webhook is gone: nothing could claim it.
-  const n = await requeue(
-    x.pool,
-    `UPDATE deliveries SET ${retrySet('$1::bigint')}
-     WHERE id = $2 AND workspace_id = $3 AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
-    [now, id, workspaceId],
-    x.channel,
-  );
-  return n > 0;
-}
-
-export async function recoverDeliveries(x: PgContext, workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-  return requeue(
-    x.pool,
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, cycle_start = attempts, cycle_limit = NULL, updated_at = $1
-     WHERE workspace_id = $2 AND webhook_id = $3 AND status = 'failed' AND created_at >= $4 AND created_at < $5`,
-    [now, workspaceId, webhookId, since, until],
-    x.channel,
-  );
+  // One more attempt, after the one in flight if any (src/store/manual-retry.ts, through queueAgain).
+  return x.tx(async (c) => {
+    const { rows } = await c.query('SELECT seq, webhook_id FROM deliveries WHERE id = $1 AND workspace_id = $2', [id, workspaceId]);
+    return (await queueAgain(c, rows.map((r: Row) => ({ seq: Number(r.seq), webhook_id: r.webhook_id })), null, now, 1, x.channel)) > 0;
+  });
 }

@@ -5,7 +5,8 @@ import type { RateGrant } from '../../domain/rate.js';
 import { readMigrations } from '../migrations.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import type {
-  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome, Store,
+  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome,
+  ReplayWindow, RetryWindow, Store,
   TopicRecord, Webhook, WebhookPatch, Workspace,
 } from '../store.js';
 import type { Row } from '../rows.js';
@@ -16,6 +17,7 @@ import * as copy from './copy.js';
 import * as publishing from './publish.js';
 import * as queue from './queue.js';
 import { takeRateTokens } from './rate.js';
+import { lockKeys, turnKeys } from './turn.js';
 
 export type { PostgresOptions } from './connection.js';
 
@@ -147,7 +149,10 @@ export class PostgresStore implements Store {
   }
   retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean> { return admin.retryDelivery(this.x, workspaceId, id, now); }
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-    return admin.recoverDeliveries(this.x, workspaceId, webhookId, since, until, now);
+    return this.retryDeliveries(workspaceId, { since, until, status: 'failed', webhookId }, now);
+  }
+  retryDeliveries(workspaceId: string, window: RetryWindow, now: number): Promise<number> {
+    return queue.retryWindow((fn) => this.tx(fn), workspaceId, window, now, this.channel);
   }
 
   // ---- portal sessions (portal.ts) -------------------------------------------------------
@@ -165,6 +170,10 @@ export class PostgresStore implements Store {
     return publishing.publish(this.pool, this.onError, this.fanOut, batches, now, this.channel);
   }
 
+  replayEvents(workspaceId: string, window: ReplayWindow, now: number): Promise<{ events: number; deliveries: number }> {
+    return publishing.replayEvents((fn) => this.tx(fn), this.fanOut, workspaceId, window, now, this.channel);
+  }
+
   replayEvent(workspaceId: string, id: string, now: number): Promise<number | null> {
     return publishing.replayEvent(this.pool, (fn) => this.tx(fn), this.fanOut, workspaceId, id, now, this.channel);
   }
@@ -175,8 +184,13 @@ export class PostgresStore implements Store {
 
   // ---- the queue (queue.ts) -------------------------------------------------------------
 
-  claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    return this.relaxedTx((c) => queue.claimDue(c, now, limit, leaseUntil));
+  async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+    const claimed = await this.relaxedTx((c) => queue.claimDue(c, now, limit, leaseUntil));
+    // A paused webhook's deliveries are held as the claim meets them (src/domain/ordering.ts).
+    const paused = claimed.filter((d) => d.webhook.paused);
+    if (paused.length === 0) return claimed;
+    const held = await this.relaxedTx((c) => queue.holdClaims(c, paused));
+    return claimed.filter((d) => !held.has(d.seq));
   }
 
   queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
@@ -191,7 +205,8 @@ export class PostgresStore implements Store {
     if (results.length === 0) return [];
     return this.relaxedTx(async (c) => {
       if (health) return queue.recordResultsWithHealth(c, results, now, health);
-      await queue.recordResults(c, results, now);
+      await lockKeys(c, turnKeys(queue.fifoWebhooks(results)));
+      await queue.passTurns(c, results, await queue.recordResults(c, results, now), now);
       return [];
     });
   }

@@ -15,13 +15,14 @@ import type { Pool, PoolClient } from 'pg';
 import type { FanOutRules } from '../../domain/fan-out.js';
 import { newId } from '../../domain/ids.js';
 import {
-  answerWith, pair, planDeliveries, planPublish, publishLookups, storedRepeat, type PlannedDelivery, type PlannedEvent, type PublishLookups,
+  answerWith, heldWebhooks, pair, planDeliveries, planPublish, publishLookups, storedRepeat, type PlannedDelivery, type PlannedEvent, type PublishLookups,
   type PublishPlan, type PublishState,
 } from '../../domain/publish-plan.js';
 import { StalePlan, withReplan } from '../replan.js';
-import type { EventRecord, PublishBatch, PublishOutcome, Webhook, Workspace } from '../store.js';
+import type { EventRecord, PublishBatch, PublishOutcome, ReplayWindow, Webhook, Workspace } from '../store.js';
 import { rowToEvent, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
 import { transaction, withConnection } from './connection.js';
+import { lockKeys, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
 type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
@@ -92,6 +93,10 @@ async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishS
       [plan.releaseKeys.map((r) => r.workspaceId), plan.releaseKeys.map((r) => r.eventId)],
     );
   }
+  // Fifo and paused webhooks' turns are locked before the events get their seqs, so that
+  // per webhook, seq order is commit order (and publish order).
+  const held = heldWebhooks(plan.events.flatMap((p) => p.deliveries));
+  await lockKeys(c, turnKeys(held));
   const seqs = await insertEvents(c, lookups, state, plan.events, now);
   const lost = plan.events.filter((p) => !seqs.has(pair(p.event.workspaceId, p.event.id)));
   if (lost.length > 0) await answerWithWinners(c, lost, now);
@@ -100,6 +105,7 @@ async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishS
   const eventSeqs: number[] = [];
   const webhookIds: string[] = [];
   const urls: string[] = [];
+  const helds: boolean[] = [];
   for (const { event, deliveries } of plan.events) {
     const eventSeq = seqs.get(pair(event.workspaceId, event.id));
     if (eventSeq === undefined) continue;
@@ -109,10 +115,13 @@ async function writePlan(c: PoolClient, lookups: PublishLookups, state: PublishS
       eventSeqs.push(eventSeq);
       webhookIds.push(d.webhookId);
       urls.push(d.url);
+      helds.push(d.held);
     }
   }
-  await insertDeliveries(c, [ids, workspaceIds, eventSeqs, webhookIds, urls], now, channel);
+  await insertDeliveries(c, [ids, workspaceIds, eventSeqs, webhookIds, urls, helds], now, channel);
+  await settleTurns(c, held, now);
 }
+
 
 /**
  * A CTE `unchanged` (one row, column ok) that locks the enabled webhooks of the topics
@@ -210,8 +219,8 @@ async function answerWithWinners(c: PoolClient, lost: PlannedEvent[], now: numbe
   }
 }
 
-/** [ids, workspace ids, event seqs, webhook ids, urls] of pending deliveries, one column per array. */
-type DeliveryColumns = [string[], string[], number[], string[], string[]];
+/** [ids, workspace ids, event seqs, webhook ids, urls, held] of pending deliveries, one column per array. */
+type DeliveryColumns = [string[], string[], number[], string[], string[], boolean[]];
 
 /** Inserts pending deliveries due now, in one statement that also notifies the workers (on commit). */
 async function insertDeliveries(c: PoolClient, columns: DeliveryColumns, now: number, channel: string): Promise<void> {
@@ -220,11 +229,12 @@ async function insertDeliveries(c: PoolClient, columns: DeliveryColumns, now: nu
     name: 'herald_insert_deliveries',
     text: `WITH inserted AS (
              INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
-             SELECT u.id, u.workspace_id, u.event_seq, u.webhook_id, u.url, 'pending', $6, $6, $6
-             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(id, workspace_id, event_seq, webhook_id, url)
+             SELECT u.id, u.workspace_id, u.event_seq, u.webhook_id, u.url, 'pending', CASE WHEN NOT u.held THEN $7::bigint END, $7, $7
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::boolean[])
+               AS u(id, workspace_id, event_seq, webhook_id, url, held)
              RETURNING 1
            )
-           SELECT pg_notify($7, '') FROM inserted LIMIT 1`,
+           SELECT pg_notify($8, '') FROM inserted LIMIT 1`,
     values: [...columns, now, channel],
   });
 }
@@ -243,6 +253,8 @@ export function replayEvent(
     const webhooks = await enabledWebhooks(pool, workspaceId, event.topic);
     const deliveries = planDeliveries(webhooks, event.body, rules, () => newId('dlv', now));
     return tx(async (c) => {
+      const held = heldWebhooks(deliveries);
+      await lockKeys(c, turnKeys(held));
       const [row] = (
         await c.query(
           `WITH ${unchangedCte(3)}
@@ -255,6 +267,7 @@ export function replayEvent(
       if (deliveries.length === 0) return 0;
       await insertDeliveries(c, deliveryColumns(workspaceId, Number(row.seq), deliveries), now, channel);
       await c.query('UPDATE events SET deliveries = deliveries + $1 WHERE seq = $2', [deliveries.length, row.seq]);
+      await settleTurns(c, held, now);
       return deliveries.length;
     });
   });
@@ -266,5 +279,64 @@ async function enabledWebhooks(db: Db, workspaceId: string, topic: string): Prom
 }
 
 function deliveryColumns(workspaceId: string, eventSeq: number, deliveries: PlannedDelivery[]): DeliveryColumns {
-  return [deliveries.map((d) => d.id), deliveries.map(() => workspaceId), deliveries.map(() => eventSeq), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.url)];
+  return [
+    deliveries.map((d) => d.id), deliveries.map(() => workspaceId), deliveries.map(() => eventSeq), deliveries.map((d) => d.webhookId),
+    deliveries.map((d) => d.url), deliveries.map((d) => d.held),
+  ];
+}
+
+/** Events per transaction of a bulk replay: each holds its events' locks for a few milliseconds. */
+const REPLAY_BATCH = 500;
+
+/**
+ * replayEvent for a window of events, oldest first, REPLAY_BATCH per transaction: the events
+ * are locked (purge passes them over) and the workspace's enabled webhooks read under FOR
+ * KEY SHARE (a concurrent delete waits, then cancels what was queued here) in the same
+ * transaction, so no re-plan is needed.
+ */
+export async function replayEvents(
+  tx: Tx, rules: FanOutRules, workspaceId: string, w: ReplayWindow, now: number, channel: string,
+): Promise<{ events: number; deliveries: number }> {
+  const total = { events: 0, deliveries: 0 };
+  let after = 0;
+  for (;;) {
+    const batch = await tx(async (c) => {
+      const values: unknown[] = [workspaceId, after, w.since, w.until, REPLAY_BATCH];
+      const byTopic = w.topic === undefined ? '' : ` AND topic = $${values.push(w.topic)}`;
+      const { rows: events } = await c.query(
+        `SELECT seq, topic, body FROM events WHERE workspace_id = $1 AND seq > $2 AND created_at >= $3 AND created_at < $4${byTopic}
+         ORDER BY seq LIMIT $5 FOR UPDATE`,
+        values,
+      );
+      const topics = [...new Set(events.map((e: Row) => e.topic as string))];
+      const { rows: hooks } = await c.query(
+        'SELECT * FROM webhooks WHERE workspace_id = $1 AND topic = ANY($2::text[]) AND enabled ORDER BY seq FOR KEY SHARE',
+        [workspaceId, topics],
+      );
+      const webhooks = hooks.map(rowToWebhook);
+      const planned = events.map((e: Row) => ({
+        seq: Number(e.seq),
+        deliveries: planDeliveries(webhooks.filter((h) => h.topic === e.topic), e.body, rules, () => newId('dlv', now)),
+      }));
+      const all = planned.flatMap((p) => p.deliveries);
+      const held = heldWebhooks(all);
+      await lockKeys(c, turnKeys(held));
+      const columns: DeliveryColumns = [[], [], [], [], [], []];
+      for (const p of planned) deliveryColumns(workspaceId, p.seq, p.deliveries).forEach((col, i) => (columns[i] as unknown[]).push(...col));
+      await insertDeliveries(c, columns, now, channel);
+      const counted = planned.filter((p) => p.deliveries.length > 0);
+      if (counted.length > 0) {
+        await c.query(
+          'UPDATE events e SET deliveries = e.deliveries + u.n FROM unnest($1::bigint[], $2::int[]) AS u(seq, n) WHERE e.seq = u.seq',
+          [counted.map((p) => p.seq), counted.map((p) => p.deliveries.length)],
+        );
+      }
+      await settleTurns(c, held, now);
+      return { last: planned.at(-1)?.seq, events: events.length, deliveries: all.length };
+    });
+    total.events += batch.events;
+    total.deliveries += batch.deliveries;
+    if (batch.events < REPLAY_BATCH || batch.last === undefined) return total;
+    after = batch.last;
+  }
 }

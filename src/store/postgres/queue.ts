@@ -6,12 +6,15 @@
 // so a worker that lost its lease (crashed, stalled) cannot overwrite a newer attempt.
 import type { Pool, PoolClient } from 'pg';
 import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
-import type { AttemptResult, ClaimedDelivery, EventRecord } from '../store.js';
+import { holdsClaim } from '../../domain/ordering.js';
+import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
-import { claimSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimSet, holdSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { lockKeys, queueAgain, queueSettings, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
+type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 
 /** The columns rowToClaimed reads, from deliveries d ⋈ events e ⋈ webhooks w ⟕ webhook_health h. */
 const CLAIMED_COLUMNS = claimedColumns(['d', 'e', 'w', 'h']);
@@ -133,13 +136,74 @@ export async function recordResults(db: Db, results: AttemptResult[], now: numbe
   return new Set(rows.map((r: Row) => Number(r.seq)));
 }
 
+/** The webhooks of fifo results: their turns are locked before recording. */
+export function fifoWebhooks(results: AttemptResult[]): string[] {
+  return [...new Set(results.filter((r) => r.fifo).map((r) => r.webhookId))];
+}
+
+/** A fifo delivery that is done passes its webhook's turn to the next (the caller holds the turn locks). */
+export async function passTurns(c: PoolClient, results: AttemptResult[], changed: Set<number>, now: number): Promise<void> {
+  const done = results.filter((r) => r.fifo && r.status !== 'pending' && changed.has(r.seq)).map((r) => r.webhookId);
+  await settleTurns(c, done, now);
+}
+
+/**
+ * Holds claimed deliveries whose webhook is paused (holdsClaim) until the resume, in a
+ * transaction of its own, after the claim's: it takes the webhooks' turn locks, which must
+ * never be waited for while holding row locks. Returns the seqs held; a delivery whose
+ * webhook was resumed meanwhile stays claimed.
+ */
+export async function holdClaims(c: PoolClient, claimed: ClaimedDelivery[]): Promise<Set<number>> {
+  const ids = [...new Set(claimed.map((d) => d.webhook.id))];
+  await lockKeys(c, turnKeys(ids));
+  const settings = await queueSettings(c, ids);
+  const hold = claimed.filter((d) => { const w = settings.get(d.webhook.id); return w !== undefined && holdsClaim(w); });
+  if (hold.length === 0) return new Set();
+  const { rows } = await c.query(
+    `UPDATE deliveries d SET ${holdSet()} FROM unnest($1::bigint[], $2::int[]) AS u(seq, claim)
+     WHERE d.seq = u.seq AND d.claim = u.claim AND d.status = 'pending' RETURNING d.seq`,
+    [hold.map((d) => d.seq), hold.map((d) => d.claim)],
+  );
+  return new Set(rows.map((r: Row) => Number(r.seq)));
+}
+
+/** Rows per transaction of a bulk retry: each holds its rows' locks for a few milliseconds. */
+const BULK_BATCH = 1000;
+
+/** Queues a workspace's deliveries in a window again, BULK_BATCH per transaction; returns how many. */
+export async function retryWindow(tx: Tx, workspaceId: string, w: RetryWindow, now: number, channel: string): Promise<number> {
+  let after = 0;
+  let total = 0;
+  for (;;) {
+    const batch = await tx(async (c) => {
+      const values: unknown[] = [workspaceId, after, w.status, w.since, w.until, BULK_BATCH];
+      let where = '';
+      if (w.webhookId !== undefined) where += ` AND d.webhook_id = $${values.push(w.webhookId)}`;
+      if (w.topic !== undefined) where += ` AND EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq AND e.topic = $${values.push(w.topic)})`;
+      const { rows } = await c.query(
+        `SELECT d.seq, d.webhook_id FROM deliveries d
+         WHERE d.workspace_id = $1 AND d.seq > $2 AND d.status = $3 AND d.created_at >= $4 AND d.created_at < $5${where}
+         ORDER BY d.seq LIMIT $6`,
+        values,
+      );
+      const picked = rows.map((r: Row) => ({ seq: Number(r.seq), webhook_id: r.webhook_id as string }));
+      return { last: picked.at(-1)?.seq, full: picked.length === BULK_BATCH, queued: await queueAgain(c, picked, w.status, now, null, channel) };
+    });
+    total += batch.queued;
+    if (!batch.full || batch.last === undefined) return total;
+    after = batch.last;
+  }
+}
+
 /** recordResults, then each webhook's health from the attempts that counted, in the caller's transaction. */
 export async function recordResultsWithHealth(c: PoolClient, results: AttemptResult[], now: number, policy: HealthPolicy): Promise<HealthEffect[]> {
   // Health is read, folded and written back per webhook: lock each webhook of the batch
   // first (in one order, before any row lock) so that two workers cannot lose an update.
+  // The turns of fifo webhooks are locked in the same call, so that all locks come in one order.
   const webhookIds = [...new Set(results.map((r) => r.webhookId))];
-  await c.query('SELECT count(*) FROM unnest($1::bigint[]) AS k, LATERAL pg_advisory_xact_lock(k)', [advisoryKeys('herald.health', webhookIds)]);
+  await lockKeys(c, [...advisoryKeys('herald.health', webhookIds), ...turnKeys(fifoWebhooks(results))]);
   const changed = await recordResults(c, results, now);
+  await passTurns(c, results, changed, now);
   const outcomes = healthOutcomes(results, (r) => changed.has(r.seq));
   if (outcomes.length === 0) return [];
 

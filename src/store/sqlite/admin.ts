@@ -1,5 +1,7 @@
 // Administration on SQLite: workspaces, API keys, topics, webhooks, and reading events and
 // deliveries. Every write is a write transaction behind the shared write lock (c.write).
+import { holdsAllOnSwitch } from '../../domain/ordering.js';
+import { holdSet } from '../manual-retry.js';
 import { WORKSPACE_CASCADE, WEBHOOK_CASCADE } from '../cascade.js';
 import {
   ConflictError, type ApiKey, type Attempt, type Delivery, type DeliveryFilter, type EventRecord, type Page, type PageRequest, type TopicRecord,
@@ -9,6 +11,7 @@ import {
   paged, previousSecretsColumn, previousSigningKeysColumn, rowToAttempt, rowToDelivery, rowToEvent, rowToKey, rowToTopic, rowToWebhook, rowToWorkspace, type Row,
 } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
+import { settleTurns } from './turn.js';
 
 const NO_CURSOR = Number.MAX_SAFE_INTEGER;
 const WORKSPACE_DELETES = WORKSPACE_CASCADE.map((s) => s.replaceAll(':id', '?'));
@@ -134,13 +137,13 @@ export function createWebhook(c: SqliteConnection, w: Webhook): Promise<void> {
   return c.write(() => {
     c.sql(
       `INSERT INTO webhooks (id, workspace_id, topic, url, secret, prefix, filter, headers, description, enabled, disabled_reason,
-         rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         rate_limit, previous_secrets, signing, signing_key, public_key, previous_signing_keys, ordering, paused, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       w.id, w.workspaceId, w.topic, w.url, w.secret, w.prefix, w.filter === null ? null : JSON.stringify(w.filter),
       JSON.stringify(w.headers), w.description, w.enabled ? 1 : 0, w.disabledReason, w.rateLimit,
       previousSecretsColumn(w.previousSecrets), w.signing, w.signingKey, w.publicKey, previousSigningKeysColumn(w.previousSigningKeys),
-      w.createdAt, w.updatedAt,
+      w.ordering, w.paused ? 1 : 0, w.createdAt, w.updatedAt,
     );
     c.planVersion++;
   });
@@ -172,15 +175,21 @@ export function updateWebhook(c: SqliteConnection, workspaceId: string, id: stri
     c.sql(
       `UPDATE webhooks SET topic = ?, url = ?, secret = ?, prefix = ?, filter = ?, headers = ?, description = ?,
          enabled = ?, disabled_reason = ?, rate_limit = ?, previous_secrets = ?, signing = ?, signing_key = ?, public_key = ?,
-         previous_signing_keys = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+         previous_signing_keys = ?, ordering = ?, paused = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
     ).run(
       next.topic, next.url, next.secret, next.prefix, next.filter === null ? null : JSON.stringify(next.filter),
       JSON.stringify(next.headers), next.description, next.enabled ? 1 : 0, next.disabledReason, next.rateLimit,
       previousSecretsColumn(next.previousSecrets), next.signing, next.signingKey, next.publicKey,
-      previousSigningKeysColumn(next.previousSigningKeys), next.updatedAt, workspaceId, id,
+      previousSigningKeysColumn(next.previousSigningKeys), next.ordering, next.paused ? 1 : 0, next.updatedAt, workspaceId, id,
     );
-    // Switched back on: its receiver gets a fresh start.
-    if (patch.enabled === true && !current.enabled) c.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
+    // Switched back on, or resumed: its receiver gets a fresh start (a pause is not failing time).
+    if ((patch.enabled === true && !current.enabled) || (current.paused && !next.paused)) c.sql('DELETE FROM webhook_health WHERE webhook_id = ?').run(id);
+    if (holdsAllOnSwitch(current, next)) {
+      // claim + 1: an attempt in flight is disregarded; its delivery goes again in its turn.
+      c.sql(`UPDATE deliveries SET ${holdSet()}, claim = claim + 1 WHERE webhook_id = ? AND status = 'pending'`).run(id);
+      c.sql('UPDATE webhooks SET turn_seq = NULL WHERE id = ?').run(id);
+    }
+    if (current.ordering !== next.ordering || current.paused !== next.paused) settleTurns(c, [id], now);
     c.planVersion++;
     return next;
   });

@@ -5,12 +5,15 @@
 // (the delivery thread's auto-disable aside: that is as a disable right after the publish).
 import type { FanOutRules } from '../../domain/fan-out.js';
 import { newId } from '../../domain/ids.js';
-import { pair, planDeliveries, planPublish, publishLookups, type PublishPlan, type PublishState } from '../../domain/publish-plan.js';
+import {
+  heldWebhooks, pair, planDeliveries, planPublish, publishLookups, type PlannedDelivery, type PublishPlan, type PublishState,
+} from '../../domain/publish-plan.js';
 import { StalePlan, withReplan } from '../replan.js';
-import type { ClaimedDelivery, EventRecord, PublishBatch, PublishOutcome, Webhook, Workspace } from '../store.js';
+import type { ClaimedDelivery, EventRecord, PublishBatch, PublishOutcome, ReplayWindow, Webhook, Workspace } from '../store.js';
 import { rowToEvent, rowToWebhook, rowToWorkspace, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 import { claimedWhere } from './queue.js';
+import { settleTurns } from './turn.js';
 
 export function publish(c: SqliteConnection, rules: FanOutRules, batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]> {
   return withReplan(() => {
@@ -51,7 +54,7 @@ function readState(c: SqliteConnection, batches: PublishBatch[]): PublishState {
   return { workspaces, webhooks, eventsById, eventsByKey };
 }
 
-function enabledWebhooks(c: SqliteConnection, workspaceId: string, topic: string): Webhook[] {
+export function enabledWebhooks(c: SqliteConnection, workspaceId: string, topic: string): Webhook[] {
   return (c.sql('SELECT * FROM webhooks WHERE workspace_id = ? AND topic = ? AND enabled = 1 ORDER BY seq').all(workspaceId, topic) as Row[]).map(rowToWebhook);
 }
 
@@ -69,16 +72,18 @@ function writePlan(c: SqliteConnection, plan: PublishPlan, now: number): void {
     );
     insertDeliveries(c, event.workspaceId, Number(info.lastInsertRowid), deliveries, now);
   }
+  settleTurns(c, heldWebhooks(plan.events.flatMap((e) => e.deliveries)), now);
   if (plan.events.length > 0) c.planVersion++;
 }
 
-function insertDeliveries(c: SqliteConnection, workspaceId: string, eventSeq: number, deliveries: PublishPlan['events'][number]['deliveries'], now: number): void {
+export function insertDeliveries(c: SqliteConnection, workspaceId: string, eventSeq: number, deliveries: PublishPlan['events'][number]['deliveries'], now: number): void {
   const insert = c.sql(
     `INSERT INTO deliveries (id, workspace_id, event_seq, webhook_id, url, status, next_attempt_at, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   );
-  for (const d of deliveries) insert.run(d.id, workspaceId, eventSeq, d.webhookId, d.url, now, now, now);
+  for (const d of deliveries) insert.run(d.id, workspaceId, eventSeq, d.webhookId, d.url, d.held ? null : now, now, now);
 }
+
 
 export function replayEvent(c: SqliteConnection, rules: FanOutRules, workspaceId: string, id: string, now: number): Promise<number | null> {
   return withReplan(() => {
@@ -90,6 +95,7 @@ export function replayEvent(c: SqliteConnection, rules: FanOutRules, workspaceId
       if (c.planVersion !== version) throw new StalePlan();
       insertDeliveries(c, workspaceId, row.seq, deliveries, now);
       c.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?').run(deliveries.length, row.seq);
+      settleTurns(c, heldWebhooks(deliveries), now);
       return deliveries.length;
     });
   });
@@ -110,4 +116,41 @@ export function createTestDelivery(
     ).run(deliveryId, workspaceId, Number(info.lastInsertRowid), webhookId, webhook.url, leaseUntil, leaseUntil, event.createdAt, event.createdAt);
     return claimedWhere(c, 'd.id = ?', deliveryId)[0]!;
   });
+}
+
+/** Events per write transaction of a bulk replay: each holds the write lock for a few milliseconds. */
+const REPLAY_BATCH = 500;
+
+export async function replayEvents(
+  c: SqliteConnection, rules: FanOutRules, workspaceId: string, w: ReplayWindow, now: number,
+): Promise<{ events: number; deliveries: number }> {
+  const pick = c.sql(
+    `SELECT seq, topic, body FROM events WHERE workspace_id = ? AND seq > ? AND created_at >= ? AND created_at < ? AND (? IS NULL OR topic = ?)
+     ORDER BY seq LIMIT ?`,
+  );
+  const addCount = c.sql('UPDATE events SET deliveries = deliveries + ? WHERE seq = ?');
+  const total = { events: 0, deliveries: 0 };
+  let after = 0;
+  for (;;) {
+    // Read, matched and written under the write lock: a bounded batch, and nothing can change the webhooks meanwhile.
+    const batch = await c.write(() => {
+      const events = pick.all(workspaceId, after, w.since, w.until, w.topic ?? null, w.topic ?? null, REPLAY_BATCH) as Row[];
+      const hooks = new Map<string, Webhook[]>();
+      const queued: PlannedDelivery[] = [];
+      for (const e of events) {
+        let webhooks = hooks.get(e.topic);
+        if (!webhooks) hooks.set(e.topic, (webhooks = enabledWebhooks(c, workspaceId, e.topic)));
+        const deliveries = planDeliveries(webhooks, e.body, rules, () => newId('dlv', now));
+        insertDeliveries(c, workspaceId, e.seq, deliveries, now);
+        if (deliveries.length > 0) addCount.run(deliveries.length, e.seq);
+        queued.push(...deliveries);
+      }
+      settleTurns(c, heldWebhooks(queued), now);
+      return { last: events.at(-1)?.seq as number | undefined, events: events.length, deliveries: queued.length };
+    });
+    total.events += batch.events;
+    total.deliveries += batch.deliveries;
+    if (batch.events < REPLAY_BATCH || batch.last === undefined) return total;
+    after = batch.last;
+  }
 }

@@ -3,10 +3,12 @@
 // The rules are the domain's: planHealth decides the health update, takeRate the rate limit.
 import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import { takeRate, type RateGrant } from '../../domain/rate.js';
-import type { AttemptResult, ClaimedDelivery } from '../store.js';
+import { holdsClaim } from '../../domain/ordering.js';
+import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-import { claimSet, notManualRetry, recordSet, releaseSet, retrySet } from '../manual-retry.js';
+import { claimSet, holdSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { queueAgain, settleTurns } from './turn.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
 export function claimedWhere(c: SqliteConnection, where: string, ...params: unknown[]): ClaimedDelivery[] {
@@ -51,6 +53,11 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
         c.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
         continue;
       }
+      if (holdsClaim({ ordering: webhook.ordering ?? 'none', paused: webhook.paused ?? false })) {
+        // Paused since it was queued: held until the resume (which settles the turn).
+        c.sql(`UPDATE deliveries SET ${holdSet()} WHERE seq = ?`).run(row.seq);
+        continue;
+      }
       claimed.push(claimedFrom(row, event, webhook));
     }
     return claimed;
@@ -92,6 +99,8 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
       if (changed && a) insertAttempt.run(r.seq, a.number, a.startedAt, a.durationMs, a.statusCode, a.error, a.responseBody, requestHeaders[i]);
       return changed;
     });
+    // A fifo delivery that is done passes its webhook's turn to the next.
+    settleTurns(c, results.filter((r, i) => r.fifo && recorded[i] && r.status !== 'pending').map((r) => r.webhookId), now);
     return health ? applyHealth(c, health, healthOutcomes(results, (_, i) => recorded[i]!), now) : [];
   });
 }
@@ -148,22 +157,38 @@ export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; un
 }
 
 export function retryDelivery(c: SqliteConnection, workspaceId: string, id: string, now: number): Promise<boolean> {
-  // One more attempt, after the one in flight if any (manual-retry.ts); not when its webhook is gone: nothing could claim it.
-  return c.write(
-    () => c.sql(
-      `UPDATE deliveries SET ${retrySet('@now')}
-       WHERE id = @id AND workspace_id = @ws AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = deliveries.webhook_id)`,
-    ).run({ now, id, ws: workspaceId }).changes > 0,
-  );
+  // One more attempt, after the one in flight if any (src/store/manual-retry.ts, through queueAgain).
+  return c.write(() => {
+    const rows = c.sql('SELECT seq, webhook_id FROM deliveries WHERE id = ? AND workspace_id = ?').all(id, workspaceId) as { seq: number; webhook_id: string }[];
+    return queueAgain(c, rows, now, 1) > 0;
+  });
 }
 
-export function recoverDeliveries(c: SqliteConnection, workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-  return c.write(
-    () => c.sql(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, cycle_start = attempts, cycle_limit = NULL, updated_at = ?
-       WHERE workspace_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
-    ).run(now, now, workspaceId, webhookId, since, until).changes,
+/** Rows per transaction of a bulk retry or replay: each holds the write lock for a few milliseconds. */
+export const BULK_BATCH = 1000;
+
+/** Queues a workspace's deliveries in a window again, BULK_BATCH per write transaction; returns how many. */
+export async function retryWindow(c: SqliteConnection, workspaceId: string, w: RetryWindow, now: number): Promise<number> {
+  const pick = c.sql(
+    `SELECT d.seq, d.webhook_id FROM deliveries d
+     WHERE d.workspace_id = ? AND d.seq > ? AND d.status = ? AND d.created_at >= ? AND d.created_at < ?
+       AND (? IS NULL OR d.webhook_id = ?)
+       AND (? IS NULL OR EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq AND e.topic = ?))
+     ORDER BY d.seq LIMIT ?`,
   );
+  let after = 0;
+  let total = 0;
+  for (;;) {
+    const batch = await c.write(() => {
+      const rows = pick.all(
+        workspaceId, after, w.status, w.since, w.until, w.webhookId ?? null, w.webhookId ?? null, w.topic ?? null, w.topic ?? null, BULK_BATCH,
+      ) as { seq: number; webhook_id: string }[];
+      return { last: rows.at(-1)?.seq, queued: queueAgain(c, rows, now, null), full: rows.length === BULK_BATCH };
+    });
+    total += batch.queued;
+    if (!batch.full || batch.last === undefined) return total;
+    after = batch.last;
+  }
 }
 
 export function takeRateTokens(c: SqliteConnection, webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {

@@ -8,7 +8,8 @@ import type { HealthEffect, HealthPolicy } from '../../domain/health.js';
 import type { RateGrant } from '../../domain/rate.js';
 import type { ExportPage, ImportBatch, PortableValue, TableCounts, TableName } from '../portable.js';
 import type {
-  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome, Store,
+  ApiKey, Attempt, AttemptResult, ClaimedDelivery, Delivery, DeliveryFilter, EventRecord, Page, PageRequest, PortalSession, PublishBatch, PublishOutcome,
+  ReplayWindow, RetryWindow, Store,
   TopicRecord, Webhook, WebhookPatch, Workspace,
 } from '../store.js';
 import * as admin from './admin.js';
@@ -83,7 +84,7 @@ export class SqliteStore implements Store {
   }
   retryDelivery(workspaceId: string, id: string, now: number): Promise<boolean> { return queue.retryDelivery(this.c, workspaceId, id, now); }
   recoverDeliveries(workspaceId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-    return queue.recoverDeliveries(this.c, workspaceId, webhookId, since, until, now);
+    return queue.retryWindow(this.c, workspaceId, { since, until, status: 'failed', webhookId }, now);
   }
 
   // ---- portal sessions (portal.ts) -------------------------------------------------------
@@ -97,6 +98,12 @@ export class SqliteStore implements Store {
   // ---- publishing (publish.ts) -----------------------------------------------------------
 
   publish(batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]> { return publishing.publish(this.c, this.fanOut, batches, now); }
+  retryDeliveries(workspaceId: string, window: RetryWindow, now: number): Promise<number> {
+    return queue.retryWindow(this.c, workspaceId, window, now);
+  }
+  replayEvents(workspaceId: string, window: ReplayWindow, now: number): Promise<{ events: number; deliveries: number }> {
+    return publishing.replayEvents(this.c, this.fanOut, workspaceId, window, now);
+  }
   replayEvent(workspaceId: string, id: string, now: number): Promise<number | null> {
     return publishing.replayEvent(this.c, this.fanOut, workspaceId, id, now);
   }

@@ -1,0 +1,11 @@
+-- Ordered webhooks and pausing (src/domain/ordering.ts). `ordering` is 'none' or 'fifo';
+-- `paused` keeps queueing without sending; `turn_seq` is the delivery that holds a fifo
+-- webhook's turn (the one being sent or waiting for its retry), null when none does.
+-- A pending delivery with next_attempt_at NULL is "held": waiting for its turn or for the
+-- resume. Held rows stay out of the due index's range, so they cost the claim nothing;
+-- the partial index below finds a webhook's first held delivery, and only held rows are in it.
+-- The twin of migrations/sqlite/0005_ordering.sql.
+ALTER TABLE webhooks ADD COLUMN ordering text NOT NULL DEFAULT 'none';
+ALTER TABLE webhooks ADD COLUMN paused boolean NOT NULL DEFAULT false;
+ALTER TABLE webhooks ADD COLUMN turn_seq bigint;
+CREATE INDEX deliveries_held ON deliveries (webhook_id, seq) WHERE status = 'pending' AND next_attempt_at IS NULL;
