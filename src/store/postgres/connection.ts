@@ -89,8 +89,12 @@ export async function withConnection<T>(pool: pg.Pool, fn: (client: PoolClient) 
   try {
     return await fn(client);
   } finally {
-    client.off('error', listener);
-    client.release(broken.has(client));
+    // A connection that is dropped keeps the listener: the server's last words (57P01 on a
+    // terminated backend) can arrive after the release, and an 'error' nobody listens to
+    // would end the process.
+    const drop = broken.has(client);
+    if (!drop) client.off('error', listener);
+    client.release(drop);
   }
 }
 
