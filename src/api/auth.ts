@@ -95,6 +95,11 @@ export async function authorise(req: FastifyRequest, services: Services): Promis
   }
 }
 
+/** Whether the caller is a `view` portal session, which sees credentials in headers masked (domain/portal.ts). */
+export function viewOnly(p: Principal | null): boolean {
+  return p?.kind === 'portal' && p.access === 'view';
+}
+
 /** The workspace the caller may use, or 404 (also for another workspace's key, so ids cannot be probed). */
 async function workspaceFor(p: Principal, services: Services, id: string): Promise<Workspace> {
   if (p.kind !== 'admin' && p.workspaceId !== id) throw notFound(`workspace ${id}`);

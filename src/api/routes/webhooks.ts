@@ -15,6 +15,8 @@ import { badInput, HttpError, notFound, type FieldError } from '../problems.js';
 import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse, parseTime } from './common.js';
 import { deliveryDetail, deliveryDetailSchema } from './deliveries.js';
+import { viewOnly } from '../auth.js';
+import { maskHeaders } from '../../domain/portal.js';
 
 // ---- Schemas and types ----
 
@@ -99,7 +101,8 @@ export type RotatedSecret = Json<typeof rotatedSecretSchema>;
 export type SecretRotation = NonNullable<FromSchema<typeof rotateInputSchema>>;
 export type RecoverInput = FromSchema<typeof recoverInputSchema>;
 
-export function presentWebhook(w: WebhookRecord): Webhook {
+/** A webhook; `masked` (a view session) hides its custom headers' values, often the receiver's credentials. */
+export function presentWebhook(w: WebhookRecord, masked = false): Webhook {
   return {
     id: w.id,
     workspace_id: w.workspaceId,
@@ -107,7 +110,7 @@ export function presentWebhook(w: WebhookRecord): Webhook {
     url: w.url,
     prefix: w.prefix,
     filter: w.filter,
-    headers: w.headers,
+    headers: masked ? maskHeaders(w.headers) : w.headers,
     description: w.description,
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
@@ -260,9 +263,9 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       return presentWebhook(webhook);
     });
 
-    serve(app, webhookApi.list, async (req) => pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), presentWebhook));
+    serve(app, webhookApi.list, async (req) => pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), (w) => presentWebhook(w, viewOnly(req.principal))));
 
-    serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req)));
+    serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req), viewOnly(req.principal)));
 
     serve(app, webhookApi.secret, async (req) => ({ secret: services.secrets.open((await webhookOf(req)).secret) }));
 
@@ -306,7 +309,7 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const webhook = await webhookOf(req);
       const data = req.body?.data ?? structuredClone((await services.topics.get(webhook.topic))?.sample ?? {});
       const deliveryId = await recordNow(services, req.workspace, webhook, data);
-      return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId))! };
+      return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId, viewOnly(req.principal)))! };
     });
 
     serve(app, webhookApi.rotateSecret, async (req) => {
