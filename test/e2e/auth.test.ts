@@ -149,6 +149,18 @@ describe('authentication', () => {
     await ok('DELETE', `${w}/keys/${extra.id}`, undefined, 204);
   });
 
+  it('answers that hold a secret or a key say Cache-Control: no-store', async () => {
+    const w = `/api/v1/workspaces/${A}`;
+    const secret = await h.api('GET', `${w}/webhooks/${webhookA}/secret`);
+    assert.equal(secret.status, 200);
+    const rotated = await h.api('POST', `${w}/webhooks/${webhookA}/secret/rotate`, { grace_seconds: 3600 });
+    assert.equal(rotated.status, 200, rotated.text);
+    const key = await h.api('POST', `${w}/keys`, { name: 'cache-test' });
+    assert.equal(key.status, 201);
+    for (const [what, res] of [['secret', secret], ['rotate', rotated], ['new key', key]] as const) assert.equal(res.headers.get('cache-control'), 'no-store', what);
+    await h.api('DELETE', `${w}/keys/${key.body.id}`);
+  });
+
   it('admin-only routes refuse a workspace key', async () => {
     const before = (await h.api('GET', '/api/v1/workspaces')).body.data.length;
     const topicsBefore = (await h.api('GET', '/api/v1/topics')).body.data.length;

@@ -267,7 +267,11 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
 
     serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req), viewOnly(req.principal)));
 
-    serve(app, webhookApi.secret, async (req) => ({ secret: services.secrets.open((await webhookOf(req)).secret) }));
+    // Answers that hold a secret are kept by no cache (a browser's or a proxy's).
+    serve(app, webhookApi.secret, async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { secret: services.secrets.open((await webhookOf(req)).secret) };
+    });
 
     serve(app, webhookApi.publicKey, async (req) => {
       const webhook = await webhookOf(req);
@@ -312,7 +316,8 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId, viewOnly(req.principal)))! };
     });
 
-    serve(app, webhookApi.rotateSecret, async (req) => {
+    serve(app, webhookApi.rotateSecret, async (req, reply) => {
+      reply.header('cache-control', 'no-store');
       const webhook = await webhookOf(req);
       const now = Date.now();
       const secret = req.body?.secret ?? generateSecret();
