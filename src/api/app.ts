@@ -61,9 +61,7 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   app.decorateRequest('principal', null);
   app.decorateRequest('workspace', null);
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json') && req.routeOptions.config.access !== 'public') {
-      req.principal = await authenticate(req.headers.authorization, services);
-    }
+    if (needsKey(req)) req.principal = await authenticate(req.headers.authorization, services);
   });
   // Who may call the route (its contract's `access`): after validation, so that a malformed
   // request is a 400 whoever sends it.
@@ -98,6 +96,18 @@ export async function buildApp(services: Services, log: Logger): Promise<Fastify
   await app.register(apiRoutes(services), { prefix: '/api/v1' });
   await app.register(dashboardRoutes(undefined, services.config.frameAncestors));
   return app;
+}
+
+/**
+ * Whether the request must carry a key. Decided by the route the router matched (its
+ * contract's `access`), not by the raw URL: the router decodes the path, so /%61pi/v1/me
+ * reaches the /api/v1/me route while its URL does not start with /api/v1/. A path that
+ * matched no route answers nothing without a key under /api/v1/ either.
+ */
+function needsKey(req: FastifyRequest): boolean {
+  const { access } = req.routeOptions.config;
+  if (access !== undefined) return access !== 'public';
+  return req.url.startsWith('/api/v1/') && !req.url.startsWith('/api/v1/openapi.json');
 }
 
 /** The largest body of a route that sets no limit of its own (not a setting). */

@@ -1,4 +1,4 @@
-// Who is calling (authenticate: every /api/v1 call, 401) and whether they may call the route
+// Who is calling (authenticate: every route whose contract has a non-public access, 401) and whether they may call the route
 // (authorise: by the `access` and `portal` of the route's contract, 403 or 404). app.ts runs both as hooks.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -21,7 +21,7 @@ export function hashKey(key: string): string {
 /** Who is calling, from `Authorization: Bearer <key>`; 401 for no key or a wrong one. */
 export async function authenticate(header: string | undefined, services: Services): Promise<Principal> {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match) throw new HttpError(401, 'send an API key as "Authorization: Bearer <key>"');
+  if (!match) throw noKey();
   const hash = hashKey(match[1]!);
   // Constant-time comparison of the hashes, so the admin key cannot be guessed byte by byte.
   if (timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(services.adminKeyHash, 'hex'))) return { kind: 'admin' };
@@ -29,6 +29,11 @@ export async function authenticate(header: string | undefined, services: Service
   const key = await services.store.findKeyByHash(hash);
   if (!key) throw new HttpError(401, 'the API key is not valid');
   return { kind: 'workspace', workspaceId: key.workspaceId, keyId: key.id };
+}
+
+/** 401: the call needs a key and came without one. */
+export function noKey(): HttpError {
+  return new HttpError(401, 'send an API key as "Authorization: Bearer <key>"');
 }
 
 async function portalPrincipal(hash: string, services: Services): Promise<Principal> {
@@ -71,19 +76,33 @@ export async function authorise(req: FastifyRequest, services: Services): Promis
       throw new HttpError(403, 'this portal session is view-only: it can look at the webhooks and deliveries but not change them', undefined, 'urn:herald:problem:portal-view-only');
     }
   }
+  // Routes outside the API (the dashboard, /healthz) have no access; `public` needs no key.
+  if (access === undefined || access === 'public') return;
+  // Fail closed: a route with an access is never served without a principal, whatever
+  // decided (or failed to decide) that the request needed a key.
+  if (!p) throw noKey();
   switch (access) {
+    case 'key':
+      return;
     case 'admin':
-      if (p?.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
+      if (p.kind !== 'admin') throw new HttpError(403, 'this call needs the admin key');
       return;
     case 'workspace':
       req.workspace = await workspaceFor(p, services, (req.params as { ws: string }).ws);
       return;
+    default:
+      throw new HttpError(403, `this route's access (${String(access satisfies never)}) is not one Herald knows`);
   }
 }
 
+/** Whether the caller is a `view` portal session, which sees credentials in headers masked (domain/portal.ts). */
+export function viewOnly(p: Principal | null): boolean {
+  return p?.kind === 'portal' && p.access === 'view';
+}
+
 /** The workspace the caller may use, or 404 (also for another workspace's key, so ids cannot be probed). */
-async function workspaceFor(p: Principal | null, services: Services, id: string): Promise<Workspace> {
-  if (!p || (p.kind !== 'admin' && p.workspaceId !== id)) throw notFound(`workspace ${id}`);
+async function workspaceFor(p: Principal, services: Services, id: string): Promise<Workspace> {
+  if (p.kind !== 'admin' && p.workspaceId !== id) throw notFound(`workspace ${id}`);
   const workspace = await services.store.getWorkspace(id);
   if (!workspace) throw notFound(`workspace ${id}`);
   return workspace;

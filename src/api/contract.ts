@@ -18,6 +18,7 @@ import { problemSchema } from './schemas.js';
  * - `public`: no key at all (opening a portal link, which is how a page without a key gets one).
  */
 export type Access = 'key' | 'admin' | 'workspace' | 'public';
+const ACCESSES: readonly Access[] = ['key', 'admin', 'workspace', 'public'];
 
 /**
  * What a portal session may do on a route, where its `access` and method do not say it all:
@@ -111,6 +112,8 @@ export function serve<C extends TaggedContract>(
   if (/^\/workspaces\/:ws(\/|$)/.test(contract.url) && contract.access === 'key') {
     throw new Error(`${contract.method} ${contract.url}: a route under /workspaces/:ws needs access 'workspace' or 'admin'`);
   }
+  // authorise (auth.ts) knows these; a contract with another access would be refused on every call.
+  if (!ACCESSES.includes(contract.access)) throw new Error(`${contract.method} ${contract.url}: unknown access ${String(contract.access)}`);
   const response: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(contract.answers)) {
     response[status] = schema === null ? { type: 'null', description: 'no content' } : namedAsRefs(schema, false);

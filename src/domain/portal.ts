@@ -29,3 +29,20 @@ export function portalStatus(s: PortalSession, now: number): 'unopened' | 'open'
   if (s.expiresAt <= now) return 'expired';
   return s.usedAt === null ? 'unopened' : 'open';
 }
+
+/** What a `view` portal session sees instead of a header value that may be a credential. */
+export const MASKED = '••••';
+
+/**
+ * Headers Herald sends whose values are no credential: a `view` session sees these as sent.
+ * Every other value of an attempt's request headers is masked for it: the webhook's custom
+ * headers (often the receiver's own API key) and what is derived from the secret
+ * (webhook-signature, <prefix>-webhook-hmac, <prefix>-webhook-secret). An allowlist, so that a
+ * header Herald adds later is masked until someone decides it is harmless.
+ */
+export const PLAIN_SENT_HEADERS: ReadonlySet<string> = new Set(['accept', 'content-type', 'content-length', 'user-agent', 'x-source', 'webhook-id', 'webhook-timestamp', 'traceparent']);
+
+/** `headers` with every value masked but those named in `plain` (lowercase names). */
+export function maskHeaders(headers: Readonly<Record<string, string>>, plain: ReadonlySet<string> = new Set()): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, plain.has(name.toLowerCase()) ? value : MASKED]));
+}

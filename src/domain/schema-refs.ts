@@ -3,6 +3,7 @@
 // then recurses until the stack overflows on every event; draft 2020-12 (core §9.4.1) asks
 // implementations to refuse such schemas. A loop through `properties`, `items` and the like
 // is fine (a tree of categories): each turn goes one level down into the data, which ends.
+// Also counts how much validating against a schema may expand (expansion), for the same reason.
 
 type Json = unknown;
 type SchemaObject = Record<string, Json>;
@@ -32,11 +33,16 @@ function resolveUri(ref: string, base: string): string | null {
   }
 }
 
-/**
- * The JSON pointer (inside the schema) of a $ref loop that never moves into the data, or
- * null when there is none. Unresolvable references are left to the compiler to report.
- */
-export function findInPlaceLoop(root: Json): string | null {
+/** A schema's subschemas with the edges between them: applied in place (same instance, $refs included) or down into a part of it. */
+interface SchemaGraph {
+  /** Every subschema, with its JSON pointer (for messages). */
+  readonly where: Map<SchemaObject, string>;
+  inPlace(s: SchemaObject): SchemaObject[];
+  down(s: SchemaObject): SchemaObject[];
+}
+
+/** Unresolvable references are left out (the compiler reports them). */
+function schemaGraph(root: Json): SchemaGraph {
   const base = new Map<SchemaObject, string>(); // each subschema's base URI
   const where = new Map<SchemaObject, string>(); // and its JSON pointer, for the message
   const resources = new Map<string, SchemaObject>(); // $id (absolute, no fragment) → its schema
@@ -99,6 +105,23 @@ export function findInPlaceLoop(root: Json): string | null {
     return next.filter(isObject);
   };
 
+  // Not $defs: definitions apply only where a $ref points at them.
+  const down = (s: SchemaObject): SchemaObject[] => {
+    const next: Json[] = DOWN_ONE.map((k) => s[k]);
+    for (const k of DOWN_MANY) if (Array.isArray(s[k])) next.push(...(s[k] as Json[]));
+    for (const k of ['properties', 'patternProperties']) if (isObject(s[k])) next.push(...Object.values(s[k] as SchemaObject));
+    return next.filter(isObject);
+  };
+
+  return { where, inPlace, down };
+}
+
+/**
+ * The JSON pointer (inside the schema) of a $ref loop that never moves into the data, or
+ * null when there is none.
+ */
+export function findInPlaceLoop(root: Json): string | null {
+  const { where, inPlace } = schemaGraph(root);
   // Depth-first search for a cycle among in-place edges (grey: on the current path).
   const state = new Map<SchemaObject, 'grey' | 'black'>();
   const search = (s: SchemaObject): SchemaObject | null => {
@@ -120,4 +143,36 @@ export function findInPlaceLoop(root: Json): string | null {
     if (found) return where.get(found) ?? '/';
   }
   return null;
+}
+
+/**
+ * How many subschema applications validating one value against `root` may take, counted
+ * over every path through the schema's applicators and $refs (a shared $ref counts once per
+ * path that reaches it, as the validator runs it once per path), or Infinity once above
+ * `limit`. N definitions, each an anyOf of two $refs to the next, are 2^N applications: a
+ * small schema that takes seconds per event. A recursion (a $ref back to a schema on the
+ * path, through `properties` or `items`: a loop in place is refused before) counts once, as
+ * each turn of it goes one level into the data, whose size is bounded. Run after findInPlaceLoop.
+ */
+export function expansion(root: Json, limit: number): number {
+  if (!isObject(root)) return 1;
+  const { inPlace, down } = schemaGraph(root);
+  const cost = new Map<SchemaObject, number>();
+  const onPath = new Set<SchemaObject>();
+  const count = (s: SchemaObject): number => {
+    const known = cost.get(s);
+    if (known !== undefined) return known;
+    if (onPath.has(s)) return 1;
+    onPath.add(s);
+    let total = 1;
+    for (const n of [...inPlace(s), ...down(s)]) {
+      total += count(n);
+      if (total > limit) break;
+    }
+    onPath.delete(s);
+    const result = total > limit ? Infinity : total;
+    cost.set(s, result);
+    return result;
+  };
+  return count(root);
 }

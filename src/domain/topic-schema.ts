@@ -1,16 +1,29 @@
 import { createHash } from 'node:crypto';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { RE2JS } from 're2js';
-import { findInPlaceLoop } from './schema-refs.js';
+import { expansion, findInPlaceLoop } from './schema-refs.js';
 
 // A topic's JSON Schema (draft 2020-12) for its events' `data`, checked with Ajv. Schemas come
 // from admins but are run on every publish, so they are bounded: at most 64 KiB and 32 levels
-// deep, no $ref loop that never moves into the data, no remote $ref, and `pattern` runs on
-// RE2 (linear time, like filters' $regex), so no pattern can backtrack catastrophically.
+// deep, no $ref loop that never moves into the data, no remote $ref, at most
+// MAX_SCHEMA_EXPANSION subschema applications per value, `uniqueItems` only where it is cheap,
+// and `pattern` runs on RE2 (linear time, like filters' $regex), so no pattern can backtrack
+// catastrophically.
 // `format` is an annotation only, as draft 2020-12 specifies by default.
 
 export const MAX_SCHEMA_BYTES = 64 * 1024;
 export const MAX_SCHEMA_DEPTH = 32;
+/**
+ * The most subschema applications one value may take (expansion in schema-refs.ts): far above
+ * what a hand-written schema needs (walletreward_create's, in test/fixtures, counts 22), far
+ * below the 2^N of an anyOf chained through $refs; at this bound one value takes about 2 ms.
+ */
+export const MAX_SCHEMA_EXPANSION = 10_000;
+/**
+ * `uniqueItems` compares every pair of items unless `items` says they are scalars (Ajv then
+ * indexes them): such an array needs a `maxItems` at most this.
+ */
+export const MAX_UNIQUE_ITEMS = 100;
 /** Faults reported per event at most: enough to fix a payload, not a wall of text. */
 const MAX_FAULTS = 20;
 
@@ -56,7 +69,7 @@ function patternPointer(v: unknown, pattern: string, pointer = ''): string | nul
   const props = o.patternProperties;
   if (props && typeof props === 'object' && Object.hasOwn(props, pattern)) return `${pointer}/patternProperties`;
   for (const [k, child] of Object.entries(o)) {
-    const found = patternPointer(child, pattern, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    const found = patternPointer(child, pattern, `${pointer}/${pointerPart(k)}`);
     if (found !== null) return found;
   }
   return null;
@@ -77,6 +90,11 @@ function deeperThan(v: unknown, limit: number): boolean {
   if (limit === 0) return true;
   for (const child of Object.values(v)) if (deeperThan(child, limit - 1)) return true;
   return false;
+}
+
+/** A key as a JSON pointer writes it: "a/b" → "a~1b". */
+function pointerPart(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** "/properties/a~1b/type" → ["properties", "a/b", "type"]. */
@@ -152,6 +170,13 @@ export function compileSchema(schema: unknown): CompiledSchema {
     throw err;
   }
   if (loop !== null) return refuse(jsonPath('schema', loop === '/' ? '' : loop, schema), 'is a $ref loop that never moves into the data');
+  if (expansion(schema, MAX_SCHEMA_EXPANSION) > MAX_SCHEMA_EXPANSION) {
+    return refuse('schema', `expands to more than ${MAX_SCHEMA_EXPANSION} subschemas per value (anyOf, oneOf, allOf and $ref multiply): too costly to check on every event`);
+  }
+  const unbounded = unboundedUniqueItems(schema);
+  if (unbounded !== null) {
+    return refuse(jsonPath('schema', unbounded, schema), `needs items of scalar types (items.type) or a maxItems of at most ${MAX_UNIQUE_ITEMS}: checking that objects or arrays are unique compares every pair`);
+  }
 
   let compiled: ValidateFunction;
   try {
@@ -163,6 +188,26 @@ export function compileSchema(schema: unknown): CompiledSchema {
     if (typeof schema === 'object') ajv.removeSchema(schema as object);
   }
   return { ok: true, validate: dataValidator(compiled) };
+}
+
+const SCALAR_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
+
+/** The JSON pointer of the first `uniqueItems: true` whose array is neither of scalars nor short, or null. */
+function unboundedUniqueItems(v: unknown, pointer = ''): string | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (!Array.isArray(v) && o.uniqueItems === true) {
+    const items = o.items as Record<string, unknown> | undefined;
+    const types = typeof items === 'object' && items !== null ? [items.type].flat() : [];
+    const scalar = types.length > 0 && types.every((t) => typeof t === 'string' && SCALAR_TYPES.has(t));
+    const short = typeof o.maxItems === 'number' && o.maxItems <= MAX_UNIQUE_ITEMS;
+    if (!scalar && !short) return `${pointer}/uniqueItems`;
+  }
+  for (const [k, child] of Object.entries(o)) {
+    const found = unboundedUniqueItems(child, `${pointer}/${pointerPart(k)}`);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function compileMessage(err: unknown): string {

@@ -573,6 +573,24 @@ describe('dashboard serving', { timeout: 60_000 }, () => {
     await wrong.arrayBuffer();
   });
 
+  it('serves every file with nosniff and frame-ancestors none; the portal page keeps its own headers', async () => {
+    const html = await (await fetch(base + '/portal')).text();
+    const assets = [...html.matchAll(/\/assets\/[^"]+\.(?:js|css)/g)].map((m) => m[0]);
+    assert.ok(assets.some((a) => a.endsWith('.js')), 'the page loads a script');
+    for (const path of ['/favicon.svg', ...assets]) {
+      const res = await fetch(base + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+      await res.arrayBuffer();
+    }
+    const portal = await fetch(base + '/portal');
+    assert.equal(portal.headers.get('x-frame-options'), null);
+    assert.match(portal.headers.get('content-security-policy')!, /default-src 'self'/);
+    await portal.arrayBuffer();
+  });
+
   it('without a build, / says to run npm run build', async () => {
     const app = Fastify();
     await app.register(dashboardRoutes(join(tmpdir(), 'herald-no-such-build')));

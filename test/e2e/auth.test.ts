@@ -2,8 +2,10 @@
 // workspace's keys (404 everywhere), no key or a wrong one (401), revoked keys.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { createKey, createWebhook, createWorkspace, publish, startHerald, waitUntil, type ApiResponse, type TestHerald } from '../helpers/herald.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { authorise } from '../../src/api/auth.js';
 
 let h: TestHerald;
 let r: Receiver;
@@ -147,6 +149,18 @@ describe('authentication', () => {
     await ok('DELETE', `${w}/keys/${extra.id}`, undefined, 204);
   });
 
+  it('answers that hold a secret or a key say Cache-Control: no-store', async () => {
+    const w = `/api/v1/workspaces/${A}`;
+    const secret = await h.api('GET', `${w}/webhooks/${webhookA}/secret`);
+    assert.equal(secret.status, 200);
+    const rotated = await h.api('POST', `${w}/webhooks/${webhookA}/secret/rotate`, { grace_seconds: 3600 });
+    assert.equal(rotated.status, 200, rotated.text);
+    const key = await h.api('POST', `${w}/keys`, { name: 'cache-test' });
+    assert.equal(key.status, 201);
+    for (const [what, res] of [['secret', secret], ['rotate', rotated], ['new key', key]] as const) assert.equal(res.headers.get('cache-control'), 'no-store', what);
+    await h.api('DELETE', `${w}/keys/${key.body.id}`);
+  });
+
   it('admin-only routes refuse a workspace key', async () => {
     const before = (await h.api('GET', '/api/v1/workspaces')).body.data.length;
     const topicsBefore = (await h.api('GET', '/api/v1/topics')).body.data.length;
@@ -190,5 +204,70 @@ describe('authentication', () => {
     const openapi = await h.api('GET', '/api/v1/openapi.json', undefined, null);
     assert.equal(openapi.status, 200);
     assert.ok(openapi.body.openapi, 'an OpenAPI document');
+  });
+});
+
+/** A request sent with its path byte for byte (fetch would normalise `./`), without a key. */
+function rawRequest(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(url + path, { method, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    // The URL parser of http.request keeps the path as given; set it again to be sure.
+    req.path = path;
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('authentication follows the route, not the raw URL', () => {
+  it('no spelling of an API path reaches its route without a key', async () => {
+    const w = `workspaces/${A}`;
+    const routes: [string, string, unknown?][] = [
+      ['GET', 'me'],
+      ['GET', 'topics'],
+      ['GET', 'topics/order_create'],
+      ['POST', 'filters/test', { filter: null, data: {} }],
+      ['GET', w],
+      ['GET', `${w}/webhooks`],
+      ['GET', `${w}/webhooks/${webhookA}/secret`],
+    ];
+    const spellings = (p: string) => [
+      `/api/v1/${p}`,
+      `/%61pi/v1/${p}`,
+      `/api/%761/${p}`,
+      `/api/v1/%${p.charCodeAt(0).toString(16)}${p.slice(1)}`,
+      `/api//v1/${p}`,
+      `/api/v1//${p}`,
+      `/API/v1/${p}`,
+      `/api/v1/./${p}`,
+      `/api/v1/../v1/${p}`,
+      `/%2561pi/v1/${p}`,
+    ];
+    for (const [method, p, body] of routes) {
+      for (const path of spellings(p)) {
+        const res = await rawRequest(h.url, method, path, body);
+        assert.ok(res.status >= 400, `${method} ${path} without a key answered ${res.status} ${res.text.slice(0, 200)}`);
+        assert.doesNotMatch(res.text, /"kind":"admin"|whsec_/, `${method} ${path}`);
+      }
+    }
+    // The spelling that the router decodes still needs a key, and works with one.
+    const me = await h.api('GET', '/%61pi/v1/me', undefined, keyA.key);
+    assert.equal(me.status, 200);
+    assert.deepEqual(me.body, { kind: 'workspace', workspace_id: A });
+  });
+});
+
+describe('authorise fails closed', () => {
+  const call = (access: unknown) => authorise({ routeOptions: { config: { access } }, principal: null, method: 'GET', params: {} } as never, h.herald as never);
+  it('a route with an access and no principal is a 401, an unknown access a 403', async () => {
+    for (const access of ['key', 'admin', 'workspace']) await assert.rejects(call(access), (e: any) => e.status === 401, access);
+    await assert.rejects(authorise({ routeOptions: { config: { access: 'everyone' } }, principal: { kind: 'admin' }, method: 'GET', params: {} } as never, h.herald as never), (e: any) => e.status === 403);
+    await call('public');
+    await call(undefined);
   });
 });

@@ -287,6 +287,40 @@ describe('a session', () => {
     await api('DELETE', `${w}/webhooks/${hook.id}`);
   });
 
+  it("a view session sees the webhook's custom header values and the signatures masked; a manage session sees them", async () => {
+    const headers = { authorization: 'Bearer receiver-own-key', 'x-api-key': 'k-123' };
+    const hook = (await api('POST', '/api/v1/workspaces/acme/webhooks', { topic: 'lead_create', url: r.at('/masked'), headers })).body;
+    const sent = await api('POST', `/api/v1/workspaces/acme/webhooks/${hook.id}/test`, {});
+    assert.equal(sent.status, 200, sent.text);
+    const deliveryId = sent.body.delivery.id as string;
+    const w = '/api/v1/workspaces/acme';
+    const view = (await open({ access: 'view' })).credential;
+    const manage = (await open()).credential;
+
+    const one = (await api('GET', `${w}/webhooks/${hook.id}`, undefined, view)).body;
+    assert.deepEqual(one.headers, { authorization: '••••', 'x-api-key': '••••' });
+    const listed = (await api('GET', `${w}/webhooks`, undefined, view)).body.data.find((x: any) => x.id === hook.id);
+    assert.deepEqual(listed.headers, { authorization: '••••', 'x-api-key': '••••' });
+    const delivery = await api('GET', `${w}/deliveries/${deliveryId}`, undefined, view);
+    assert.equal(delivery.status, 200, delivery.text);
+    const sentHeaders = delivery.body.attempts[0].request_headers as Record<string, string>;
+    for (const name of ['authorization', 'x-api-key', 'webhook-signature']) assert.equal(sentHeaders[name], '••••', name);
+    // <prefix>-webhook-hmac and <prefix>-webhook-secret, derived from the secret.
+    const derived = Object.keys(sentHeaders).filter((n) => /-webhook-(hmac|secret)$/.test(n));
+    assert.equal(derived.length, 2, Object.keys(sentHeaders).join(' '));
+    for (const name of derived) assert.equal(sentHeaders[name], '••••', name);
+    assert.equal(sentHeaders['webhook-id'], deliveryId);
+    assert.equal(sentHeaders['content-type'], 'application/json');
+    for (const secret of ['receiver-own-key', 'k-123']) assert.ok(!delivery.text.includes(secret) && !JSON.stringify(one).includes(secret), secret);
+
+    // A manage session (like a workspace key) sees what was sent.
+    assert.deepEqual((await api('GET', `${w}/webhooks/${hook.id}`, undefined, manage)).body.headers, headers);
+    const full = (await api('GET', `${w}/deliveries/${deliveryId}`, undefined, manage)).body.attempts[0].request_headers;
+    assert.equal(full.authorization, 'Bearer receiver-own-key');
+    assert.match(full['webhook-signature'], /^v1,/);
+    await api('DELETE', `${w}/webhooks/${hook.id}`);
+  });
+
   it('stops at once when revoked (one or all), when expired, and when its workspace is deleted', async () => {
     const one = await open();
     const all1 = await open();

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { BUILTIN_TOPICS } from '../../src/domain/topics.js';
 import {
   MAX_SCHEMA_BYTES,
+  MAX_SCHEMA_EXPANSION,
+  MAX_UNIQUE_ITEMS,
   TopicSchemaError,
   TopicSchemas,
   compileSchema,
@@ -143,6 +145,62 @@ describe('topic schema: the schema itself', () => {
     let sixteen: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < 15; i++) sixteen = { properties: { a: sixteen } }; // 31 levels of objects
     assert.ok(compileSchema(sixteen).ok);
+  });
+
+  it('refuses schemas whose anyOf/oneOf/allOf and $refs multiply past the bound; the worst accepted one is fast', () => {
+    // N definitions, each an anyOf of two $refs to the next: no loop, but 2^N applications per value.
+    const chain = (n: number, of = 'anyOf') => {
+      const $defs: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) $defs[`d${i}`] = { [of]: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+      $defs[`d${n}`] = { type: 'object', properties: { a: { type: 'string' } }, required: ['missing'] };
+      return { $defs, $ref: '#/$defs/d0' };
+    };
+    for (const schema of [chain(20), chain(12), chain(16, 'oneOf'), chain(16, 'allOf'), { $defs: chain(14).$defs, properties: { x: { $ref: '#/$defs/d0' } } }, { $defs: chain(14).$defs, items: { $ref: '#/$defs/d0' } }]) {
+      const [fault] = refusal(schema);
+      assert.equal(fault!.path, 'schema');
+      assert.match(fault!.message, new RegExp(`^expands to more than ${MAX_SCHEMA_EXPANSION} subschemas per value`));
+    }
+    // The largest chain within the bound: each value (failing every branch, so nothing stops early) takes a few ms at most.
+    const worst = validator(chain(10));
+    worst({ a: 'warm-up' });
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) assert.ok(worst({ a: 'x' }).length > 0);
+    const perEvent = (performance.now() - started) / 10;
+    assert.ok(perEvent < 10, `took ${perEvent} ms per event`);
+    // Ordinary reuse of definitions still compiles: one address shape in many places, a recursive tree.
+    const address = { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' }, zip: { type: 'string', pattern: '^[0-9]{5}$' } } };
+    const props = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`addr${i}`, { anyOf: [{ $ref: '#/$defs/address' }, { type: 'null' }] }]));
+    assert.ok(compileSchema({ $defs: { address }, type: 'object', properties: props }).ok);
+    assert.ok(compileSchema({ $defs: { node: { type: 'object', properties: { children: { type: 'array', items: { $ref: '#/$defs/node' } } } } }, $ref: '#/$defs/node' }).ok);
+    assert.ok(compileSchema(WALLETREWARD).ok);
+  });
+
+  it('refuses uniqueItems over arrays of objects or arrays unless maxItems bounds them', () => {
+    for (const schema of [
+      { type: 'array', uniqueItems: true },
+      { type: 'array', uniqueItems: true, items: { type: 'object' } },
+      { type: 'array', uniqueItems: true, items: { type: ['string', 'array'] } },
+      { type: 'array', uniqueItems: true, items: { $ref: '#/$defs/s' }, $defs: { s: { type: 'string' } } },
+      { type: 'array', uniqueItems: true, maxItems: MAX_UNIQUE_ITEMS + 1 },
+    ]) {
+      const [fault] = refusal(schema);
+      assert.equal(fault!.path, 'schema.uniqueItems');
+      assert.match(fault!.message, new RegExp(`maxItems of at most ${MAX_UNIQUE_ITEMS}`));
+    }
+    assert.equal(refusal({ properties: { tags: { type: 'array', uniqueItems: true } } })[0]!.path, 'schema.properties.tags.uniqueItems');
+    assert.ok(compileSchema({ type: 'array', uniqueItems: true, items: { type: 'string' } }).ok);
+    assert.ok(compileSchema({ type: 'array', uniqueItems: true, items: { type: ['integer', 'null'] } }).ok);
+    assert.ok(compileSchema({ type: 'array', uniqueItems: false }).ok);
+    const short = validator({ type: 'array', uniqueItems: true, maxItems: MAX_UNIQUE_ITEMS });
+    const items = Array.from({ length: MAX_UNIQUE_ITEMS }, (_, i) => ({ n: i, tags: ['a', 'b'], nested: { deep: [i] } }));
+    short(items);
+    const started = performance.now();
+    assert.deepEqual(short(items), []);
+    assert.ok(performance.now() - started < 10, `took ${performance.now() - started} ms`);
+    assert.equal(short([{ a: 1 }, { a: 1 }]).length, 1);
+    // Scalars are indexed, so a long array of them stays linear.
+    const strings = validator({ type: 'array', uniqueItems: true, items: { type: 'string' } });
+    assert.deepEqual(strings(Array.from({ length: 20_000 }, (_, i) => `s${i}`)), []);
   });
 
   it('keeps schemas of different topics apart: one $id twice is no clash', () => {

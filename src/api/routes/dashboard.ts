@@ -17,6 +17,17 @@ const PAGE_HEADERS = {
 };
 
 /**
+ * Every other file (scripts, styles, the favicon): never framed nor sniffed as something else.
+ * The portal loads them as subresources, which frame-ancestors does not govern, so they may
+ * refuse framing even when the portal page itself is framed.
+ */
+const FILE_HEADERS = {
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/**
  * The portal (/portal, CONTRACT section 6): the same page, which the origins of
  * HERALD_FRAME_ANCESTORS (and no others) may frame, and which may show the theme's https: logo.
  * No X-Frame-Options: it cannot name origins, and CSP frame-ancestors overrides it anyway.
@@ -85,7 +96,7 @@ export function dashboardRoutes(root: string = DEFAULT_ROOT, frameAncestors: rea
       if (file.startsWith(base + sep) && !relative.split('/').some((s) => s.startsWith('.')) && isFile(file)) {
         // Vite names built assets by their content hash: they never change under one name.
         const hashed = relative.startsWith('assets/');
-        return reply.sendFile(relative, { maxAge: hashed ? '365d' : 0, immutable: hashed });
+        return reply.headers(FILE_HEADERS).sendFile(relative, { maxAge: hashed ? '365d' : 0, immutable: hashed });
       }
       if (wantsHtml(req)) return page(reply);
       return reply.callNotFound();

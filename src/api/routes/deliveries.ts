@@ -5,6 +5,8 @@ import type { Services } from '../../services.js';
 import type { AdminStore, Attempt as AttemptRecord, Delivery as DeliveryRecord } from '../../store/store.js';
 import { resource, serve, type Json } from '../contract.js';
 import { HttpError, notFound } from '../problems.js';
+import { viewOnly } from '../auth.js';
+import { maskHeaders, PLAIN_SENT_HEADERS } from '../../domain/portal.js';
 import { idParam, isoDateTime, listOf, listQuery, nullableTime, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse, parseWindow } from './common.js';
 
@@ -99,7 +101,8 @@ export function presentDelivery(d: DeliveryRecord): Delivery {
   };
 }
 
-export function presentAttempt(a: AttemptRecord): Attempt {
+/** An attempt; `masked` (a view session) hides the header values that may be credentials. */
+export function presentAttempt(a: AttemptRecord, masked = false): Attempt {
   return {
     number: a.number,
     started_at: iso(a.startedAt),
@@ -107,20 +110,20 @@ export function presentAttempt(a: AttemptRecord): Attempt {
     status_code: a.statusCode,
     error: a.error,
     response_body: a.responseBody,
-    request_headers: a.requestHeaders,
+    request_headers: masked ? maskHeaders(a.requestHeaders, PLAIN_SENT_HEADERS) : a.requestHeaders,
   };
 }
 
-export function presentDeliveryDetail(d: DeliveryRecord, attempts: AttemptRecord[], body: string | null): DeliveryDetail {
-  return { ...presentDelivery(d), attempts: attempts.map(presentAttempt), request_body: body };
+export function presentDeliveryDetail(d: DeliveryRecord, attempts: AttemptRecord[], body: string | null, masked = false): DeliveryDetail {
+  return { ...presentDelivery(d), attempts: attempts.map((a) => presentAttempt(a, masked)), request_body: body };
 }
 
 /** A delivery with its attempts and the bytes it sends (its event's body), or null when there is none. */
-export async function deliveryDetail(store: Pick<AdminStore, 'getDelivery' | 'getEvent'>, ws: string, id: string): Promise<DeliveryDetail | null> {
+export async function deliveryDetail(store: Pick<AdminStore, 'getDelivery' | 'getEvent'>, ws: string, id: string, masked = false): Promise<DeliveryDetail | null> {
   const found = await store.getDelivery(ws, id);
   if (!found) return null;
   const event = await store.getEvent(ws, found.delivery.eventId);
-  return presentDeliveryDetail(found.delivery, found.attempts, event?.body ?? null);
+  return presentDeliveryDetail(found.delivery, found.attempts, event?.body ?? null, masked);
 }
 
 // ---- Contract ----
@@ -157,7 +160,7 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
     });
 
     serve(app, deliveryApi.get, async (req) => {
-      const detail = await deliveryDetail(store, req.params.ws, req.params.id);
+      const detail = await deliveryDetail(store, req.params.ws, req.params.id, viewOnly(req.principal));
       if (!detail) throw notFound(`delivery ${req.params.id}`);
       return detail;
     });

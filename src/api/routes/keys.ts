@@ -66,7 +66,8 @@ export function keyRoutes(services: Services): FastifyPluginAsync {
       const key = newApiKey('workspace');
       const record = { id: newId('key', now), workspaceId: req.params.ws, name: req.body?.name ?? null, createdAt: now };
       await store.createKey(record, hashKey(key));
-      reply.status(201);
+      // Shown only in this answer: kept by no cache.
+      reply.status(201).header('cache-control', 'no-store');
       return { ...presentKey(record), key };
     });
 

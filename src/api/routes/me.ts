@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.js';
 import { resource, serve, type Json } from '../contract.js';
+import { noKey } from '../auth.js';
 
 const meSchema = {
   oneOf: [
@@ -35,7 +36,9 @@ export function meRoutes(_services: Services): FastifyPluginAsync {
       const p = req.principal;
       if (p?.kind === 'workspace') return { kind: 'workspace', workspace_id: p.workspaceId };
       if (p?.kind === 'portal') return { kind: 'portal', workspace_id: p.workspaceId, access: p.access, expires_at: new Date(p.expiresAt).toISOString() };
-      return { kind: 'admin' };
+      if (p?.kind === 'admin') return { kind: 'admin' };
+      // Never reached (authorise refuses a call without a principal), and never an admin by default.
+      throw noKey();
     });
   };
 }

@@ -16,6 +16,8 @@ import { badInput, HttpError, notFound, type FieldError } from '../problems.js';
 import { isoDateTime, listOf, listQuery, time, withId, wsParams } from '../schemas.js';
 import { iso, pageRequest, pageResponse, parseWindow } from './common.js';
 import { deliveryDetail, deliveryDetailSchema } from './deliveries.js';
+import { viewOnly } from '../auth.js';
+import { maskHeaders } from '../../domain/portal.js';
 
 // ---- Schemas and types ----
 
@@ -104,7 +106,8 @@ export type RotatedSecret = Json<typeof rotatedSecretSchema>;
 export type SecretRotation = NonNullable<FromSchema<typeof rotateInputSchema>>;
 export type RecoverInput = FromSchema<typeof recoverInputSchema>;
 
-export function presentWebhook(w: WebhookRecord): Webhook {
+/** A webhook; `masked` (a view session) hides its custom headers' values, often the receiver's credentials. */
+export function presentWebhook(w: WebhookRecord, masked = false): Webhook {
   return {
     id: w.id,
     workspace_id: w.workspaceId,
@@ -112,7 +115,7 @@ export function presentWebhook(w: WebhookRecord): Webhook {
     url: w.url,
     prefix: w.prefix,
     filter: w.filter,
-    headers: w.headers,
+    headers: masked ? maskHeaders(w.headers) : w.headers,
     description: w.description,
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
@@ -269,11 +272,15 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       return presentWebhook(webhook);
     });
 
-    serve(app, webhookApi.list, async (req) => pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), presentWebhook));
+    serve(app, webhookApi.list, async (req) => pageResponse(await store.listWebhooks(req.params.ws, req.query.topic, pageRequest(req.query)), (w) => presentWebhook(w, viewOnly(req.principal))));
 
-    serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req)));
+    serve(app, webhookApi.get, async (req) => presentWebhook(await webhookOf(req), viewOnly(req.principal)));
 
-    serve(app, webhookApi.secret, async (req) => ({ secret: services.secrets.open((await webhookOf(req)).secret) }));
+    // Answers that hold a secret are kept by no cache (a browser's or a proxy's).
+    serve(app, webhookApi.secret, async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { secret: services.secrets.open((await webhookOf(req)).secret) };
+    });
 
     serve(app, webhookApi.publicKey, async (req) => {
       const webhook = await webhookOf(req);
@@ -319,10 +326,11 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
       const webhook = await webhookOf(req);
       const data = req.body?.data ?? structuredClone((await services.topics.get(webhook.topic))?.sample ?? {});
       const deliveryId = await recordNow(services, req.workspace, webhook, data);
-      return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId))! };
+      return { delivery: (await deliveryDetail(store, req.params.ws, deliveryId, viewOnly(req.principal)))! };
     });
 
-    serve(app, webhookApi.rotateSecret, async (req) => {
+    serve(app, webhookApi.rotateSecret, async (req, reply) => {
+      reply.header('cache-control', 'no-store');
       const webhook = await webhookOf(req);
       const now = Date.now();
       const secret = req.body?.secret ?? generateSecret();
