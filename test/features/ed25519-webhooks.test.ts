@@ -12,20 +12,14 @@ import { createHerald } from '../../src/herald.js';
 import { loadConfig } from '../../src/config.js';
 import { verifyWebhook } from '../../src/receiver/verify.js';
 import { specVerify, signatureCounts } from '../helpers/ed25519.js';
-import { ADMIN_KEY, publish, setupWebhook, startHerald, TEST_DEFAULTS, waitForDelivery, type TestHerald } from '../helpers/herald.js';
-import { startReceiver, type Receiver, type RecordedRequest } from '../helpers/receiver.js';
+import { ADMIN_KEY, publish, setupWebhook, startHeraldAndReceiver, stopHeraldAndReceiver, TEST_DEFAULTS, waitForDelivery, type TestHerald } from '../helpers/herald.js';
+import type { Receiver, RecordedRequest } from '../helpers/receiver.js';
 
 let h: TestHerald;
 let receiver: Receiver;
 
-before(async () => {
-  h = await startHerald();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+before(async () => ({ h, receiver } = await startHeraldAndReceiver()));
+after(() => stopHeraldAndReceiver(h, receiver));
 
 /** A receiver that holds only `publicKey` of each path: 204 when a v1a signature verifies, else 401. */
 function verifyingWith(keys: Map<string, string>): void {

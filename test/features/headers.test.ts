@@ -4,20 +4,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyWebhook } from '../../src/receiver/verify.js';
-import { createWorkspace, publish, setupWebhook, startHerald, waitForDelivery, type TestHerald } from '../helpers/herald.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { createWorkspace, publish, setupWebhook, startHeraldAndReceiver, stopHeraldAndReceiver, waitForDelivery, type TestHerald } from '../helpers/herald.js';
+import type { Receiver } from '../helpers/receiver.js';
 
 let h: TestHerald;
 let receiver: Receiver;
 
-before(async () => {
-  h = await startHerald();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+before(async () => ({ h, receiver } = await startHeraldAndReceiver()));
+after(() => stopHeraldAndReceiver(h, receiver));
 
 const RESERVED = [
   'x-nector-topic', 'X-Nector-Webhook-Hmac', 'webhook-signature', 'Webhook-Id', 'content-type', 'Content-Length',

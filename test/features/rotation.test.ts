@@ -5,20 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook, WebhookVerificationError } from '../../src/receiver/verify.js';
-import { publish, setupWebhook, startHerald, type TestHerald } from '../helpers/herald.js';
-import { startReceiver, type Receiver, type RecordedRequest } from '../helpers/receiver.js';
+import { publish, setupWebhook, startHeraldAndReceiver, stopHeraldAndReceiver, type TestHerald } from '../helpers/herald.js';
+import type { Receiver, RecordedRequest } from '../helpers/receiver.js';
 
 let h: TestHerald;
 let receiver: Receiver;
 
-before(async () => {
-  h = await startHerald();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+before(async () => ({ h, receiver } = await startHeraldAndReceiver()));
+after(() => stopHeraldAndReceiver(h, receiver));
 
 /** The Standard Webhooks reference library, as a receiver would set it up for this secret. */
 function library(secret: string): Webhook {

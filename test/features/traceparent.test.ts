@@ -4,22 +4,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTraceparent } from '../../src/domain/traceparent.js';
-import { setupWebhook, startHerald, waitForDelivery, type TestHerald } from '../helpers/herald.js';
-import { startReceiver, type Receiver, type RecordedRequest } from '../helpers/receiver.js';
+import { setupWebhook, startHeraldAndReceiver, stopHeraldAndReceiver, waitForDelivery, type TestHerald } from '../helpers/herald.js';
+import type { Receiver, RecordedRequest } from '../helpers/receiver.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
 let h: TestHerald;
 let receiver: Receiver;
-before(async () => {
-  h = await startHerald();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+before(async () => ({ h, receiver } = await startHeraldAndReceiver()));
+after(() => stopHeraldAndReceiver(h, receiver));
 
 function traceOf(req: RecordedRequest) {
   const t = parseTraceparent(req.headers.traceparent);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHerald, type Herald, type HeraldOptions } from '../../src/herald.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { startReceiver, type Receiver } from './receiver.js';
 
 export const ADMIN_KEY = 'hrd_admin_e2e-test-admin-key-0123456789abcdef';
 
@@ -104,6 +105,20 @@ export async function startHerald(overrides: Partial<Config> = {}, dataDir?: str
     },
   };
   return self;
+}
+
+/**
+ * An in-process Herald with default test settings and one receiver, for a file whose tests
+ * share them: `before(async () => ({ h, receiver } = await startHeraldAndReceiver()))` and
+ * `after(() => stopHeraldAndReceiver(h, receiver))`.
+ */
+export async function startHeraldAndReceiver(overrides: Partial<Config> = {}): Promise<{ h: TestHerald; receiver: Receiver }> {
+  return { h: await startHerald(overrides), receiver: await startReceiver() };
+}
+
+export async function stopHeraldAndReceiver(h: TestHerald | undefined, receiver: Receiver | undefined): Promise<void> {
+  await h?.stop();
+  await receiver?.close();
 }
 
 export function makeApi(baseUrl: string, adminKey: string): Api {
