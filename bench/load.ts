@@ -1,7 +1,7 @@
-// Load generators and waiting: the bare undici baseline, paced sending, publishing through
-// Herald's batch API, and waiting for the receiver to count what was sent (bounded in time).
+// Load generators and waiting: paced sending, publishing through Herald's batch API, and
+// waiting for the receiver to count what was sent (bounded in time). The bare baseline's
+// client is bench/bare.ts, its sweep bench/baseline.ts.
 
-import { Pool } from 'undici';
 import { type HeraldApi, type Receiver, type ReceiverStats } from './client.js';
 import { TOPIC, walletReward, wallNow } from './payload.js';
 import { int } from './report.js';
@@ -9,62 +9,6 @@ import { int } from './report.js';
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type Log = (line: string) => void;
-
-// ---- the bare baseline ---------------------------------------------------------------------
-
-export interface BlastOptions {
-  receiverUrl: string;
-  count: number;
-  concurrency: number;
-  timeoutMs: number;
-  path: (i: number) => string;
-  body: (i: number) => string;
-  /** Stop starting requests after this wall-clock time. */
-  deadline?: number;
-}
-
-/**
- * POSTs `count` bodies to the receiver with `concurrency` requests in flight on one kept-alive
- * undici Pool of as many connections: what Herald's worker does, minus everything else.
- */
-export async function blast(o: BlastOptions): Promise<{ ok: number; errors: number; started: number }> {
-  const pool = new Pool(o.receiverUrl, {
-    connections: o.concurrency,
-    keepAliveTimeout: 30_000,
-    headersTimeout: o.timeoutMs,
-    bodyTimeout: o.timeoutMs,
-  });
-  let next = 0;
-  let ok = 0;
-  let errors = 0;
-  const lane = async () => {
-    for (;;) {
-      if (o.deadline !== undefined && wallNow() > o.deadline) return;
-      const i = next++;
-      if (i >= o.count) return;
-      try {
-        const res = await pool.request({
-          path: o.path(i),
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: o.body(i),
-          signal: AbortSignal.timeout(o.timeoutMs),
-        });
-        await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) ok++;
-        else errors++;
-      } catch {
-        errors++;
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(o.concurrency, o.count) }, lane));
-  } finally {
-    await pool.destroy();
-  }
-  return { ok, errors, started: Math.min(next, o.count) };
-}
 
 // ---- paced sending -------------------------------------------------------------------------
 

@@ -8,6 +8,10 @@
 
 export const TOPIC = 'walletreward_create';
 
+/** The name and uri of the workspaces of the sharded layouts (Herald adds them to each body). */
+export const shopName = (i: number) => `Bench Shop ${i}`;
+export const shopUri = (i: number) => `https://shop${i}.bench.example`;
+
 export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 function uuid(seq: number, salt: number): string {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BareTraffic, BlastResult } from './bare.js';
 
 const children = new Set<ChildProcess>();
 
@@ -71,17 +72,60 @@ export interface ReceiverProcess {
   stop(): Promise<void>;
 }
 
-export async function startReceiver(benchDir: string): Promise<ReceiverProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'receiver.ts')], {
+/** A bench/ script in a child process, its stdin a pipe (its end tells the child that we died). */
+function spawnScript(benchDir: string, file: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, file)], {
     cwd: join(benchDir, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   track(child);
+  return child;
+}
+
+export async function startReceiver(benchDir: string): Promise<ReceiverProcess> {
+  const child = spawnScript(benchDir, 'receiver.ts');
   const m = await waitForLine(child, /^\{"port":(\d+)/, 30_000, 'the receiver');
   return {
     url: `http://127.0.0.1:${m[1]}`,
     pid: child.pid!,
     stop: () => stopChild(child, 2000),
+  };
+}
+
+// ---- the bare client -----------------------------------------------------------------------
+
+export interface BareProcess {
+  pid: number;
+  /** Runs one blast in the child (bench/bare.ts) and resolves with its result. */
+  blast(traffic: BareTraffic): Promise<BlastResult>;
+  stop(): Promise<void>;
+}
+
+export async function startBare(benchDir: string): Promise<BareProcess> {
+  const child = spawnScript(benchDir, 'bare.ts');
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((r: BlastResult) => void)[] = [];
+  const failures: ((e: Error) => void)[] = [];
+  const m = await waitForLine(child, /^\{"ready":(\d+)/, 30_000, 'the bare client');
+  lines.on('line', (line) => {
+    if (!line.startsWith('{"done":')) return;
+    failures.shift();
+    waiting.shift()?.((JSON.parse(line) as { done: BlastResult }).done);
+  });
+  child.once('exit', (code, signal) => {
+    for (const fail of failures.splice(0)) fail(new Error(`the bare client exited (code ${code}, signal ${signal})`));
+  });
+  return {
+    pid: Number(m[1]),
+    blast: (traffic) => new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      failures.push(reject);
+      child.stdin!.write(JSON.stringify({ blast: traffic }) + '\n');
+    }),
+    stop: async () => {
+      child.stdin!.end();
+      await stopChild(child, 2000);
+    },
   };
 }
 

@@ -40,9 +40,13 @@ export interface Row {
   unit: string;
   herald: number | null;
   baseline: number | null;
+  /** Shown after the baseline figure, e.g. "@64": the connection count that won the bare sweep. */
+  baselineNote?: string;
   /** herald ÷ baseline, or the figure the target is about when that differs (says `ratioOf`). */
   ratio: number | null;
   ratioOf?: string;
+  /** How the ratio reads: a percentage (the default) or "2.4×" (CPU per delivery against the bare client's per POST). */
+  ratioAs?: 'percent' | 'times';
   target: string;
   pass: boolean | null;
 }
@@ -52,6 +56,8 @@ function cell(v: number | null, unit: string): string {
   if (unit === '/s') return `${int(v)}/s`;
   if (unit === 'ms') return `${v.toFixed(2)} ms`;
   if (unit === 'MB') return `${v.toFixed(1)} MB`;
+  if (unit === 'µs') return `${v.toFixed(1)} µs`;
+  if (unit === 'B') return `${int(v)} B`;
   return String(v);
 }
 
@@ -61,8 +67,8 @@ export function table(rows: Row[]): string {
     r.scenario,
     r.measure,
     cell(r.herald, r.unit),
-    cell(r.baseline, r.unit),
-    r.ratio === null ? '—' : `${(r.ratio * 100).toFixed(1)}%${r.ratioOf ? ` ${r.ratioOf}` : ''}`,
+    `${cell(r.baseline, r.unit)}${r.baselineNote && r.baseline !== null ? ` ${r.baselineNote}` : ''}`,
+    r.ratio === null ? '—' : `${r.ratioAs === 'times' ? `${r.ratio.toFixed(2)}×` : `${(r.ratio * 100).toFixed(1)}%`}${r.ratioOf ? ` ${r.ratioOf}` : ''}`,
     r.target,
     r.pass === null ? '—' : r.pass ? 'pass' : 'MISS',
   ]);

@@ -18,15 +18,21 @@ const root = resolve(benchDir, '..');
 
 const HELP = `npm run bench -- [options]
 
-  --only LIST              scenarios to run, comma separated: throughput, fanout, latency, backlog, badneighbour, hanging100, hanging1000; contracts only when named
-  --quick                  small sizes for a smoke run (5k events, 20 x 50 fan-out, 5 s latency, 20k backlog, 20 s bad-neighbour window, 15 s hanging)
-  --events N               throughput (and bad-neighbour) events            [100000]
+  --only LIST              scenarios to run, comma separated: throughput, throughput1, fanout, latency, burst, backlog, fifo, badneighbour,
+                           hanging100, hanging1000; contracts and scaleout (PostgreSQL) only when named
+  --quick                  small sizes for a smoke run (5k events, 20 x 50 fan-out, 5 s latency, 5k burst + 5 s, 20k backlog, 20 s bad-neighbour window, 15 s hanging)
+  --bare-sweep LIST        connection counts of the bare baseline, comma separated; the best is the baseline  [16,64,256]
+  --events N               throughput, throughput1, scaleout (and bad-neighbour) events  [100000]
   --batch-size N           events per batch request                         [100]
   --publish-concurrency N  batch requests in flight                         [8]
   --fanout-webhooks N      fan-out webhooks                                 [1000]
   --fanout-events N        fan-out events                                   [200]
   --rate N                 latency scenario events per second               [1000]
   --duration S             latency scenario seconds                         [30]
+  --burst N                burst: events published through the batch API before the paced run  [40000]
+  --burst-rate N           burst: events per second of the paced run after it                  [500]
+  --burst-seconds S        burst: seconds of the paced run (the first 2 not counted)           [20]
+  --scaleout-workers LIST  scaleout: worker process counts beside the API node                 [1,2,4]
   --backlog N              backlog deliveries                               [1000000]
   --bad-events N           bad-neighbour events                             [= --events]
   --bad-window S           bad-neighbour: longest time healthy deliveries are counted  [120]
@@ -51,6 +57,14 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
   return n;
 }
 
+/** A comma-separated list of positive integers. */
+function counts(name: string, raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined) return fallback;
+  const list = raw.split(',').map((v) => Math.round(positive(name, v.trim(), 1)));
+  if (list.length === 0) throw new Error(`--${name} needs at least one number`);
+  return list;
+}
+
 function parse() {
   const { values } = parseArgs({
     options: {
@@ -64,6 +78,11 @@ function parse() {
       rate: { type: 'string' },
       duration: { type: 'string' },
       backlog: { type: 'string' },
+      'bare-sweep': { type: 'string' },
+      burst: { type: 'string' },
+      'burst-rate': { type: 'string' },
+      'burst-seconds': { type: 'string' },
+      'scaleout-workers': { type: 'string' },
       'bad-events': { type: 'string' },
       'bad-window': { type: 'string' },
       'hang-seconds': { type: 'string' },
@@ -93,6 +112,10 @@ function parse() {
     latencyRate: positive('rate', values.rate, 1000),
     latencySeconds: positive('duration', values.duration, q ? 5 : 30),
     backlog: Math.round(positive('backlog', values.backlog, q ? 20_000 : 1_000_000)),
+    burst: Math.round(positive('burst', values.burst, q ? 5000 : 40_000)),
+    burstRate: positive('burst-rate', values['burst-rate'], 500),
+    burstSeconds: positive('burst-seconds', values['burst-seconds'], q ? 5 : 20),
+    scaleoutWorkers: counts('scaleout-workers', values['scaleout-workers'], [1, 2, 4]),
     badEvents: Math.round(positive('bad-events', values['bad-events'], events)),
     badWindowSeconds: positive('bad-window', values['bad-window'], q ? 20 : 120),
     hangSeconds: positive('hang-seconds', values['hang-seconds'], q ? 15 : 60),
@@ -115,6 +138,7 @@ function parse() {
     concurrency: values.concurrency === undefined ? undefined : Math.round(positive('concurrency', values.concurrency, 1)),
     workers: values.workers === undefined ? 0 : Math.round(positive('workers', values.workers, 0)),
     timeoutMs: values['timeout-ms'] === undefined ? undefined : Math.round(positive('timeout-ms', values['timeout-ms'], 1)),
+    bareSweep: counts('bare-sweep', values['bare-sweep'], [16, 64, 256]),
     cpuProf: values['cpu-prof'],
     build: !values['no-build'],
     keepData: values['keep-data'],
@@ -241,6 +265,9 @@ async function main(): Promise<number> {
     adminKey: `bench-admin-${randomBytes(16).toString('hex')}`,
     concurrency,
     workers: opts.workers,
+    benchDir,
+    bareSweep: opts.bareSweep,
+    sweeps: [],
     timeoutMs,
     receiver,
     sizes: opts.sizes,
@@ -297,6 +324,10 @@ async function main(): Promise<number> {
     .map(([name, d]) => [name, (d as { loadAverage1m?: { start: number; end: number } }).loadAverage1m] as const)
     .filter(([, l]) => l !== undefined)
     .map(([name, l]) => `${name} ${l!.start.toFixed(1)}→${l!.end.toFixed(1)}`);
+  if (ctx.sweeps.length) {
+    console.log(`\nbare baseline per connection count (POSTs/s, the bare client's CPU per POST):`);
+    for (const s of ctx.sweeps) console.log(`  ${s.scenario}: ${s.line}`);
+  }
   if (loads.length) console.log(`\nload average (1 min) at start→end of each scenario: ${loads.join(', ')} (${host.cores} cores)`);
   for (const p of profiles) console.log('\n' + formatProfile(p));
 
@@ -307,7 +338,7 @@ async function main(): Promise<number> {
     store,
     quick: opts.quick,
     machine: host,
-    settings: { workerConcurrency: concurrency, deliveryTimeoutMs: timeoutMs, sizes: opts.sizes },
+    settings: { workerConcurrency: concurrency, deliveryTimeoutMs: timeoutMs, bareSweep: opts.bareSweep, workers: opts.workers, sizes: opts.sizes },
     rows,
     scenarios,
     profiles,
