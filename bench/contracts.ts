@@ -8,7 +8,8 @@
 import { publishAll, waitForCount } from './load.js';
 import { TOPIC, wallNow } from './payload.js';
 import { int, mb, round1, round3, type Row } from './report.js';
-import { deadlineFrom, diagnose, diedWithLog, guard, rate, rss, shardedSetup, startRun, stopRun, type Ctx, type ScenarioResult } from './scenarios.js';
+import { costRows, meter, type Costs } from './costs.js';
+import { deadlineFrom, diagnose, diedWithLog, guard, heraldPids, rate, rss, shardedSetup, startRun, stopRun, type Ctx, type ScenarioResult } from './scenarios.js';
 
 /** A schema for the walletreward_create data that bench/payload.ts sends: every field typed, most required, one pattern. */
 export const WALLET_REWARD_SCHEMA = {
@@ -62,6 +63,7 @@ interface Measured {
   peakRssMB: number | null;
   /** Signatures seen on one stored attempt's webhook-signature header. */
   signatures: string | null;
+  costs: Costs;
 }
 
 async function runVariant(ctx: Ctx, v: Variant): Promise<Measured> {
@@ -70,6 +72,7 @@ async function runVariant(ctx: Ctx, v: Variant): Promise<Measured> {
   const run = await startRun(ctx, `contracts-${v.name.replace('+', '-')}`, 'all');
   if (v.schema) await run.api.call('PATCH', `/api/v1/topics/${TOPIC}`, { schema: WALLET_REWARD_SCHEMA });
   const ws = await shardedSetup(ctx, run.api, `ct${VARIANTS.indexOf(v)}`, (i) => `${ctx.receiver.url}/c/${i}`, v.signing);
+  const costs = await meter(heraldPids(run), ctx.databaseUrl);
   const t0 = wallNow();
   let published = 0;
   const publishing = publishAll(run.api, { events: N, batchSize, concurrency: publishConcurrency, workspaceOf: (k) => ws[k % ws.length]! }, (p) => (published = p));
@@ -78,6 +81,7 @@ async function runVariant(ctx: Ctx, v: Variant): Promise<Measured> {
     stallMs: 60_000, deadline: deadlineFrom(ctx, t0), extra: () => `published ${int(published)}  ${rss(run.herald)}`, diagnose: diagnose(run), died: () => diedWithLog(run),
   });
   const [pub, got] = await guard(run, Promise.all([publishing, waiting]));
+  const cost = await costs.finish(got.count);
   const stats = await ctx.receiver.stats();
   const mem = run.herald.memory();
   // What was sent, from one stored attempt: "v1" or "v1 v1a".
@@ -95,6 +99,7 @@ async function runVariant(ctx: Ctx, v: Variant): Promise<Measured> {
     seconds: round3(((got.complete ? lastAt : got.endedAt) - t0) / 1000),
     peakRssMB: mem ? mb(mem.peak) : null,
     signatures: header ? header.split(' ').map((s) => s.slice(0, s.indexOf(','))).join(' ') : null,
+    costs: cost,
   };
 }
 
@@ -119,6 +124,11 @@ export async function contracts(ctx: Ctx): Promise<ScenarioResult> {
         scenario: `contracts: ${v.name}`, measure: 'deliveries/s', unit: '/s', herald: r.deliveriesPerSecond, baseline: plain.deliveriesPerSecond,
         ratio: r.deliveriesPerSecond / plain.deliveriesPerSecond, ratioOf: 'of plain', target: 'report', pass: r.complete ? null : false,
       },
+      // The "bare" column is the plain run's CPU per delivery here.
+      ...costRows(`contracts: ${v.name}`, r.costs, plain.costs.cpuPerItemUs, ctx.store).map((row) => ({
+        ...row, measure: row.measure.replace(' (bare: /POST)', ''), baseline: row.unit === 'B' ? plain.costs.bytesPerItem : row.baseline,
+        ratioOf: 'of plain', target: 'report', pass: null,
+      })),
     );
   }
   const details: Record<string, unknown> = { events: ctx.sizes.events, webhooks: 20 };

@@ -58,6 +58,12 @@ export interface Costs {
   walBytes: number | null;
   /** PostgreSQL: transactions other databases of the server committed in the window (their WAL is in walBytes too). */
   otherDatabaseTransactions: number | null;
+  /**
+   * PostgreSQL: checkpoints that ended in the window. After each one, the first change to a
+   * page writes the whole 8 kB page into the WAL, so WAL bytes per delivery depend on where
+   * checkpoints fall as well as on what Herald writes.
+   */
+  checkpoints: number | null;
   processes: number;
 }
 
@@ -65,7 +71,7 @@ interface Snapshot {
   at: number;
   cpu: number | null;
   io: { writeBytes: number; wchar: number } | null;
-  wal: { lsn: string; others: number } | null;
+  wal: { lsn: string; others: number; checkpoints: number } | null;
 }
 
 type PgClient = { query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }>; end: () => Promise<void> };
@@ -77,12 +83,13 @@ async function pgClient(databaseUrl: string): Promise<PgClient> {
   return client as unknown as PgClient;
 }
 
-async function walPoint(client: PgClient): Promise<{ lsn: string; others: number }> {
+async function walPoint(client: PgClient): Promise<{ lsn: string; others: number; checkpoints: number }> {
   const { rows } = await client.query(
     `SELECT pg_current_wal_lsn()::text AS lsn,
-            (SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database WHERE datname IS DISTINCT FROM current_database())::bigint AS others`,
+            (SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database WHERE datname IS DISTINCT FROM current_database())::bigint AS others,
+            (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::bigint AS checkpoints`,
   );
-  return { lsn: String(rows[0]!.lsn), others: Number(rows[0]!.others) };
+  return { lsn: String(rows[0]!.lsn), others: Number(rows[0]!.others), checkpoints: Number(rows[0]!.checkpoints) };
 }
 
 function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: T) => T): T | null {
@@ -139,6 +146,7 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
         wchar,
         walBytes,
         otherDatabaseTransactions: before.wal && after.wal ? after.wal.others - before.wal.others : null,
+        checkpoints: before.wal && after.wal ? after.wal.checkpoints - before.wal.checkpoints : null,
         processes: pids.length,
       };
     },
@@ -164,5 +172,6 @@ export function costRows(scenario: string, herald: Costs, bareCpuPerPostUs: numb
 export function describeCosts(c: Costs, what = 'delivery'): string {
   const bytes = c.bytesPerItem === null ? 'n/a' : `${Math.round(c.bytesPerItem).toLocaleString('en-US')} B (${c.bytesSource})`;
   return `CPU ${c.cpuPerItemUs ?? 'n/a'} µs/${what} (${c.processes} process${c.processes === 1 ? '' : 'es'}), written ${bytes}/${what}` +
+    (c.checkpoints ? `; ${c.checkpoints} checkpoint${c.checkpoints === 1 ? '' : 's'} in the window (full-page images follow each)` : '') +
     (c.otherDatabaseTransactions ? `; warning: ${c.otherDatabaseTransactions} transactions of other databases in the window (their WAL is counted)` : '');
 }

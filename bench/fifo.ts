@@ -5,7 +5,8 @@
 import { publishAll, waitForCount } from './load.js';
 import { TOPIC } from './payload.js';
 import { int, round1, round3 } from './report.js';
-import { deadlineFrom, diagnose, diedWithLog, guard, rate, startRun, stopRun, type Scenario } from './scenarios.js';
+import { costRows, describeCosts, meter } from './costs.js';
+import { deadlineFrom, diagnose, diedWithLog, guard, heraldPids, rate, startRun, stopRun, type Scenario } from './scenarios.js';
 
 export const fifo: Scenario = async (ctx) => {
   const webhooks = Math.min(100, ctx.sizes.fanoutWebhooks);
@@ -20,6 +21,7 @@ export const fifo: Scenario = async (ctx) => {
     const id = await run.api.webhook(ws, TOPIC, `${ctx.receiver.url}/f/${i}`);
     await run.api.call('PATCH', `/api/v1/workspaces/${ws}/webhooks/${id}`, { ordering: 'fifo' });
   }
+  const costs = await meter(heraldPids(run), ctx.databaseUrl);
   const t0 = Date.now();
   const publishing = publishAll(run.api, { events, batchSize: Math.min(100, ctx.sizes.batchSize), concurrency: 1, workspaceOf: () => ws });
   const waiting = waitForCount({
@@ -27,20 +29,21 @@ export const fifo: Scenario = async (ctx) => {
     deadline: deadlineFrom(ctx, t0), diagnose: diagnose(run), died: () => diedWithLog(run),
   });
   const [, got] = await guard(run, Promise.all([publishing, waiting]));
+  const cost = await costs.finish(got.count);
   const stats = await ctx.receiver.stats({ prefix: 'f' });
   await stopRun(ctx, run, { workspaces: [ws] });
   const lastAt = stats.prefixes.f?.lastAt ?? got.endedAt;
   const fifoRate = rate(got.count, t0, got.complete ? lastAt : got.endedAt);
   const plain = ctx.throughput?.herald ?? null;
-  ctx.log(`  => fifo ${int(fifoRate)} deliveries/s (${round1(fifoRate / webhooks)}/s per webhook)${plain ? `, plain throughput ${int(plain)}/s` : ''}`);
+  ctx.log(`  => fifo ${int(fifoRate)} deliveries/s (${round1(fifoRate / webhooks)}/s per webhook)${plain ? `, plain throughput ${int(plain)}/s` : ''}; ${describeCosts(cost)}`);
   return {
     rows: [{
       scenario: 'fifo', measure: 'deliveries/s', unit: '/s', herald: fifoRate, baseline: plain, ratio: plain ? fifoRate / plain : null, ratioOf: plain ? 'of plain throughput' : undefined,
       target: 'ordered; one round trip per event per webhook', pass: got.complete && stats.duplicates === 0,
-    }],
+    }, ...costRows('fifo', cost, null, ctx.store)],
     details: {
       webhooks, events, received: got.count, complete: got.complete, duplicates: stats.duplicates, seconds: round3((lastAt - t0) / 1000),
-      deliveriesPerSecond: round1(fifoRate), perWebhookPerSecond: round1(fifoRate / webhooks), plainThroughput: plain,
+      deliveriesPerSecond: round1(fifoRate), perWebhookPerSecond: round1(fifoRate / webhooks), plainThroughput: plain, costs: cost,
     },
   };
 };

@@ -9,8 +9,9 @@
 import { HeraldApi } from './client.js';
 import { paced, sleep, waitForCount } from './load.js';
 import { TOPIC, walletReward, wallNow } from './payload.js';
+import { costRows, meter, type Costs } from './costs.js';
 import { int, round1, type Row } from './report.js';
-import { deadlineFrom, diagnose, diedWithLog, guard, rate, rss, shopName, shopUri, startRun, stopRun, type Ctx, type Scenario } from './scenarios.js';
+import { deadlineFrom, diagnose, diedWithLog, guard, heraldPids, rate, rss, shopName, shopUri, startRun, stopRun, type Ctx, type Scenario } from './scenarios.js';
 
 const HEALTHY = 10;
 const KINDS = ['never', 'late', 'dripbody', 'dripheads', 'huge'] as const;
@@ -27,6 +28,7 @@ interface Measured {
   hangingRequests: number;
   hangingEvents: number;
   skipped: number;
+  costs: Costs;
 }
 
 async function createWebhooks(api: HeraldApi, ws: string, urls: string[]): Promise<void> {
@@ -74,6 +76,7 @@ async function measure(ctx: Ctx, label: string, hangingCount: number, hangingRat
   }
   const healthyRate = ctx.sizes.hangHealthyRate;
   const warm = await guard(run, publishAt(run.api, healthy, healthyRate, WARMUP_MS, 0));
+  const costs = await meter(heraldPids(run), ctx.databaseUrl);
   const since = wallNow();
   ctx.log(`  [${label}] ${seconds} s: ${int(healthyRate)} healthy events/s` +
     (hangingCount > 0 ? `, ${hangingRate} events/s to the ${int(hangingCount)} hanging webhooks (${int(hangingRate * hangingCount)} deliveries/s)` : ''));
@@ -87,6 +90,8 @@ async function measure(ctx: Ctx, label: string, hangingCount: number, hangingRat
     stallMs: 30_000, deadline: deadlineFrom(ctx, wallNow(), 120),
     extra: () => rss(run.herald), diagnose: diagnose(run), died: () => diedWithLog(run),
   });
+  // Per healthy delivery (counted from `since`): the hanging webhooks' attempts are what it carries here.
+  const cost = await costs.finish(got.count - warm.accepted);
   const stats = await ctx.receiver.stats({ latency: true, since, prefix: 'hok' });
   await stopRun(ctx, run, { graceMs: ctx.timeoutMs + 5000 });
   const lat = stats.latency!;
@@ -96,7 +101,7 @@ async function measure(ctx: Ctx, label: string, hangingCount: number, hangingRat
   return {
     p50: lat.p50, p99: lat.p99, max: lat.max, perSecond: rate(lat.n, since, lastAt), received: got.count, expected,
     complete: got.complete && failed === 0 && good.skipped === 0 && hung.skipped === 0,
-    hangingRequests: stats.hangTotal, hangingEvents: hung.accepted, skipped: warm.skipped + good.skipped + hung.skipped,
+    hangingRequests: stats.hangTotal, hangingEvents: hung.accepted, skipped: warm.skipped + good.skipped + hung.skipped, costs: cost,
   };
 }
 
@@ -126,6 +131,10 @@ export function hanging(count: number, perSecond: number): Scenario {
           scenario, measure: 'healthy deliveries/s', unit: '/s', herald: beside.perSecond, baseline: without.perSecond, ratio: share,
           ratioOf: 'of without', target: '≥ 90% of without', pass: ok && share >= 0.9,
         },
+        // Beside the hanging webhooks, per healthy delivery; the "bare" column is the run without them.
+        ...costRows(scenario, beside.costs, without.costs.cpuPerItemUs, ctx.store).map((r) => ({
+          ...r, measure: r.measure.replace('delivery (bare: /POST)', 'healthy delivery').replace('/delivery', '/healthy delivery'), target: '(none)', pass: null, ratioOf: 'of without',
+        })),
       ],
       details: {
         hangingWebhooks: count, kinds: KINDS, hangingEventsPerSecond: perSecond, healthyWebhooks: HEALTHY,

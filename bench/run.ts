@@ -232,6 +232,10 @@ async function main(): Promise<number> {
   keepData = opts.keepData;
   const databaseUrl = process.env.HERALD_DATABASE_URL || undefined;
   const store = databaseUrl ? 'postgres' : 'sqlite';
+  if (store === 'sqlite' && opts.scenarios.some((s) => s.name === 'scaleout')) {
+    console.error('bench: scaleout needs PostgreSQL (worker processes beside an API node share one database); set HERALD_DATABASE_URL=postgres://… to a dedicated database');
+    return 2;
+  }
   const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });

@@ -14,9 +14,11 @@ import { TOPIC, deliveredBody, shopName, shopUri, walletReward, wallNow } from '
 import { startHerald, type HeraldProcess } from './processes.js';
 import { int, mb, round1, round3, summarise, type Row } from './report.js';
 import { hanging } from './hanging.js';
-// contracts.ts uses this file's helpers at run time only, so the import cycle is harmless.
+// contracts.ts, fifo.ts, burst.ts and scaleout.ts use this file's helpers at run time only, so the import cycles are harmless.
 import { contracts } from './contracts.js';
 import { fifo } from './fifo.js';
+import { burst } from './burst.js';
+import { scaleout } from './scaleout.js';
 
 export interface Sizes {
   events: number;
@@ -699,10 +701,12 @@ export const SCENARIOS: { name: string; aliases: string[]; run: Scenario; onlyWh
   { name: 'throughput1', aliases: ['tp1'], run: throughput1 },
   { name: 'fanout', aliases: ['fan-out', 'fo'], run: fanOut },
   { name: 'latency', aliases: ['lat'], run: latency },
+  { name: 'burst', aliases: ['bu'], run: burst },
   { name: 'backlog', aliases: ['bl'], run: backlog },
   { name: 'fifo', aliases: ['ordered'], run: fifo },
   { name: 'badneighbour', aliases: ['bad-neighbour', 'badneighbor', 'bad-neighbor', 'bn'], run: badNeighbour },
   { name: 'hanging100', aliases: ['h100'], run: hanging(100, 5) },
   { name: 'hanging1000', aliases: ['h1000'], run: hanging(1000, 1) },
   { name: 'contracts', aliases: ['schema', 'signing'], run: contracts, onlyWhenAsked: true },
+  { name: 'scaleout', aliases: ['scale-out', 'so'], run: scaleout, onlyWhenAsked: true },
 ];
