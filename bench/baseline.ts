@@ -23,6 +23,8 @@ export interface BarePoint {
   seconds: number;
   /** The bare client process's CPU time per POST (user + system, all threads), µs. */
   cpuPerPostUs: number | null;
+  /** The receiver's, per request received: far below a core's worth at the rate, it is not what limits the run. */
+  receiverCpuPerRequestUs: number | null;
   costs: Costs;
   latencyMs?: LatencySummary;
 }
@@ -61,6 +63,7 @@ export async function bareSweep(ctx: Ctx, label: string, traffic: SweepTraffic, 
       await ctx.receiver.reset();
       ctx.log(`  bare baseline: ${int(traffic.count)} POSTs, ${connections} connections (${connections} in flight)`);
       const costs = await meter([bare.pid]);
+      const receiverCosts = await meter([ctx.receiverPid]);
       const t0 = performance.timeOrigin + performance.now();
       const deadline = options.windowMs === undefined ? undefined : t0 + options.windowMs;
       const sent = bare.blast({ ...base, ...traffic, connections, deadline });
@@ -70,12 +73,13 @@ export async function bareSweep(ctx: Ctx, label: string, traffic: SweepTraffic, 
       });
       const result = await sent;
       const cost = await costs.finish(result.started);
+      const receiverCpuPerRequestUs = (await receiverCosts.finish(got.count)).cpuPerItemUs;
       const stats = await ctx.receiver.stats(options.latency ? { latency: true } : {});
       const lastAt = got.complete ? (stats.prefixes[traffic.prefix]?.lastAt ?? got.endedAt) : got.endedAt;
       const perSecond = (got.count * 1000) / Math.max(1, lastAt - result.startedAt);
       points.push({
         connections, perSecond: round1(perSecond), received: got.count, errors: result.errors, complete: got.complete, hangRequests: stats.hangTotal,
-        seconds: Math.round(lastAt - result.startedAt) / 1000, cpuPerPostUs: cost.cpuPerItemUs, costs: cost,
+        seconds: Math.round(lastAt - result.startedAt) / 1000, cpuPerPostUs: cost.cpuPerItemUs, costs: cost, receiverCpuPerRequestUs,
         ...(options.latency ? { latencyMs: stats.latency } : {}),
       });
     }
@@ -84,7 +88,7 @@ export async function bareSweep(ctx: Ctx, label: string, traffic: SweepTraffic, 
   }
   const complete = points.filter((p) => p.complete);
   const best = (complete.length ? complete : points).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-  const line = points.map((p) => `${p.connections}: ${int(p.perSecond)}/s, ${p.cpuPerPostUs} µs CPU/POST${p === best ? ' (best)' : ''}`).join('; ');
+  const line = points.map((p) => `${p.connections}: ${int(p.perSecond)}/s, ${p.cpuPerPostUs} µs CPU/POST (receiver ${p.receiverCpuPerRequestUs} µs)${p === best ? ' (best)' : ''}`).join('; ');
   ctx.log(`  bare baseline sweep: ${line}`);
   ctx.sweeps.push({ scenario: label, line });
   return { best, points };

@@ -153,14 +153,19 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
   };
 }
 
-/** The two cost rows of a scenario: CPU per delivery (beside the bare client's per POST) and bytes written per delivery. */
-export function costRows(scenario: string, herald: Costs, bareCpuPerPostUs: number | null, store: 'sqlite' | 'postgres'): Row[] {
+/**
+ * The two cost rows of a scenario: CPU per delivery (beside the bare client's per POST) and
+ * bytes written per delivery. The CPU target (≤ 3× the bare client's, issue 16) is for the
+ * layouts whose bare run sends the same traffic flat out (`cpuTarget`); where the rate is
+ * paced or requests hang, fixed costs and waiting make the quotient a different figure.
+ */
+export function costRows(scenario: string, herald: Costs, bareCpuPerPostUs: number | null, store: 'sqlite' | 'postgres', cpuTarget = true): Row[] {
   const cpuRatio = herald.cpuPerItemUs !== null && bareCpuPerPostUs ? herald.cpuPerItemUs / bareCpuPerPostUs : null;
   const bytesLabel = herald.bytesSource === 'wal' ? 'WAL bytes/delivery' : herald.bytesSource === 'wchar' ? 'bytes written/delivery (wchar)' : 'bytes written/delivery';
   return [
     {
       scenario, measure: 'CPU/delivery (bare: /POST)', unit: 'µs', herald: herald.cpuPerItemUs, baseline: bareCpuPerPostUs, ratio: cpuRatio, ratioAs: 'times',
-      target: bareCpuPerPostUs === null ? '(none)' : '≤ 3× bare', pass: cpuRatio === null ? null : cpuRatio <= 3,
+      target: bareCpuPerPostUs === null || !cpuTarget ? '(none)' : '≤ 3× bare', pass: cpuRatio === null || !cpuTarget ? null : cpuRatio <= 3,
     },
     {
       scenario, measure: bytesLabel, unit: 'B', herald: herald.bytesPerItem, baseline: null, ratio: null,

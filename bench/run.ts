@@ -274,6 +274,7 @@ async function main(): Promise<number> {
     sweeps: [],
     timeoutMs,
     receiver,
+    receiverPid: receiverProcess.pid,
     sizes: opts.sizes,
     cpuProfile: opts.cpuProf,
     keepData: opts.keepData,
@@ -307,6 +308,7 @@ async function main(): Promise<number> {
       if (receiverProcess && receiverProcess.url !== receiver.url) {
         // The receiver is started again with a new port; later scenarios use it.
         ctx.receiver = new Receiver(receiverProcess.url);
+        ctx.receiverPid = receiverProcess.pid;
       }
     }
   }

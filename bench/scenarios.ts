@@ -58,6 +58,8 @@ export interface Ctx {
   workers: number;
   timeoutMs: number;
   receiver: Receiver;
+  /** The receiver's process, whose CPU per request shows whether it is what limits a run. */
+  receiverPid: number;
   sizes: Sizes;
   cpuProfile: boolean;
   keepData: boolean;
@@ -246,6 +248,7 @@ export async function measureThroughput(ctx: Ctx, run: Run, o: { webhooks: numbe
   const { events: N, batchSize, publishConcurrency } = ctx.sizes;
   const ws = await shardedSetup(ctx, run.api, o.prefix, (i) => `${ctx.receiver.url}/${o.prefix}/${i}`, 'hmac', o.webhooks);
   const costs = await meter(heraldPids(run), ctx.databaseUrl);
+  const receiverCosts = await meter([ctx.receiverPid]);
   const t0 = wallNow();
   let published = 0;
   const publishing = publishAll(run.api, { events: N, batchSize, concurrency: publishConcurrency, workspaceOf: (k) => ws[k % ws.length]! }, (p) => (published = p));
@@ -255,6 +258,7 @@ export async function measureThroughput(ctx: Ctx, run: Run, o: { webhooks: numbe
   });
   const [pub, got] = await guard(run, Promise.all([publishing, waiting]));
   const cost = await costs.finish(got.count);
+  const receiverCpuPerRequestUs = (await receiverCosts.finish(got.count)).cpuPerItemUs;
   const stats = await ctx.receiver.stats({ latency: true });
   const mem = run.herald.memory();
   const lastAt = stats.prefixes[o.prefix]?.lastAt ?? got.endedAt;
@@ -266,7 +270,7 @@ export async function measureThroughput(ctx: Ctx, run: Run, o: { webhooks: numbe
     details: {
       deliveriesPerSecond: round1(perSecond), received: got.count, complete: got.complete, reason: got.reason, seconds: round3((lastAt - t0) / 1000),
       publishSeconds: round3((pub.finishedAt - t0) / 1000), publishEventsPerSecond: round1(rate(N, t0, pub.finishedAt)),
-      duplicates: stats.duplicates, peakRssMB: mem ? mb(mem.peak) : null, latencyUnderLoadMs: stats.latency, costs: cost,
+      duplicates: stats.duplicates, peakRssMB: mem ? mb(mem.peak) : null, latencyUnderLoadMs: stats.latency, costs: cost, receiverCpuPerRequestUs,
     },
   };
 }
@@ -468,7 +472,7 @@ export const latency: Scenario = async (ctx) => {
       row('publish→receipt p50', h.p50, b.p50, '≤ 2 ms', h.p50 !== null && complete ? h.p50 <= 2 : false),
       row('publish→receipt p95', h.p95, b.p95, '(none)', null),
       row('publish→receipt p99', h.p99, b.p99, '≤ 10 ms', h.p99 !== null && complete ? h.p99 <= 10 : false),
-      ...costRows('latency', m.costs, bareCost.cpuPerItemUs, ctx.store),
+      ...costRows('latency', m.costs, bareCost.cpuPerItemUs, ctx.store, false),
     ],
     details: {
       rate: R, seconds: ctx.sizes.latencySeconds, warmupSeconds: warmupMs / 1000,
@@ -679,7 +683,7 @@ export const badNeighbour: Scenario = async (ctx) => {
         scenario: 'bad neighbour', measure: 'healthy deliveries/s', unit: '/s', herald: heraldRate, baseline: bareRate, ratio: share,
         ratioOf: 'of scen. 1', target: '≥ 90% of scen. 1', pass: share === null ? null : share >= 0.9,
       },
-      ...costRows('bad neighbour', cost, bare.best.cpuPerPostUs, ctx.store).map((r) => ({ ...r, measure: r.measure.replace('/delivery', '/healthy delivery') })),
+      ...costRows('bad neighbour', cost, bare.best.cpuPerPostUs, ctx.store, false).map((r) => ({ ...r, measure: r.measure.replace('/delivery', '/healthy delivery') })),
     ],
     details: {
       events: N, healthyExpected: healthy, hangingWebhooks: hangs.size, webhooks: SHARDS, timeoutMs: ctx.timeoutMs, windowSeconds: windowMs / 1000,
