@@ -52,10 +52,14 @@ export interface Costs {
   cpuPerItemUs: number | null;
   /** Bytes written per item, from `bytesSource`. */
   bytesPerItem: number | null;
-  bytesSource: 'write_bytes' | 'wchar' | 'wal' | null;
+  bytesSource: 'write_bytes' | 'wchar' | 'wal' | 'wal of this database' | null;
   writeBytes: number | null;
   wchar: number | null;
+  /** PostgreSQL: the server's WAL in the window (pg_wal_lsn_diff), every database's. */
   walBytes: number | null;
+  /** PostgreSQL: the WAL records of this database (pg_walinspect), and the full-page images among them. */
+  databaseWalBytes: number | null;
+  databaseFpiBytes: number | null;
   /** PostgreSQL: transactions other databases of the server committed in the window (their WAL is in walBytes too). */
   otherDatabaseTransactions: number | null;
   /**
@@ -92,6 +96,29 @@ async function walPoint(client: PgClient): Promise<{ lsn: string; others: number
   return { lsn: String(rows[0]!.lsn), others: Number(rows[0]!.others), checkpoints: Number(rows[0]!.checkpoints) };
 }
 
+/**
+ * WAL of this database alone between two LSNs, from pg_walinspect (PostgreSQL 15+, created in
+ * the benchmark's database when the server has it): the records that touch a relation of this
+ * database, plus the other records (commits) of the transactions that wrote them. Null when the
+ * extension is missing or the WAL of the window has been recycled already (a long run).
+ */
+async function databaseWal(client: PgClient, from: string, to: string): Promise<{ bytes: number; fpiBytes: number } | null> {
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    await client.query(`SET statement_timeout = '120s'`);
+    const { rows } = await client.query(
+      `WITH db AS (SELECT '% rel %/' || oid || '/%' AS pattern FROM pg_database WHERE datname = current_database()),
+            r AS MATERIALIZED (SELECT xid::text AS xid, record_length, fpi_length, block_ref FROM pg_get_wal_records_info('${from}', '${to}')),
+            mine AS (SELECT DISTINCT xid FROM r, db WHERE block_ref LIKE db.pattern AND xid <> '0')
+       SELECT coalesce(sum(record_length), 0)::bigint AS bytes, coalesce(sum(fpi_length), 0)::bigint AS fpi
+         FROM r, db WHERE block_ref LIKE db.pattern OR xid IN (SELECT xid FROM mine)`,
+    );
+    return { bytes: Number(rows[0]!.bytes), fpiBytes: Number(rows[0]!.fpi) };
+  } catch {
+    return null;
+  }
+}
+
 function sum<T>(pids: number[], read: (pid: number) => T | null, add: (a: T, b: T) => T): T | null {
   let total: T | null = null;
   for (const pid of pids) {
@@ -121,9 +148,11 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
     finish: async (items) => {
       const after = await snap();
       let walBytes: number | null = null;
+      let ownWal: { bytes: number; fpiBytes: number } | null = null;
       if (client && before.wal && after.wal) {
         const { rows } = await client.query(`SELECT pg_wal_lsn_diff('${after.wal.lsn}', '${before.wal.lsn}')::bigint AS bytes`);
         walBytes = Number(rows[0]!.bytes);
+        ownWal = await databaseWal(client, before.wal.lsn, after.wal.lsn);
       }
       await client?.end().catch(() => undefined);
       const cpu = before.cpu !== null && after.cpu !== null ? after.cpu - before.cpu : null;
@@ -131,7 +160,9 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
       const wchar = before.io && after.io ? after.io.wchar - before.io.wchar : null;
       // write_bytes is 0 where the kernel does not account block I/O to processes (some
       // containers): then wchar, which counts every write() including ones to sockets and pipes.
-      const [bytes, source]: [number | null, Costs['bytesSource']] = walBytes !== null
+      const [bytes, source]: [number | null, Costs['bytesSource']] = ownWal !== null
+        ? [ownWal.bytes, 'wal of this database']
+        : walBytes !== null
         ? [walBytes, 'wal']
         : writeBytes !== null && writeBytes > 0 ? [writeBytes, 'write_bytes'] : wchar !== null ? [wchar, 'wchar'] : [null, null];
       const per = (v: number | null, scale: number) => (v === null || items <= 0 ? null : Math.round((v * scale * 10) / items) / 10);
@@ -145,6 +176,8 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
         writeBytes,
         wchar,
         walBytes,
+        databaseWalBytes: ownWal?.bytes ?? null,
+        databaseFpiBytes: ownWal?.fpiBytes ?? null,
         otherDatabaseTransactions: before.wal && after.wal ? after.wal.others - before.wal.others : null,
         checkpoints: before.wal && after.wal ? after.wal.checkpoints - before.wal.checkpoints : null,
         processes: pids.length,
@@ -161,10 +194,10 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
  */
 export function costRows(scenario: string, herald: Costs, bareCpuPerPostUs: number | null, store: 'sqlite' | 'postgres', cpuTarget = true): Row[] {
   const cpuRatio = herald.cpuPerItemUs !== null && bareCpuPerPostUs ? herald.cpuPerItemUs / bareCpuPerPostUs : null;
-  const bytesLabel = herald.bytesSource === 'wal' ? 'WAL bytes/delivery' : herald.bytesSource === 'wchar' ? 'bytes written/delivery (wchar)' : 'bytes written/delivery';
+  const bytesLabel = herald.bytesSource?.startsWith('wal') ? 'WAL bytes/delivery' : herald.bytesSource === 'wchar' ? 'bytes written/delivery (wchar)' : 'bytes written/delivery';
   return [
     {
-      scenario, measure: 'CPU/delivery (bare: /POST)', unit: 'µs', herald: herald.cpuPerItemUs, baseline: bareCpuPerPostUs, ratio: cpuRatio, ratioAs: 'times',
+      scenario, measure: bareCpuPerPostUs === null ? 'CPU/delivery' : 'CPU/delivery (bare: /POST)', unit: 'µs', herald: herald.cpuPerItemUs, baseline: bareCpuPerPostUs, ratio: cpuRatio, ratioAs: 'times',
       target: bareCpuPerPostUs === null || !cpuTarget ? '(none)' : '≤ 3× bare', pass: cpuRatio === null || !cpuTarget ? null : cpuRatio <= 3,
     },
     {
@@ -178,5 +211,6 @@ export function describeCosts(c: Costs, what = 'delivery'): string {
   const bytes = c.bytesPerItem === null ? 'n/a' : `${Math.round(c.bytesPerItem).toLocaleString('en-US')} B (${c.bytesSource})`;
   return `CPU ${c.cpuPerItemUs ?? 'n/a'} µs/${what} (${c.processes} process${c.processes === 1 ? '' : 'es'}), written ${bytes}/${what}` +
     (c.checkpoints ? `; ${c.checkpoints} checkpoint${c.checkpoints === 1 ? '' : 's'} in the window (full-page images follow each)` : '') +
-    (c.otherDatabaseTransactions ? `; warning: ${c.otherDatabaseTransactions} transactions of other databases in the window (their WAL is counted)` : '');
+    (c.databaseWalBytes !== null && c.walBytes ? `; the server's WAL: ${Math.round(c.walBytes / Math.max(1, c.items)).toLocaleString('en-US')} B/${what}` : '') +
+    (c.otherDatabaseTransactions && c.databaseWalBytes === null ? `; warning: ${c.otherDatabaseTransactions} transactions of other databases in the window (their WAL is counted)` : '');
 }
