@@ -6,7 +6,9 @@
 // Protocol: one JSON line per command on stdin ({"blast": BareTraffic}), one JSON line per
 // answer on stdout ({"ready": pid} first, then {"done": BlastResult} per command).
 
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Pool, type Dispatcher } from 'undici';
 import { deliveredBody, shopName, shopUri, walletReward, wallNow } from './payload.js';
 
@@ -125,7 +127,8 @@ export async function blast(t: BareTraffic): Promise<BlastResult> {
   return { ok, errors, started: Math.min(next, t.count), startedAt, finishedAt: wallNow() };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+// Run as a script (by processes.ts), not when imported for its types.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // The orchestrator's end of stdin closes when it dies: do not outlive it.
   const lines = createInterface({ input: process.stdin });
   lines.on('close', () => process.exit(0));
