@@ -60,6 +60,8 @@ export interface Costs {
   /** PostgreSQL: the WAL records of this database (pg_walinspect), and the full-page images among them. */
   databaseWalBytes: number | null;
   databaseFpiBytes: number | null;
+  /** Why the database's own WAL could not be read (then bytesPerItem is the server's). */
+  databaseWalError: string | null;
   /** PostgreSQL: transactions other databases of the server committed in the window (their WAL is in walBytes too). */
   otherDatabaseTransactions: number | null;
   /**
@@ -102,10 +104,16 @@ async function walPoint(client: PgClient): Promise<{ lsn: string; others: number
  * database, plus the other records (commits) of the transactions that wrote them. Null when the
  * extension is missing or the WAL of the window has been recycled already (a long run).
  */
-async function databaseWal(client: PgClient, from: string, to: string): Promise<{ bytes: number; fpiBytes: number } | null> {
+async function databaseWal(client: PgClient, from: string, to: string): Promise<{ bytes: number; fpiBytes: number } | string> {
   try {
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
     await client.query(`SET statement_timeout = '120s'`);
+    // pg_walinspect reads only flushed WAL: wait for the WAL writer (it flushes every 200 ms).
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await client.query(`SELECT pg_current_wal_flush_lsn() >= '${to}'::pg_lsn AS flushed`);
+      if (rows[0]!.flushed) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const { rows } = await client.query(
       `WITH db AS (SELECT '% rel %/' || oid || '/%' AS pattern FROM pg_database WHERE datname = current_database()),
             r AS MATERIALIZED (SELECT xid::text AS xid, record_length, fpi_length, block_ref FROM pg_get_wal_records_info('${from}', '${to}')),
@@ -114,8 +122,8 @@ async function databaseWal(client: PgClient, from: string, to: string): Promise<
          FROM r, db WHERE block_ref LIKE db.pattern OR xid IN (SELECT xid FROM mine)`,
     );
     return { bytes: Number(rows[0]!.bytes), fpiBytes: Number(rows[0]!.fpi) };
-  } catch {
-    return null;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 
@@ -149,10 +157,13 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
       const after = await snap();
       let walBytes: number | null = null;
       let ownWal: { bytes: number; fpiBytes: number } | null = null;
+      let databaseWalError: string | null = null;
       if (client && before.wal && after.wal) {
         const { rows } = await client.query(`SELECT pg_wal_lsn_diff('${after.wal.lsn}', '${before.wal.lsn}')::bigint AS bytes`);
         walBytes = Number(rows[0]!.bytes);
-        ownWal = await databaseWal(client, before.wal.lsn, after.wal.lsn);
+        const own = await databaseWal(client, before.wal.lsn, after.wal.lsn);
+        if (typeof own === 'string') databaseWalError = own;
+        else ownWal = own;
       }
       await client?.end().catch(() => undefined);
       const cpu = before.cpu !== null && after.cpu !== null ? after.cpu - before.cpu : null;
@@ -178,6 +189,7 @@ export async function meter(pids: number[], databaseUrl?: string): Promise<{ fin
         walBytes,
         databaseWalBytes: ownWal?.bytes ?? null,
         databaseFpiBytes: ownWal?.fpiBytes ?? null,
+        databaseWalError,
         otherDatabaseTransactions: before.wal && after.wal ? after.wal.others - before.wal.others : null,
         checkpoints: before.wal && after.wal ? after.wal.checkpoints - before.wal.checkpoints : null,
         processes: pids.length,
@@ -212,5 +224,6 @@ export function describeCosts(c: Costs, what = 'delivery'): string {
   return `CPU ${c.cpuPerItemUs ?? 'n/a'} µs/${what} (${c.processes} process${c.processes === 1 ? '' : 'es'}), written ${bytes}/${what}` +
     (c.checkpoints ? `; ${c.checkpoints} checkpoint${c.checkpoints === 1 ? '' : 's'} in the window (full-page images follow each)` : '') +
     (c.databaseWalBytes !== null && c.walBytes ? `; the server's WAL: ${Math.round(c.walBytes / Math.max(1, c.items)).toLocaleString('en-US')} B/${what}` : '') +
+    (c.databaseWalError ? `; this database's WAL not read (${c.databaseWalError.slice(0, 120)})` : '') +
     (c.otherDatabaseTransactions && c.databaseWalBytes === null ? `; warning: ${c.otherDatabaseTransactions} transactions of other databases in the window (their WAL is counted)` : '');
 }
