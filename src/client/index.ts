@@ -207,8 +207,12 @@ export class HeraldClient {
     revokeAllSessions: (ws: string) => this.request<null>('DELETE', `/workspaces/${enc(ws)}/portal-sessions`),
     /** Opens a link (its token, after # in `url`) for a session credential, as the page does; a link opens once. */
     open: (token: string) => this.request<PortalOpened>('POST', '/portal/exchange', { token }),
-    /** The session that a portal cookie holds (a browser sends its own; elsewhere pass the `cookie` header). */
-    resume: (cookie?: string) => this.request<PortalOpened>('POST', '/portal/resume', undefined, undefined, cookie ? { cookie } : {}),
+    /**
+     * The session that a portal cookie holds (a browser sends its own; elsewhere pass the
+     * `cookie` header). `session` (the session_id of the opening) says which, when the browser holds several.
+     */
+    resume: (cookie?: string, session?: string) =>
+      this.request<PortalOpened>('POST', '/portal/resume', session === undefined ? undefined : { session }, undefined, cookie ? { cookie } : {}),
   };
 
   readonly filters = {

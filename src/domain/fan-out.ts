@@ -2,19 +2,19 @@
 // lacks) and whether a webhook's filter lets an event through. planPublish
 // (publish-plan.ts) applies them to every event before a store writes it.
 import { compileFilter, type Matcher } from './filter.js';
-import { receiverPayload } from './payload.js';
+import { receiverBody } from './payload.js';
 import type { Webhook, Workspace } from './records.js';
 
 /** The decisions planning a publish needs (FanOut is the one Herald uses). */
 export interface FanOutRules {
-  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] };
+  /** `dataJson`, when given, is JSON.stringify(data), already made by the caller. */
+  body(workspace: Workspace, data: Record<string, unknown>, dataJson?: string): { body: string; addedFields: string[] };
   matches(webhook: Webhook, body: string): boolean;
 }
 
 /** The exact bytes sent to receivers: data plus the business fields it lacks, and which those were. */
-export function eventBody(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
-  const { payload, addedFields } = receiverPayload(workspace, data);
-  return { body: JSON.stringify(payload), addedFields };
+export function eventBody(workspace: Workspace, data: Record<string, unknown>, dataJson?: string): { body: string; addedFields: string[] } {
+  return receiverBody(workspace, data, dataJson);
 }
 
 /**
@@ -26,8 +26,8 @@ export class FanOut implements FanOutRules {
   private lastBody: string | null = null;
   private lastParsed: unknown = null;
 
-  body(workspace: Workspace, data: Record<string, unknown>): { body: string; addedFields: string[] } {
-    return eventBody(workspace, data);
+  body(workspace: Workspace, data: Record<string, unknown>, dataJson?: string): { body: string; addedFields: string[] } {
+    return eventBody(workspace, data, dataJson);
   }
 
   matches(webhook: Webhook, body: string): boolean {

@@ -143,7 +143,7 @@ export function planPublish(
       }
       if (prior) return { event: { ...prior }, created: false };
 
-      const { body, addedFields } = rules.body(workspace, input.data);
+      const { body, addedFields } = rules.body(workspace, input.data, input.dataJson);
       const candidates = workspace.webhooksEnabled ? (state.webhooks.get(pair(ws, input.topic)) ?? []) : [];
       const deliveries = planDeliveries(candidates, body, rules, deliveryId);
       const event: EventRecord = {

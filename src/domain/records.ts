@@ -154,6 +154,8 @@ export interface PublishInput {
   idempotencyKey: string | null;
   topic: string;
   data: Record<string, unknown>;
+  /** JSON.stringify(data), when the caller already made it (the size check): the body is built from it. */
+  dataJson?: string;
   /** The publish request's W3C traceparent, normalised (src/domain/traceparent.ts), or null. */
   traceparent?: string | null;
 }

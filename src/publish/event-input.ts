@@ -50,14 +50,15 @@ export async function prepareEvents(
       errors.push({ path: `${path}data`, message: 'must be a JSON object' });
       continue;
     }
-    const size = Buffer.byteLength(JSON.stringify(e.data));
+    const dataJson = JSON.stringify(e.data);
+    const size = Buffer.byteLength(dataJson);
     if (size > maxPayloadBytes) {
       throw new EventRejected(413, [{ path: `${path}data`, message: `is ${size} bytes, larger than ${maxPayloadBytes} (HERALD_MAX_PAYLOAD_BYTES)` }]);
     }
     // The topic's schema (contract section 9): each fault's path is "data…", after the event's place.
     const validate = topic ? topics.validator(topic) : null;
     if (validate) for (const fault of validate(e.data)) errors.push({ path: path + fault.path, message: fault.message });
-    inputs.push({ id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data, traceparent });
+    inputs.push({ id: e.id ?? newId('evt'), clientId: e.id !== undefined, idempotencyKey, topic: e.topic, data: e.data, dataJson, traceparent });
   }
   // A batch of bad events could list thousands of faults; the first ones are enough to fix it.
   if (errors.length > 0) throw new EventRejected(400, errors.slice(0, MAX_ERRORS));

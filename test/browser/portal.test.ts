@@ -233,6 +233,37 @@ describe('the portal in Chromium, framed by another site', { skip: skipReason, t
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('two portal pages in one browser (two tabs, two workspaces) each get their own session back after a reload', async () => {
+    assert.equal((await api('POST', '/api/v1/workspaces', { id: 'brew', name: 'Brew Bar', uri: 'https://brew.example' })).status, 201);
+    assert.equal((await api('POST', '/api/v1/workspaces/brew/webhooks', { topic: 'review_create', url: 'https://hooks.brew.example/reviews' })).status, 201);
+    const acme = await newLink();
+    const acmeFrame = await embed(hostUrl, acme.url);
+    await acmeFrame.getByText('hooks.acme.example/coins').waitFor();
+    // The second tab, on the same host site (so the same cookie partition), opened last.
+    const brew = await api('POST', '/api/v1/workspaces/brew/portal-sessions', {});
+    assert.equal(brew.status, 201);
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${hostUrl}/?src=${encodeURIComponent(brew.body.url)}`);
+      const brewFrame = await eventually('the second tab\'s portal frame', () => tab.frames().find((f) => f.url().startsWith(`${heraldOrigin}/portal`))!);
+      await brewFrame.getByText('hooks.brew.example/reviews').waitFor();
+      assert.match(brewFrame.url(), new RegExp(`[?&]session=${brew.body.id}(&|$)`), 'the address names the session, not the token');
+      assert.ok(!brewFrame.url().includes('#'), brewFrame.url());
+
+      // The first tab reloads: its own workspace again, not the one opened last.
+      await acmeFrame.evaluate(() => location.reload());
+      const acmeAgain = await eventually('the first tab after its reload', () => page.frames().find((f) => f.url().startsWith(`${heraldOrigin}/portal`))!);
+      await acmeAgain.getByText('hooks.acme.example/coins').waitFor();
+      assert.equal(await acmeAgain.getByText('hooks.brew.example/reviews').count(), 0);
+      await brewFrame.evaluate(() => location.reload());
+      const brewAgain = await eventually('the second tab after its reload', () => tab.frames().find((f) => f.url().startsWith(`${heraldOrigin}/portal`))!);
+      await brewAgain.getByText('hooks.brew.example/reviews').waitFor();
+      assert.equal(await brewAgain.getByText('hooks.acme.example/coins').count(), 0);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('a view session shows nothing that writes, and the API refuses its writes with 403', async () => {
     const link = await newLink({ access: 'view', theme: { name: 'Acme Loyalty', primary_color: '#7c3aed', dark: true } });
     const frame = await embed(hostUrl, link.url);
@@ -252,7 +283,9 @@ describe('the portal in Chromium, framed by another site', { skip: skipReason, t
 
     // The session that this frame holds (from its cookie) writing through the API: 403, view-only.
     const answers = await frame.evaluate(async () => {
-      const { credential, workspace_id } = await (await fetch('/api/v1/portal/resume', { method: 'POST' })).json();
+      const session = new URLSearchParams(location.search).get('session');
+      const resumed = await fetch('/api/v1/portal/resume', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session }) });
+      const { credential, workspace_id } = await resumed.json();
       const auth = { authorization: `Bearer ${credential}`, 'content-type': 'application/json' };
       const patch = await fetch(`/api/v1/workspaces/${workspace_id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ webhooks_enabled: true }) });
       const create = await fetch(`/api/v1/workspaces/${workspace_id}/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ topic: 'lead_create', url: 'https://x.example/' }) });

@@ -172,7 +172,8 @@ describe('opening a link', () => {
     assert.equal(first.headers.get('cache-control'), 'no-store');
     // The partitioned cookie that lets a framed page survive a reload.
     const cookie = first.headers.get('set-cookie') ?? '';
-    for (const part of ['herald_portal=hps_', 'Path=/api/v1/portal', 'HttpOnly', 'Secure', 'SameSite=None', 'Partitioned']) {
+    assert.equal(first.body.session_id, s.id);
+    for (const part of [`herald_portal_${s.id}=hps_`, 'Path=/api/v1/portal', 'HttpOnly', 'Secure', 'SameSite=None', 'Partitioned']) {
       assert.ok(cookie.includes(part), `the cookie has ${part}: ${cookie}`);
     }
 
@@ -202,9 +203,31 @@ describe('opening a link', () => {
     assert.equal(resumed.body.credential, s.credential);
     assert.equal(resumed.body.workspace_id, 'acme');
     problem(await api('POST', '/api/v1/portal/resume', undefined, null), 401, 'no cookie');
-    problem(await api('POST', '/api/v1/portal/resume', undefined, null, { headers: { cookie: 'herald_portal=hps_forged' } }), 401, 'a forged cookie');
+    problem(await api('POST', '/api/v1/portal/resume', undefined, null, { headers: { cookie: `herald_portal_${s.id}=hps_forged` } }), 401, 'a forged cookie');
+    // Named by the session id it answered with.
+    const named = await api('POST', '/api/v1/portal/resume', { session: s.id }, null, { headers: { cookie } });
+    assert.equal(named.status, 200, named.text);
+    assert.equal(named.body.session_id, s.id);
     // The cookie authenticates nothing else.
     problem(await api('GET', '/api/v1/workspaces/acme', undefined, null, { headers: { cookie } }), 401, 'the cookie on another route');
+  });
+
+  it('a browser holding two sessions resumes the one it names (two tabs), and never another', async () => {
+    const a = await open();
+    const b = await open({}, 'acme');
+    const both = [a.cookie.split(';')[0], b.cookie.split(';')[0]].join('; ');
+    for (const s of [a, b]) {
+      const resumed = await api('POST', '/api/v1/portal/resume', { session: s.id }, null, { headers: { cookie: both } });
+      assert.equal(resumed.status, 200, resumed.text);
+      assert.equal(resumed.body.credential, s.credential);
+    }
+    // Without a name, two cookies say nothing about which one is wanted.
+    problem(await api('POST', '/api/v1/portal/resume', undefined, null, { headers: { cookie: both } }), 401, 'two cookies, no session named');
+    // A's credential under B's name (a cookie renamed by hand) resumes nothing.
+    const swapped = `herald_portal_${b.id}=${a.credential}`;
+    problem(await api('POST', '/api/v1/portal/resume', { session: b.id }, null, { headers: { cookie: swapped } }), 401, 'a credential under another session\'s name');
+    problem(await api('POST', '/api/v1/portal/resume', { session: 'ps_unknown' }, null, { headers: { cookie: both } }), 401, 'an unknown session');
+    problem(await api('POST', '/api/v1/portal/resume', { session: 1 }, null, { headers: { cookie: both } }), 400, 'a session that is not a string');
   });
 
   it('expired and revoked links do not open; the problem type says why', async () => {

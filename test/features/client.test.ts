@@ -163,7 +163,8 @@ describe('HeraldClient', () => {
     assert.equal(opened.access, 'view');
     const portalClient = new HeraldClient({ baseUrl: h.url, apiKey: opened.credential, fetch: recordingFetch });
     assert.deepEqual(await portalClient.me(), { kind: 'portal', workspace_id: ws.id, access: 'view', expires_at: link.expires_at });
-    assert.equal((await admin.portal.resume(`herald_portal=${opened.credential}`)).workspace_id, ws.id);
+    assert.equal((await admin.portal.resume(`herald_portal_${link.id}=${opened.credential}`, link.id)).workspace_id, ws.id);
+    assert.equal((await admin.portal.resume(`herald_portal_${link.id}=${opened.credential}`)).session_id, link.id);
     assert.equal(await admin.portal.revokeSession(ws.id, link.id), null);
     assert.equal(await admin.portal.revokeAllSessions(ws.id), null);
     await rejects(portalClient.me(), 401, /revoked/);

@@ -3,6 +3,8 @@
 // credential that this page keeps in memory. Framed on another site the page has no Web
 // Storage, so after a reload the session comes back from Herald's partitioned cookie
 // (/portal/resume) or, where the browser keeps no such cookie, the page asks for a new link.
+// The address keeps the session's id (?session=ps_…, not a secret: the cookie is), so that a
+// reload takes back this page's session even when the browser holds others (another tab).
 import type { PortalOpened } from '../../../src/client/index.js';
 
 export type { PortalOpened };
@@ -30,11 +32,20 @@ export function takeToken(): string | null {
   return token;
 }
 
+/** Names the session in the address (replacing the entry), so that a reload resumes this one. */
+function rememberSession(id: string): void {
+  const url = new URL(location.href);
+  url.searchParams.set('session', id);
+  history.replaceState(history.state, '', url.pathname + url.search);
+}
+
 /** Exchanges the link's token (once), or takes the session back from the cookie after a reload. */
 export async function openPortal(token: string | null): Promise<PortalOpened> {
   const init: RequestInit = { method: 'POST', cache: 'no-store', headers: { accept: 'application/json' } };
-  if (token) {
-    init.body = JSON.stringify({ token });
+  const session = new URLSearchParams(location.search).get('session');
+  const body = token ? { token } : session ? { session } : null;
+  if (body) {
+    init.body = JSON.stringify(body);
     init.headers = { ...init.headers, 'content-type': 'application/json' };
   }
   let res: Response;
@@ -43,10 +54,13 @@ export async function openPortal(token: string | null): Promise<PortalOpened> {
   } catch {
     throw new Error('The Webhooks page could not be reached. Check your connection and try again.');
   }
-  const body = await res.json().catch(() => null);
-  if (res.ok) return body as PortalOpened;
-  const type = String(body?.type ?? '').replace('urn:herald:problem:', '');
-  throw new PortalClosed(REASONS[type] ?? (res.status === 401 ? REASONS['portal-session-unknown']! : String(body?.detail ?? `HTTP ${res.status}`)));
+  const answer = await res.json().catch(() => null);
+  if (res.ok) {
+    rememberSession((answer as PortalOpened).session_id);
+    return answer as PortalOpened;
+  }
+  const type = String(answer?.type ?? '').replace('urn:herald:problem:', '');
+  throw new PortalClosed(REASONS[type] ?? (res.status === 401 ? REASONS['portal-session-unknown']! : String(answer?.detail ?? `HTTP ${res.status}`)));
 }
 
 /** What the page says when the API stops accepting the session while it is open. */

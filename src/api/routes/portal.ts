@@ -83,12 +83,21 @@ const openedSchema = {
   type: 'object',
   properties: {
     credential: { type: 'string', description: 'send as "Authorization: Bearer <credential>" until expires_at' },
+    session_id: { type: 'string', description: 'the portal session (ps_…): pass it to /portal/resume after a reload' },
     workspace_id: { type: 'string' },
     access,
     theme: themeSchema,
     expires_at: time,
   },
-  required: ['credential', 'workspace_id', 'access', 'theme', 'expires_at'],
+  required: ['credential', 'session_id', 'workspace_id', 'access', 'theme', 'expires_at'],
+} as const;
+
+const resumeSchema = {
+  type: ['object', 'null'],
+  properties: {
+    session: { type: 'string', minLength: 1, maxLength: 64, description: 'the session_id that /portal/exchange answered; needed when this browser holds several portal sessions' },
+  },
+  additionalProperties: false,
 } as const;
 
 export type PortalSession = Json<typeof portalSessionSchema>;
@@ -164,14 +173,19 @@ export const portalApi = resource('portal', {
   resume: {
     method: 'POST', url: '/portal/resume', access: 'public',
     summary: "The session that this browser's portal cookie holds, after a reload of the page",
-    description: 'No API key: the cookie set by /portal/exchange. 401 when there is none or it ended.',
-    answers: { 200: openedSchema },
+    description: 'No API key: the cookie that /portal/exchange set for the session named by `session` '
+      + '(optional when the browser holds only one). 401 when there is none or it ended.',
+    body: resumeSchema, answers: { 200: openedSchema },
   },
 });
 
 // ---- Handlers ----
 
-const COOKIE = 'herald_portal';
+/**
+ * One cookie per session, named by its id: two portal pages open in one browser (two tabs, two
+ * workspaces) each get their own session back after a reload, not the one opened last.
+ */
+const COOKIE_PREFIX = 'herald_portal_';
 const COOKIE_PATH = '/api/v1/portal';
 
 /** Where users reach Herald: HERALD_PUBLIC_URL, else http://{host}:{the port listened on}. */
@@ -188,22 +202,27 @@ function publicUrl(config: Config, app: FastifyInstance): string {
  * but a partitioned cookie (CHIPS) is kept for that site's frames. HttpOnly, and sent only to
  * /api/v1/portal, so it authenticates nothing but /portal/resume.
  */
-function keepForReload(reply: FastifyReply, credential: string, expiresAt: number): void {
-  const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
-  reply.header('set-cookie', `${COOKIE}=${credential}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=None; Partitioned`);
+function keepForReload(reply: FastifyReply, session: PortalSessionRecord, credential: string): void {
+  const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
+  reply.header('set-cookie', `${COOKIE_PREFIX}${session.id}=${credential}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=None; Partitioned`);
   reply.header('cache-control', 'no-store');
 }
 
-function cookie(req: FastifyRequest, name: string): string | null {
+/** The credential kept for `sessionId`, or, without one, the only portal cookie the browser sent (null when none or several). */
+function keptCredential(req: FastifyRequest, sessionId: string | undefined): string | null {
+  const kept = new Map<string, string>();
   for (const part of String(req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
+    const [name, ...value] = part.trim().split('=');
+    if (name?.startsWith(COOKIE_PREFIX)) kept.set(name.slice(COOKIE_PREFIX.length), value.join('='));
   }
-  return null;
+  if (sessionId !== undefined) return kept.get(sessionId) ?? null;
+  return kept.size === 1 ? [...kept.values()][0]! : null;
 }
 
 function opened(s: PortalSessionRecord, credential: string): PortalOpened {
-  return { credential, workspace_id: s.workspaceId, access: s.access, theme: presentTheme(s.theme), expires_at: iso(s.expiresAt) };
+  return {
+    credential, session_id: s.id, workspace_id: s.workspaceId, access: s.access, theme: presentTheme(s.theme), expires_at: iso(s.expiresAt),
+  };
 }
 
 export function portalRoutes(services: Services): FastifyPluginAsync {
@@ -248,14 +267,17 @@ export function portalRoutes(services: Services): FastifyPluginAsync {
       const credential = newApiKey('portal-session');
       const { session, refusal } = await store.openPortalLink(hashKey(req.body.token), hashKey(credential), Date.now());
       if (refusal || !session) throw portalRefused('link', refusal ?? 'unknown');
-      keepForReload(reply, credential, session.expiresAt);
+      keepForReload(reply, session, credential);
       return opened(session, credential);
     });
 
     serve(app, portalApi.resume, async (req, reply) => {
-      const credential = cookie(req, COOKIE);
+      const wanted = req.body?.session;
+      const credential = keptCredential(req, wanted);
       if (!credential) throw portalRefused('session', 'unknown');
       const session = await livePortalSession(hashKey(credential), services);
+      // A cookie renamed by hand does not resume another session than its own.
+      if (wanted !== undefined && session.id !== wanted) throw portalRefused('session', 'unknown');
       reply.header('cache-control', 'no-store');
       return opened(session, credential);
     });
