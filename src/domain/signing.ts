@@ -59,26 +59,50 @@ export interface SignInput {
 
 /** The headers of contract section 4, names in lowercase. */
 export function signedHeaders(input: SignInput): Record<string, string> {
-  const { prefix, secrets, body } = input;
+  const { secrets, body } = input;
   const current = secrets[0]!;
-  const ts = String(input.timestamp);
   const signatures = secrets.map((s) => standardSignature(s.key, input.deliveryId, input.timestamp, body));
   for (const key of input.signingKeys ?? []) signatures.push(asymmetricSignature(key, input.deliveryId, input.timestamp, body));
+  return signedLayout({
+    prefix: input.prefix, userAgent: input.userAgent, topic: input.topic, deliveryId: input.deliveryId, timestamp: input.timestamp,
+    secretDigest: current.digest, hmac: bodyHmac(current.secret, body), signature: signatures.join(' '),
+  });
+}
+
+/** The values of the signed headers; all but the last three follow from the attempt's settings, its delivery and its time. */
+export interface SignedValues {
+  prefix: string;
+  userAgent: string;
+  topic: string;
+  deliveryId: string;
+  timestamp: number;
+  secretDigest: string;
+  hmac: string;
+  signature: string;
+}
+
+/**
+ * The signed headers, names and order, from their values: the one layout that signing
+ * (signedHeaders) and reading a stored attempt back (src/domain/sent-headers.ts) share.
+ */
+export function signedLayout(v: SignedValues): Record<string, string> {
+  const { prefix } = v;
+  const ts = String(v.timestamp);
   return {
     accept: 'application/json',
     'content-type': 'application/json',
-    'user-agent': input.userAgent,
+    'user-agent': v.userAgent,
     'x-source': 'unix',
-    [`${prefix}-topic`]: input.topic,
-    [`${prefix}-delivery-id`]: input.deliveryId,
+    [`${prefix}-topic`]: v.topic,
+    [`${prefix}-delivery-id`]: v.deliveryId,
     [`${prefix}-timestamp`]: ts,
     [`${prefix}-webhook-secret-algo`]: 'sha256',
-    [`${prefix}-webhook-secret`]: current.digest,
+    [`${prefix}-webhook-secret`]: v.secretDigest,
     [`${prefix}-webhook-hmac-algo`]: 'sha256',
-    [`${prefix}-webhook-hmac`]: bodyHmac(current.secret, body),
-    'webhook-id': input.deliveryId,
+    [`${prefix}-webhook-hmac`]: v.hmac,
+    'webhook-id': v.deliveryId,
     'webhook-timestamp': ts,
-    'webhook-signature': signatures.join(' '),
+    'webhook-signature': v.signature,
   };
 }
 
