@@ -83,27 +83,43 @@ export interface SignedValues {
 
 /**
  * The signed headers, names and order, from their values: the one layout that signing
- * (signedHeaders) and reading a stored attempt back (src/domain/sent-headers.ts) share.
+ * (signedHeaders) and storing and reading a stored attempt (src/domain/sent-headers.ts) share.
  */
 export function signedLayout(v: SignedValues): Record<string, string> {
-  const { prefix } = v;
+  const names = signedNames(v.prefix);
+  const values = signedValues(v);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) headers[names[i]!] = values[i]!;
+  return headers;
+}
+
+/** The names of the signed headers, in order (lowercase). */
+export function signedNames(prefix: string): readonly string[] {
+  let names = namesByPrefix.get(prefix);
+  if (!names) {
+    names = [
+      'accept', 'content-type', 'user-agent', 'x-source',
+      `${prefix}-topic`, `${prefix}-delivery-id`, `${prefix}-timestamp`,
+      `${prefix}-webhook-secret-algo`, `${prefix}-webhook-secret`, `${prefix}-webhook-hmac-algo`, `${prefix}-webhook-hmac`,
+      'webhook-id', 'webhook-timestamp', 'webhook-signature',
+    ];
+    if (namesByPrefix.size >= 64) namesByPrefix.clear();
+    namesByPrefix.set(prefix, names);
+  }
+  return names;
+}
+
+const namesByPrefix = new Map<string, readonly string[]>();
+
+/** The values of the signed headers, in the order of signedNames. */
+export function signedValues(v: SignedValues): string[] {
   const ts = String(v.timestamp);
-  return {
-    accept: 'application/json',
-    'content-type': 'application/json',
-    'user-agent': v.userAgent,
-    'x-source': 'unix',
-    [`${prefix}-topic`]: v.topic,
-    [`${prefix}-delivery-id`]: v.deliveryId,
-    [`${prefix}-timestamp`]: ts,
-    [`${prefix}-webhook-secret-algo`]: 'sha256',
-    [`${prefix}-webhook-secret`]: v.secretDigest,
-    [`${prefix}-webhook-hmac-algo`]: 'sha256',
-    [`${prefix}-webhook-hmac`]: v.hmac,
-    'webhook-id': v.deliveryId,
-    'webhook-timestamp': ts,
-    'webhook-signature': v.signature,
-  };
+  return [
+    'application/json', 'application/json', v.userAgent, 'unix',
+    v.topic, v.deliveryId, ts,
+    'sha256', v.secretDigest, 'sha256', v.hmac,
+    v.deliveryId, ts, v.signature,
+  ];
 }
 
 /** Names a webhook's custom headers may not use: Herald's own and hop-by-hop ones. */

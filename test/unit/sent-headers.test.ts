@@ -42,6 +42,7 @@ describe('stored attempt headers', () => {
     ['ed25519 during a secret rotation (three signatures)', { ed25519: true, rotated: true }],
     ['another header prefix and user agent (settings of another run)', { prefix: 'x-acme', userAgent: 'Herald/9.9.9 (custom)' }],
     ['a custom header named traceparent, overwritten by the event\'s', { custom: { traceparent: 'mine', 'x-a': '1' }, traceparent: true }],
+    ['a custom header whose name is a number (objects put those first)', { custom: { 'x-b': '2', '123': 'n' } }],
   ];
   for (const [name, o] of cases) {
     it(`${name}: stored compactly, read back exactly as sent`, () => {
@@ -70,6 +71,8 @@ describe('stored attempt headers', () => {
       ['another topic', sent(), { ...FACTS, topic: 'lead_create' }],
       ['a digest not in lowercase hex', { ...sent(), 'x-nector-webhook-secret': 'ABCDEF' }, FACTS],
       ['a header after the signed ones', { ...sent(), 'x-late': '1' }, FACTS],
+      // Saved when the prefix was x-nector, sent after a restart with HERALD_HEADER_PREFIX=x-acme.
+      ['a custom header that a later header prefix made one of the signed ones', sent({ prefix: 'x-acme', custom: { 'x-acme-topic': 'mine' } }), FACTS],
       ['fewer headers than the signed ones', { accept: 'application/json', 'webhook-id': FACTS.deliveryId }, FACTS],
     ];
     for (const [name, headers, facts] of shapes) {
