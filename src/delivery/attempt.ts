@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { parsePrivateKey } from '../domain/ed25519.js';
+import { attemptHeaders } from '../domain/sent-headers.js';
 import { signedHeaders, signingSecret, type SigningSecret } from '../domain/signing.js';
 import { childTraceparent } from '../domain/traceparent.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from '../domain/retry.js';
@@ -59,11 +60,7 @@ export class AttemptRunner {
       signingKeys: material.keys.length === 0 ? undefined : valid(material.keys, now).map((k) => k.key),
       userAgent: this.ctx.userAgent,
     });
-    // Custom headers were checked when saved not to override Herald's own.
-    const headers = { ...d.webhook.headers, ...signed };
-    const traceparent = d.traceparent ? childTraceparent(d.traceparent) : null;
-    if (traceparent) headers.traceparent = traceparent;
-    return headers;
+    return attemptHeaders(d.webhook.headers, signed, d.traceparent ? childTraceparent(d.traceparent) : null);
   }
 
   /** The webhook's secrets and (for an ed25519 webhook) private keys, opened once per version. */
@@ -97,6 +94,8 @@ export class AttemptRunner {
     else if (!ok) error = `HTTP ${outcome.statusCode}`;
 
     const attempt = {
+      deliveryId: d.id,
+      topic: d.topic,
       number,
       startedAt,
       durationMs: outcome.durationMs,

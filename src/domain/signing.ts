@@ -59,27 +59,67 @@ export interface SignInput {
 
 /** The headers of contract section 4, names in lowercase. */
 export function signedHeaders(input: SignInput): Record<string, string> {
-  const { prefix, secrets, body } = input;
+  const { secrets, body } = input;
   const current = secrets[0]!;
-  const ts = String(input.timestamp);
   const signatures = secrets.map((s) => standardSignature(s.key, input.deliveryId, input.timestamp, body));
   for (const key of input.signingKeys ?? []) signatures.push(asymmetricSignature(key, input.deliveryId, input.timestamp, body));
-  return {
-    accept: 'application/json',
-    'content-type': 'application/json',
-    'user-agent': input.userAgent,
-    'x-source': 'unix',
-    [`${prefix}-topic`]: input.topic,
-    [`${prefix}-delivery-id`]: input.deliveryId,
-    [`${prefix}-timestamp`]: ts,
-    [`${prefix}-webhook-secret-algo`]: 'sha256',
-    [`${prefix}-webhook-secret`]: current.digest,
-    [`${prefix}-webhook-hmac-algo`]: 'sha256',
-    [`${prefix}-webhook-hmac`]: bodyHmac(current.secret, body),
-    'webhook-id': input.deliveryId,
-    'webhook-timestamp': ts,
-    'webhook-signature': signatures.join(' '),
-  };
+  return signedLayout({
+    prefix: input.prefix, userAgent: input.userAgent, topic: input.topic, deliveryId: input.deliveryId, timestamp: input.timestamp,
+    secretDigest: current.digest, hmac: bodyHmac(current.secret, body), signature: signatures.join(' '),
+  });
+}
+
+/** The values of the signed headers; all but the last three follow from the attempt's settings, its delivery and its time. */
+export interface SignedValues {
+  prefix: string;
+  userAgent: string;
+  topic: string;
+  deliveryId: string;
+  timestamp: number;
+  secretDigest: string;
+  hmac: string;
+  signature: string;
+}
+
+/**
+ * The signed headers, names and order, from their values: the one layout that signing
+ * (signedHeaders) and storing and reading a stored attempt (src/domain/sent-headers.ts) share.
+ */
+export function signedLayout(v: SignedValues): Record<string, string> {
+  const names = signedNames(v.prefix);
+  const values = signedValues(v);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) headers[names[i]!] = values[i]!;
+  return headers;
+}
+
+/** The names of the signed headers, in order (lowercase). */
+export function signedNames(prefix: string): readonly string[] {
+  let names = namesByPrefix.get(prefix);
+  if (!names) {
+    names = [
+      'accept', 'content-type', 'user-agent', 'x-source',
+      `${prefix}-topic`, `${prefix}-delivery-id`, `${prefix}-timestamp`,
+      `${prefix}-webhook-secret-algo`, `${prefix}-webhook-secret`, `${prefix}-webhook-hmac-algo`, `${prefix}-webhook-hmac`,
+      'webhook-id', 'webhook-timestamp', 'webhook-signature',
+    ];
+    if (namesByPrefix.size >= 64) namesByPrefix.clear();
+    namesByPrefix.set(prefix, names);
+  }
+  return names;
+}
+
+const namesByPrefix = new Map<string, readonly string[]>();
+
+/** The values of the signed headers, in the order of signedNames. */
+export function signedValues(v: SignedValues): string[] {
+  const ts = String(v.timestamp);
+  return [
+    'application/json', 'application/json', v.userAgent, 'unix',
+    v.topic, v.deliveryId, ts,
+    'sha256', v.secretDigest, 'sha256', v.hmac,
+    v.deliveryId, ts, v.signature,
+  ];
 }
 
 /** Names a webhook's custom headers may not use: Herald's own and hop-by-hop ones. */

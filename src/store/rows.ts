@@ -4,6 +4,7 @@
 // strings — so every number goes through Number(), every flag through flag(), every JSON
 // column through json().
 import type { WebhookHealth } from '../domain/health.js';
+import { sentHeaders } from '../domain/sent-headers.js';
 import type {
   ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PortalSession, PreviousSecret, PreviousSigningKey, TopicRecord, Webhook, Workspace,
 } from './store.js';
@@ -109,15 +110,17 @@ export function rowToDelivery(row: Row): Delivery {
   };
 }
 
-export function rowToAttempt(row: Row): Attempt {
+/** An attempt from its row and its delivery's (with the event's topic), which its headers are rebuilt from. */
+export function rowToAttempt(row: Row, delivery: Row): Attempt {
+  const startedAt = Number(row.started_at);
   return {
     number: Number(row.number),
-    startedAt: Number(row.started_at),
+    startedAt,
     durationMs: Number(row.duration_ms),
     statusCode: numberOrNull(row.status_code),
     error: row.error ?? null,
     responseBody: row.response_body ?? null,
-    requestHeaders: json(row.request_headers),
+    requestHeaders: sentHeaders(json(row.request_headers), { deliveryId: delivery.id, topic: delivery.topic, startedAt }),
   };
 }
 

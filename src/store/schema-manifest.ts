@@ -60,7 +60,7 @@ export async function postgresManifest(connectionString: string, schema: string)
     await store.migrate();
     const q = async (text: string) => (await admin.query(text, [schema])).rows as Row[];
     const tables = await q(
-      `SELECT c.relname AS name, c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      `SELECT c.relname AS name, c.relpersistence, array_to_string(c.reloptions, ', ') AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY c.relname`,
     );
     const columns = await q(
@@ -84,7 +84,7 @@ export async function postgresManifest(connectionString: string, schema: string)
     );
     const out: string[] = [HEADER('PostgreSQL')];
     for (const t of tables) {
-      out.push(`table ${t.name}${t.relpersistence === 'u' ? ' (unlogged)' : ''}`);
+      out.push(`table ${t.name}${t.relpersistence === 'u' ? ' (unlogged)' : ''}${t.options ? ` (${t.options})` : ''}`);
       for (const c of columns.filter((c) => c.table_name === t.name)) {
         const pk = keys.find((k) => k.table_name === t.name && k.column_name === c.column_name);
         const identity = c.is_identity === 'YES' ? ` generated ${c.identity_generation.toLowerCase()} as identity` : '';

@@ -77,6 +77,16 @@ export interface ClaimedDelivery {
   };
 }
 
+/**
+ * An attempt as recorded: the attempt, and its delivery's id and event topic, which its
+ * stored headers are derived from (src/domain/sent-headers.ts).
+ */
+export interface AttemptMade extends Attempt {
+  deliveryId: string;
+  /** The event's topic, without the webhook's prefix. */
+  topic: string;
+}
+
 export interface AttemptResult {
   seq: number;
   claim: number;
@@ -85,7 +95,7 @@ export interface AttemptResult {
   nextAttemptAt: number | null;
   url: string;
   /** Null when the delivery was closed without an attempt (its webhook was disabled). */
-  attempt: Attempt | null;
+  attempt: AttemptMade | null;
   /** Set when the webhook was fifo at the claim: a finished result passes the turn on. */
   fifo?: boolean;
 }

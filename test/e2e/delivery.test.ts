@@ -86,6 +86,11 @@ describe('the request a receiver gets', () => {
     assert.equal(detail.attempts.length, 1);
     assert.equal(detail.attempts[0].status_code, 200);
     assert.equal(detail.attempts[0].request_headers['webhook-id'], detail.id);
+    // The log shows every header as sent, in the order sent (stored compactly, rebuilt on read).
+    const transport = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding']);
+    const received = Object.entries(req!.headers).filter(([name]) => !transport.has(name));
+    const logged = Object.entries(detail.attempts[0].request_headers as Record<string, string>).map(([name, value]) => [name.toLowerCase(), value]);
+    assert.deepEqual(logged, received);
   });
 
   it('signs with a generated whsec_ secret fetched from GET …/secret', async () => {

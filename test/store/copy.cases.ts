@@ -36,7 +36,7 @@ function result(d: ClaimedDelivery, status: 'succeeded' | 'pending' | 'failed', 
   return {
     seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status, nextAttemptAt: status === 'pending' ? T0 + 3 * DAY : null, url: d.webhook.url,
     attempt: {
-      number: d.attempts + 1, startedAt: at, durationMs: 7, statusCode: status === 'succeeded' ? 200 : 503,
+      deliveryId: d.id, topic: d.topic, number: d.attempts + 1, startedAt: at, durationMs: 7, statusCode: status === 'succeeded' ? 200 : 503,
       error: status === 'succeeded' ? null : 'HTTP 503', responseBody: status === 'succeeded' ? 'ok' : 'down "for now" é',
       requestHeaders: { 'webhook-id': d.id, 'x-z': '1', 'x-a': '2' },
     },

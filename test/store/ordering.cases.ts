@@ -34,7 +34,7 @@ function result(d: ClaimedDelivery, status: DeliveryStatus, retryAt: number | nu
   return {
     seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status, nextAttemptAt: status === 'pending' ? retryAt : null, url: d.webhook.url,
     attempt: {
-      number: d.attempts + 1, startedAt: T0, durationMs: 3, statusCode: status === 'succeeded' ? 200 : 500,
+      deliveryId: d.id, topic: d.topic, number: d.attempts + 1, startedAt: T0, durationMs: 3, statusCode: status === 'succeeded' ? 200 : 500,
       error: status === 'succeeded' ? null : 'HTTP 500', responseBody: null, requestHeaders: {},
     },
     ...(d.webhook.ordering === 'fifo' ? { fifo: true } : {}),

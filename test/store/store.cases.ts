@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ConflictError,
+  type Attempt,
   type AttemptResult,
   type ClaimedDelivery,
   type DeliveryStatus,
@@ -17,6 +18,8 @@ import {
   type Workspace,
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
+import { attemptHeaders } from '../../src/domain/sent-headers.js';
+import { signedHeaders, signingSecret } from '../../src/domain/signing.js';
 import { copyCases } from './copy.cases.js';
 import { orderingCases } from './ordering.cases.js';
 
@@ -79,16 +82,33 @@ function result(d: ClaimedDelivery, status: DeliveryStatus, over: Partial<Attemp
     nextAttemptAt: status === 'pending' ? at + 60_000 : null,
     url: d.webhook.url,
     attempt: {
+      deliveryId: d.id,
+      topic: d.topic,
       number: d.attempts + 1,
       startedAt: at,
       durationMs: 12,
       statusCode: status === 'succeeded' ? 200 : 500,
       error: status === 'succeeded' ? null : 'HTTP 500',
       responseBody: status === 'succeeded' ? 'ok' : 'boom',
-      requestHeaders: { 'content-type': 'application/json', 'webhook-id': d.id },
+      requestHeaders: sentBy(d, at),
     },
     ...over,
   };
+}
+
+/** The headers AttemptRunner sends for d at `at`: a custom header, the signed ones, a traceparent. */
+function sentBy(d: ClaimedDelivery, at: number): Record<string, string> {
+  const signed = signedHeaders({
+    prefix: 'x-nector', topic: d.topic, deliveryId: d.id, timestamp: Math.floor(at / 1000), body: d.body,
+    secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/test',
+  });
+  return attemptHeaders({ 'X-Tenant': 'acme' }, signed, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+}
+
+/** An attempt as getDelivery reads it back: the result's attempt without what its headers are derived from. */
+function recorded(r: AttemptResult): Attempt {
+  const { deliveryId: _id, topic: _topic, ...attempt } = r.attempt!;
+  return attempt;
 }
 
 // ---- the cases -------------------------------------------------------------------------
@@ -619,7 +639,9 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(got.delivery.lastStatusCode, 200);
       assert.equal(got.delivery.lastError, null);
       assert.equal(got.delivery.updatedAt, T0 + 70_001);
-      assert.deepEqual(got.attempts, [r1.attempt, r2.attempt]);
+      assert.deepEqual(got.attempts, [recorded(r1), recorded(r2)]);
+      // Every header as sent, in the order sent (stored compactly, src/domain/sent-headers.ts).
+      assert.deepEqual(got.attempts.map((a) => Object.entries(a.requestHeaders)), [r1, r2].map((r) => Object.entries(r.attempt!.requestHeaders)));
       assert.equal(await store.getDelivery('other', target.id), null);
       assert.equal(await store.getDelivery('acme', 'dlv_missing'), null);
     });
@@ -848,7 +870,7 @@ export function storeCases(factory: StoreFactory): void {
         [ra.delivery.status, ra.delivery.attempts, ra.delivery.nextAttemptAt, ra.delivery.lastStatusCode, ra.delivery.lastError, ra.delivery.updatedAt],
         ['pending', 1, T0 + 5000, 500, 'HTTP 500', T0 + 50],
       );
-      assert.deepEqual(ra.attempts, [retry.attempt]);
+      assert.deepEqual(ra.attempts, [recorded(retry)]);
       const rb = await got(b!.id);
       assert.deepEqual([rb.delivery.status, rb.delivery.attempts, rb.delivery.nextAttemptAt, rb.delivery.url], ['succeeded', 1, null, 'https://moved.example/in']);
       const rc = await got(c!.id);

@@ -284,7 +284,7 @@ export async function getDelivery(x: PgContext, workspaceId: string, id: string)
     [id, workspaceId],
   );
   if (!row) return null;
-  const attempts = (await query(x, 'SELECT * FROM attempts WHERE delivery_seq = $1 ORDER BY number', [row.seq])).map(rowToAttempt);
+  const attempts = (await query(x, 'SELECT * FROM attempts WHERE delivery_seq = $1 ORDER BY number', [row.seq])).map((a) => rowToAttempt(a, row));
   return { delivery: rowToDelivery(row), attempts };
 }
 

@@ -7,6 +7,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import { holdsClaim } from '../../domain/ordering.js';
+import { compactHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
@@ -301,7 +302,7 @@ function recordValues(results: AttemptResult[], now: number): unknown[] {
     results.map((r) => a(r)?.startedAt ?? null),
     results.map((r) => a(r)?.durationMs ?? null),
     results.map((r) => noNul(a(r)?.responseBody ?? null)),
-    results.map((r) => (a(r) ? JSON.stringify(a(r)!.requestHeaders) : null)),
+    results.map((r) => (a(r) ? JSON.stringify(compactHeaders(a(r)!.requestHeaders, a(r)!)) : null)),
     now,
   ];
 }

@@ -244,6 +244,6 @@ export function getDelivery(c: SqliteConnection, workspaceId: string, id: string
     'SELECT d.*, e.id AS event_id, e.topic AS topic FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ? AND d.workspace_id = ?',
   ).get(id, workspaceId) as Row | undefined;
   if (!row) return null;
-  const attempts = (c.sql('SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY number').all(row.seq) as Row[]).map(rowToAttempt);
+  const attempts = (c.sql('SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY number').all(row.seq) as Row[]).map((a) => rowToAttempt(a, row));
   return { delivery: rowToDelivery(row), attempts };
 }

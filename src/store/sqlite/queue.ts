@@ -2,6 +2,7 @@
 // rate limits and purge. Every write is a write transaction behind the shared write lock.
 // The rules are the domain's: planHealth decides the health update, takeRate the rate limit.
 import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
+import { compactHeaders } from '../../domain/sent-headers.js';
 import { takeRate, type RateGrant } from '../../domain/rate.js';
 import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
@@ -88,7 +89,7 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Serialised before the write lock is taken.
-  const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(r.attempt.requestHeaders) : null));
+  const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(compactHeaders(r.attempt.requestHeaders, r.attempt)) : null));
   return c.write(() => {
     const recorded = results.map((r, i) => {
       const a = r.attempt;
