@@ -58,11 +58,16 @@ export function createPool(options: PostgresOptions): pg.Pool {
   // An idle connection that drops (server restart, network) must not crash the process:
   // the pool discards it and opens another on the next query.
   pool.on('error', (err) => options.onError?.(err));
+  // Nor one that is checked out: the pool removes its own listener when it hands a connection
+  // out, and can do so inside the socket read that also carries the server's last words (a
+  // query's end, then 57P01 on a terminated backend), before the new holder could listen.
+  // Every connection listens for as long as it lives; a holder finds it unusable on its next
+  // query, and the pool drops it when it comes back.
+  pool.on('connect', (client) => client.on('error', (err) => options.onError?.(err)));
   return pool;
 }
 
 export interface TransactionOptions {
-  onError?: (err: Error) => void;
   /**
    * Commit without waiting for the WAL to reach the disk (synchronous_commit = off), for queue
    * bookkeeping — claims, attempt results, released claims. Only a crash of the database
@@ -77,24 +82,17 @@ const broken = new WeakSet<PoolClient>();
 
 /** Runs fn in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
 export function inTransaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  return withConnection(pool, (client) => transaction(client, fn, options), options.onError);
+  return withConnection(pool, (client) => transaction(client, fn, options));
 }
 
 /** Runs fn on one connection of the pool, given back afterwards (or dropped, when a transaction on it could not be rolled back). */
-export async function withConnection<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>, onError?: (err: Error) => void): Promise<T> {
+export async function withConnection<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  // (Its errors between queries go to the listener createPool gives every connection.)
   const client = await pool.connect();
-  // Between two queries a checked-out client has no error listener of the pool's.
-  const listener = (err: Error) => onError?.(err);
-  client.on('error', listener);
   try {
     return await fn(client);
   } finally {
-    // A connection that is dropped keeps the listener: the server's last words (57P01 on a
-    // terminated backend) can arrive after the release, and an 'error' nobody listens to
-    // would end the process.
-    const drop = broken.has(client);
-    if (!drop) client.off('error', listener);
-    client.release(drop);
+    client.release(broken.has(client));
   }
 }
 

@@ -51,12 +51,12 @@ export class PostgresStore implements Store {
   }
 
   private tx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, fn, { onError: this.onError });
+    return inTransaction(this.pool, fn);
   }
 
   /** A queue-bookkeeping transaction, committed without waiting for the disk (see TransactionOptions). */
   private relaxedTx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, fn, { onError: this.onError, relaxed: true });
+    return inTransaction(this.pool, fn, { relaxed: true });
   }
 
   /**
@@ -167,7 +167,7 @@ export class PostgresStore implements Store {
 
   async publish(batches: PublishBatch[], now: number): Promise<(PublishOutcome[] | null)[]> {
     if (batches.length === 0) return [];
-    return publishing.publish(this.pool, this.onError, this.fanOut, batches, now, this.channel);
+    return publishing.publish(this.pool, this.fanOut, batches, now, this.channel);
   }
 
   replayEvents(workspaceId: string, window: ReplayWindow, now: number): Promise<{ events: number; deliveries: number }> {

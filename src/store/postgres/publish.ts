@@ -28,7 +28,7 @@ type Db = Pool | PoolClient;
 type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 
 export function publish(
-  pool: Pool, onError: (err: Error) => void, rules: FanOutRules, batches: PublishBatch[], now: number, channel: string,
+  pool: Pool, rules: FanOutRules, batches: PublishBatch[], now: number, channel: string,
 ): Promise<(PublishOutcome[] | null)[]> {
   const lookups = publishLookups(batches);
   // One connection for the reads and the transaction: a checkout less per statement.
@@ -38,7 +38,7 @@ export function publish(
     if (plan.events.length === 0) return plan.outcomes; // only repeats, or no workspace: nothing to write
     await transaction(client, (c) => writePlan(c, lookups, state, plan, now, channel));
     return plan.outcomes;
-  }), onError);
+  }));
 }
 
 async function readState(db: Db, lookups: PublishLookups): Promise<PublishState> {
