@@ -22,6 +22,12 @@ const CLAIMED_JOINS = 'JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN webhook_
 
 /** How far into the due deliveries one claim looks for held webhooks' deliveries to move. */
 export const HELD_SCAN = 1024;
+/**
+ * Probes one claim takes at most: a worker lets few suspect webhooks' attempts in at once
+ * (limits.ts), so more would only be given back, and the healthy deliveries behind them would
+ * wait for that. Webhooks left without one keep their due deliveries for the next claims.
+ */
+export const PROBES = 32;
 
 /**
  * Claims up to `limit` due deliveries, earliest first, in one statement. SKIP LOCKED: claimers
@@ -31,7 +37,8 @@ export const HELD_SCAN = 1024;
  * A held webhook (webhook_holds, Store.holdWebhooks) has none of its deliveries claimed but
  * manual retries (which the worker admits or gives back itself), and those at the head of the
  * queue (HELD_SCAN) are moved to the hold's end. A webhook whose hold has run out gets one
- * delivery claimed, its earliest at the head, and is held for another span meanwhile. While
+ * delivery claimed, its earliest at the head, and is held for another span meanwhile (PROBES
+ * such webhooks per claim, earliest first). While
  * nothing is held, all this costs one probe of webhook_holds per claimed row.
  */
 export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
@@ -47,7 +54,9 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
                ORDER BY d.next_attempt_at LIMIT $4
              ) q JOIN webhook_holds h ON h.webhook_id = q.webhook_id
            ), probes AS MATERIALIZED (
-             SELECT DISTINCT ON (webhook_id) seq, webhook_id FROM head WHERE until <= $1 ORDER BY webhook_id, next_attempt_at, seq
+             SELECT seq, webhook_id FROM (
+               SELECT DISTINCT ON (webhook_id) seq, webhook_id, next_attempt_at FROM head WHERE until <= $1 ORDER BY webhook_id, next_attempt_at, seq
+             ) p ORDER BY next_attempt_at, seq LIMIT $5
            ), held_again AS (
              UPDATE webhook_holds h SET until = $1 + h.span WHERE h.webhook_id = ANY (ARRAY(SELECT webhook_id FROM probes)) AND h.until <= $1
            ), pushed AS (
@@ -55,7 +64,9 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
              SET next_attempt_at = (SELECT CASE WHEN h.until > $1 THEN h.until ELSE $1 + h.span END FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)
              WHERE d.seq = ANY (ARRAY(
                SELECT x.seq FROM deliveries x
-               WHERE x.seq = ANY (ARRAY(SELECT seq FROM head EXCEPT SELECT seq FROM probes)) AND x.status = 'pending' AND x.next_attempt_at <= $1
+               WHERE x.seq = ANY (ARRAY(
+                 SELECT seq FROM head WHERE until > $1 OR webhook_id IN (SELECT webhook_id FROM probes) EXCEPT SELECT seq FROM probes))
+                 AND x.status = 'pending' AND x.next_attempt_at <= $1
                FOR UPDATE SKIP LOCKED))
            ), due AS MATERIALIZED (
              SELECT seq, next_attempt_at AS due_at FROM deliveries d
@@ -71,7 +82,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
            )
            SELECT ${CLAIMED_COLUMNS} FROM d JOIN events e ON e.seq = d.event_seq ${CLAIMED_JOINS}
            ORDER BY d.due_at, d.seq`,
-    values: [now, limit, leaseUntil, HELD_SCAN],
+    values: [now, limit, leaseUntil, HELD_SCAN, PROBES],
   });
   return rows.map(rowToClaimed);
 }

@@ -22,6 +22,8 @@ export function claimedWhere(c: SqliteConnection, where: string, ...params: unkn
 
 /** How far into the due deliveries one claim looks for held webhooks' deliveries to move. */
 const HELD_SCAN = 1024;
+/** Probes one claim takes at most (as on PostgreSQL: src/store/postgres/queue.ts PROBES). */
+const PROBES = 32;
 
 export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
   // One statement picks the batch, earliest due first, and one takes it; then each event,
@@ -44,11 +46,12 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
       const holdAgain = c.sql('UPDATE webhook_holds SET until = ? WHERE webhook_id = ?');
       for (const r of head) {
         if (r.until > now) push.run(r.until, r.seq);
-        else if (!probed.has(r.webhook_id)) {
+        else if (probed.has(r.webhook_id)) push.run(now + r.span, r.seq);
+        else if (probed.size < PROBES) {
           probed.add(r.webhook_id);
           probes.push(r.seq);
           holdAgain.run(now + r.span, r.webhook_id);
-        } else push.run(now + r.span, r.seq);
+        }
       }
     }
     const due = c.sql(
