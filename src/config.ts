@@ -180,7 +180,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publicUrl', env: 'HERALD_PUBLIC_URL', parse: publicUrl, default: undefined, help: 'the address users reach Herald at (portal links are made from it; default http://{host}:{port})' },
   { key: 'frameAncestors', env: 'HERALD_FRAME_ANCESTORS', parse: origins, default: [], help: 'space-separated origins allowed to embed the portal in an iframe' },
   { key: 'workerConcurrency', env: 'HERALD_WORKER_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'attempts in flight at once per process' },
-  { key: 'deliveryThread', env: 'HERALD_DELIVERY_THREAD', parse: boolean, default: true, help: 'deliver from a thread of its own, so delivery and the API use two CPU cores' },
+  { key: 'deliveryThread', env: 'HERALD_DELIVERY_THREAD', parse: boolean, default: true, help: 'deliver from a thread of its own (role all), so delivery and the API use two CPU cores' },
   { key: 'leaseMs', env: 'HERALD_LEASE_MS', parse: integer(1000, 3_600_000), default: 60_000, help: 'how long a claimed delivery belongs to its worker' },
   { key: 'webhookConcurrency', env: 'HERALD_WEBHOOK_CONCURRENCY', parse: integer(1, 10_000), default: 256, help: 'most attempts in flight for one webhook' },
   { key: 'circuitThreshold', env: 'HERALD_CIRCUIT_THRESHOLD', parse: integer(1, 1000), default: 5, help: "failures in a row that open a webhook's circuit" },

@@ -68,7 +68,10 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.secret'] });
   // A delivery thread opens the database itself, so only a store Herald opens from the
   // configuration can be shared with one; a store given by the caller is delivered from here.
-  const threaded = config.deliveryThread && config.role !== 'api' && !options.store;
+  // Only a node that also serves the API gains from it (the two get a core each): a worker
+  // node delivers on its main thread, which has nothing else to do — a thread there would
+  // only cost a second JavaScript heap and a message per batch of attempt reports.
+  const threaded = config.deliveryThread && config.role === 'all' && !options.store;
   const writeLock = threaded ? new WriteLock() : undefined;
   const store = options.store ?? openStore(config, log, { writeLock, poolSize: threaded ? splitPool(config.databasePoolSize).main : undefined });
   await store.migrate();
