@@ -39,8 +39,9 @@ export const PROBES = 32;
  * manual retries (which the worker admits or gives back itself), and those at the head of the
  * queue (HELD_SCAN) are moved to the hold's end. A webhook whose hold has run out gets one
  * delivery claimed, its earliest at the head, and is held for another span meanwhile (PROBES
- * such webhooks per claim, earliest first). While
- * nothing is held, all this costs one probe of webhook_holds per claimed row.
+ * such webhooks per claim, earliest first). The held webhooks are read once per claim, as an
+ * array (an EXISTS per candidate row, even on an empty table, doubled the server's CPU time per
+ * delivery: 90 → 220 µs in the throughput layout).
  */
 export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
   const { rows } = await db.query({
@@ -73,7 +74,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
              SELECT seq, next_attempt_at AS due_at FROM deliveries d
              WHERE status = 'pending' AND next_attempt_at <= $1
                AND (d.seq = ANY (ARRAY(SELECT seq FROM probes))
-                    OR NOT (${notManualRetry('d.')} AND EXISTS (SELECT 1 FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)))
+                    OR NOT (${notManualRetry('d.')}) OR d.webhook_id <> ALL (ARRAY(SELECT webhook_id FROM webhook_holds)))
              ORDER BY next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED
            ), d AS (

@@ -35,7 +35,8 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
     // those at the head of the queue go to the hold's end; one whose hold has run out gets one
     // delivery claimed (a probe) and is held for another span meanwhile.
     const probes: number[] = [];
-    if (c.sql('SELECT 1 FROM webhook_holds LIMIT 1').get() !== undefined) {
+    const anyHeld = c.sql('SELECT 1 FROM webhook_holds LIMIT 1').get() !== undefined;
+    if (anyHeld) {
       const head = c.sql(
         `SELECT q.seq, q.webhook_id, h.until, h.span FROM (
            SELECT seq, webhook_id, next_attempt_at FROM deliveries d INDEXED BY deliveries_due
@@ -55,11 +56,14 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
         }
       }
     }
-    const due = c.sql(
-      `SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
-         AND (seq IN (SELECT value FROM json_each(?)) OR NOT (${notManualRetry('d.')} AND EXISTS (SELECT 1 FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)))
-       ORDER BY next_attempt_at, seq LIMIT ?`,
-    ).pluck().all(now, JSON.stringify(probes), limit) as number[];
+    // Without holds (the usual case) the plain pick: the hold test per row costs about 8 µs per delivery.
+    const due = (anyHeld
+      ? c.sql(
+        `SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
+           AND (seq IN (SELECT value FROM json_each(?)) OR NOT (${notManualRetry('d.')} AND EXISTS (SELECT 1 FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)))
+         ORDER BY next_attempt_at, seq LIMIT ?`,
+      ).pluck().all(now, JSON.stringify(probes), limit)
+      : c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`).pluck().all(now, limit)) as number[];
     if (due.length === 0) return [];
     const taken = c.sql(
       `UPDATE deliveries SET next_attempt_at = @lease, claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
