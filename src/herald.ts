@@ -73,7 +73,8 @@ export async function createHerald(config: Config, options: HeraldOptions = {}):
   // only cost a second JavaScript heap and a message per batch of attempt reports.
   const threaded = config.deliveryThread && config.role === 'all' && !options.store;
   const writeLock = threaded ? new WriteLock() : undefined;
-  const store = options.store ?? openStore(config, log, { writeLock, poolSize: threaded ? splitPool(config.databasePoolSize).main : undefined });
+  // The checkpoint thread belongs to this thread's connection; the delivery thread's leaves checkpoints to it.
+  const store = options.store ?? openStore(config, log, { writeLock, checkpoints: 'thread', poolSize: threaded ? splitPool(config.databasePoolSize).main : undefined });
   await store.migrate();
   await store.seedTopics([...BUILTIN_TOPICS, ...HERALD_TOPICS.map((t) => ({ ...t, sample: { ...t.sample } }))]);
 

@@ -16,6 +16,7 @@ const post = (message: FromThread) => port.postMessage(message);
 const log = pino({ level: logLevel }, { write: (line: string) => post({ type: 'log', line }) });
 const store = openStore(config, log, {
   writeLock: writeLock ? new WriteLock(writeLock) : undefined,
+  checkpoints: 'elsewhere', // the main thread's connection has the checkpoint thread
   poolSize: splitPool(config.databasePoolSize).delivery,
 });
 const { sender, runner } = createSender(config, new SecretBox(config.encryptionKey));

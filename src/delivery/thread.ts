@@ -1,8 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { HealthEffect } from '../domain/health.js';
 import type { WriteLock } from '../store/sqlite/write-lock.js';
+import { startThread } from '../threads.js';
 import type { AttemptReport } from './report.js';
 import type { DeliveryEvents, DeliveryLoop } from './setup.js';
 
@@ -92,17 +93,7 @@ export class DeliveryThread implements DeliveryLoop {
   private spawn(): void {
     const data: ThreadData = { config: this.config, logLevel: this.log.level, writeLock: this.writeLock?.buffer ?? null };
     const options = { workerData: data, name: 'herald-delivery' };
-    let worker: Worker;
-    if (import.meta.url.endsWith('.ts')) {
-      // Run from src/ (tests, through tsx): --import tsx, which the thread inherits, does not
-      // apply to a thread's first module on Node 20, so the thread registers tsx itself.
-      const entry = new URL('./thread-entry.ts', import.meta.url).href;
-      const tsx = import.meta.resolve('tsx/esm/api');
-      const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-      worker = new Worker(boot, { ...options, eval: true });
-    } else {
-      worker = new Worker(new URL('./thread-entry.js', import.meta.url), options);
-    }
+    const worker = startThread(import.meta.url, 'thread-entry', options);
     this.worker = worker;
     worker.on('message', (message: FromThread) => this.receive(message));
     worker.on('error', (err) => this.log.error({ err }, 'delivery thread failed'));

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from './store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteOptions } from './sqlite/sqlite-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import type { WriteLock } from './sqlite/write-lock.js';
 
@@ -10,6 +10,8 @@ import type { WriteLock } from './sqlite/write-lock.js';
 export interface StoreSharing {
   /** SQLite: the write lock both threads' connections take. */
   writeLock?: WriteLock;
+  /** SQLite: who checkpoints the WAL (SqliteOptions.checkpoints); Herald's own connections leave it to a thread. */
+  checkpoints?: SqliteOptions['checkpoints'];
   /** PostgreSQL: this thread's part of HERALD_DATABASE_POOL_SIZE. */
   poolSize?: number;
 }
@@ -34,7 +36,7 @@ export function openStore(config: Config, log: Logger, share: StoreSharing = {})
     });
   }
   if (config.databaseUrl) throw new Error('HERALD_DATABASE_URL must start with postgres:// or postgresql://');
-  return new SqliteStore({ path: sqlitePath(config), writeLock: share.writeLock });
+  return new SqliteStore({ path: sqlitePath(config), writeLock: share.writeLock, checkpoints: share.checkpoints });
 }
 
 function sqlitePath(config: Config): string {

@@ -1,6 +1,7 @@
 // The SQLite plumbing under SqliteStore: the connection and its pragmas, prepared statements,
 // write transactions behind the shared write lock, durable() (the WAL's fdatasync off the
-// event loop), migrations, and the version that tells a publish its plan is stale.
+// event loop), who checkpoints the WAL, migrations, and the version that tells a publish its
+// plan is stale.
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readMigrations } from '../migrations.js';
 import type { Row } from '../rows.js';
-import type { WriteLock } from './write-lock.js';
+import { CHECKPOINT_SETTINGS, Checkpointer, type CheckpointSettings } from './checkpointer.js';
+import { WriteLock } from './write-lock.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -21,6 +23,15 @@ export interface SqliteOptions {
   durability?: 'full' | 'normal';
   /** Shared with the other threads of this process that open the same database. */
   writeLock?: WriteLock;
+  /**
+   * Who checkpoints the WAL: 'on-commit' (default) SQLite itself, in the commit that takes the
+   * WAL past 1,000 pages, on the committing thread; 'thread' a thread this connection starts
+   * (checkpointer.ts), sharing its write lock; 'elsewhere' another connection of this process
+   * that has that thread (and this write lock). See checkpointer.ts for why.
+   */
+  checkpoints?: 'on-commit' | 'thread' | 'elsewhere';
+  /** The checkpoint thread's settings (tests); CHECKPOINT_SETTINGS by default. */
+  checkpointSettings?: CheckpointSettings;
 }
 
 /**
@@ -34,6 +45,7 @@ export class SqliteConnection {
   private readonly durability: 'full' | 'normal';
   private readonly writeLock: WriteLock | null;
   private wal: FileHandle | null = null;
+  private readonly checkpointer: Checkpointer | null = null;
   private syncing: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
   /** total_changes() as of the start of the last completed sync. */
@@ -56,14 +68,24 @@ export class SqliteConnection {
     this.db.pragma('journal_mode = WAL');
     // Commits write the WAL without waiting for the disk, which would stall the event loop
     // (better-sqlite3 is synchronous); durable() then syncs the WAL on libuv's thread pool,
-    // and many commits share one sync. SQLite still syncs around checkpoints itself.
+    // and many commits share one sync. SQLite still syncs around checkpoints itself
+    // (which Herald's connections leave to a thread of their own: `checkpoints` below).
     this.db.pragma('synchronous = NORMAL');
     this.walPath = options.path === ':memory:' ? null : options.path + '-wal';
     this.durability = options.durability ?? 'full';
-    this.writeLock = options.writeLock ?? null;
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('cache_size = -16384'); // 16 MiB: the hot part of the queue is small
+    const checkpoints = this.walPath === null ? 'on-commit' : (options.checkpoints ?? 'on-commit');
+    // The checkpoint thread finishes a checkpoint under the write lock: a connection without a
+    // shared one takes a lock of its own (free, and so taken at once, but for the thread's turn).
+    this.writeLock = options.writeLock ?? (checkpoints === 'thread' ? new WriteLock() : null);
+    if (checkpoints !== 'on-commit') this.db.pragma('wal_autocheckpoint = 0');
+    if (checkpoints === 'thread') {
+      const settings = options.checkpointSettings ?? CHECKPOINT_SETTINGS;
+      const onDeath = () => this.db.open && this.db.pragma('wal_autocheckpoint = 1000');
+      this.checkpointer = new Checkpointer({ ...settings, path: options.path, writeLock: this.writeLock!.buffer }, this.writeLock!, onDeath);
+    }
   }
 
   /** Prepared once, reused on every call. */
@@ -151,6 +173,7 @@ export class SqliteConnection {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await this.syncing?.catch(() => undefined);
     await this.nextSync?.catch(() => undefined);
     await this.wal?.close().catch(() => undefined);
