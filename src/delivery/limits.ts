@@ -65,7 +65,7 @@ export type Admission = { admitted: true } | { admitted: false; retryAt: number;
 /** Shortest hold of a webhook at its limit; the longest for an answering one. */
 const MIN_HOLD_MS = 25;
 const MAX_ANSWERING_HOLD_MS = 5_000;
-/** How long a new webhook waits when the new share is full (its holders are found out within `slowMs`), at first; doubling up to the timeout. */
+/** The longest a new webhook waits at first when the new share is full (its holders are found out within `slowMs`); see newShareHold. */
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
@@ -132,9 +132,9 @@ export class WebhookLimiter {
     } else if (isNew) {
       this.sweepNewShare(now);
       const untrusted = this.heldNew + this.heldSuspect;
-      if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrusted >= this.caps.untrusted) {
-        const newHoldMax = Math.max(MAX_ANSWERING_HOLD_MS, this.options.timeoutMs ?? 0);
-        return this.holdWhole(s, now, Math.min(newHoldMax, FULL_NEW_SHARE_HOLD_MS * 2 ** Math.min(10, s.heldInARow)));
+      const untrustedFull = untrusted >= this.caps.untrusted;
+      if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrustedFull) {
+        return this.holdWhole(s, now, this.newShareHold(s, now, untrustedFull));
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
@@ -169,6 +169,25 @@ export class WebhookLimiter {
     const probeEndsIn = s.inFlight > 0 && this.options.timeoutMs !== undefined ? s.lastEndAt + this.options.timeoutMs - now : 0;
     const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt, probeEndsIn);
     return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
+  }
+
+  /**
+   * A new webhook's wait while the new share is full. When only new webhooks' attempts fill it,
+   * about as long as they have been in flight: a moment while they answer quickly (a workspace
+   * with a thousand new webhooks on one topic has them all probed within a second, where a
+   * fixed second, doubling, took minutes), up to a second while they hang, and twice as long
+   * each time in a row once they have hung for half of `slowMs` (a crowd of new webhooks that
+   * all hang is not claimed over and over). When suspect ones fill the untrusted half, whose
+   * attempts can last the whole timeout: a second, doubling.
+   */
+  private newShareHold(s: WebhookState, now: number, suspectsFill: boolean): number {
+    const max = Math.max(MAX_ANSWERING_HOLD_MS, this.options.timeoutMs ?? 0);
+    const doubled = (base: number) => Math.min(max, base * 2 ** Math.min(10, s.heldInARow));
+    if (suspectsFill) return doubled(FULL_NEW_SHARE_HOLD_MS);
+    let oldest = 0;
+    for (const h of this.newHolders) if (h.inFlight > 0) oldest = Math.max(oldest, now - h.lastEndAt);
+    const base = Math.max(MIN_HOLD_MS, Math.min(FULL_NEW_SHARE_HOLD_MS, oldest));
+    return oldest >= this.options.slowMs / 2 ? doubled(base) : base;
   }
 
   /** Spread by up to 40 % (within maxHoldMs): webhooks probed together (a crowd of new ones) are not all back together. */

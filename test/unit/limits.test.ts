@@ -61,7 +61,8 @@ describe('WebhookLimiter', () => {
     assert.equal(l.admit('new1', null, now).admitted, true);
     assert.equal(l.admit('new1', null, now).admitted, false, 'one at a time until it has answered');
     assert.equal(l.admit('new2', null, now).admitted, true);
-    assertHeld(l.admit('new3', null, now), now, 1_000);
+    // The new share is full of attempts that have only just started: back in a moment.
+    assertHeld(l.admit('new3', null, now), now, 25);
     for (let i = 0; i < 8; i++) assert.equal(l.admit('fast', null, now).admitted, true, `answering attempt ${i + 1}`);
     // new1 and new2 hang: from now on they count as suspect, and new ones may go again.
     const later = now + 1_000;
@@ -70,6 +71,22 @@ describe('WebhookLimiter', () => {
     l.admit('timedout', null, now);
     l.done('timedout', 10_000, true);
     assertHeld(l.admit('timedout', null, later), later, 10_000);
+  });
+
+  it('a new webhook waits for the new share about as long as its attempts have been in flight, doubling once they hang', () => {
+    const l = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 8, newPerWebhook: 1, slowMs: 10_000, workerSlots: 8, timeoutMs: 10_000 });
+    const now = Date.now();
+    assert.equal(l.admit('a', null, now).admitted, true);
+    assert.equal(l.admit('b', null, now).admitted, true); // the new share (a quarter of 8) is full
+    assertHeld(l.admit('c', null, now + 10), now + 10, 25);
+    assertHeld(l.admit('d', null, now + 400), now + 400, 400);
+    // They answer quickly: the share frees and the next new webhook goes at once.
+    l.done('a', 5, false);
+    assert.equal(l.admit('e', null, now + 405).admitted, true);
+    // b and e hang: past half of slowMs the wait doubles each time in a row.
+    const t = now + 6_000;
+    const first = assertHeld(l.admit('f', null, t), t, 1_000);
+    assertHeld(l.admit('f', null, first), first, 2_000);
   });
 
   it('probes a suspect webhook one attempt at a time, holding it back as a whole, twice as long each time in a row', () => {
