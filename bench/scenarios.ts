@@ -105,7 +105,7 @@ export async function startRun(ctx: Ctx, scenario: string, role: 'all' | 'api', 
   mkdirSync(join(ctx.tmpRoot, 'logs'), { recursive: true });
   const n = ++starts;
   // On PostgreSQL every scenario gets a schema of its own (Herald creates it), dropped afterwards.
-  const schema = ctx.store === 'postgres' ? `${ctx.runId}_${scenario}`.toLowerCase() : undefined;
+  const schema = ctx.store === 'postgres' ? `${ctx.runId}_${scenario}`.toLowerCase().replace(/[^a-z0-9_]/g, '_') : undefined;
   const profileDir = join(ctx.resultsDir, `${ctx.stamp}-${ctx.store}-${scenario}-${role}-profiles`);
   const split = role === 'all' && ctx.workers > 0 && ctx.store === 'postgres';
   const herald = await startHerald({

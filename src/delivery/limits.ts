@@ -14,10 +14,9 @@
 //  - rate: an optional requests-per-second limit, kept in the database so that it holds
 //    across every worker of every node (takeRateShares, Store.takeRateTokens).
 // A delivery that is not admitted goes back to the queue, due again when it may be admitted;
-// when a suspect or new webhook is held back, the hold is recorded in the store
-// (Store.holdWebhooks), whose claims then pass over all of its deliveries until the hold ends,
-// also those queued meanwhile, and on every worker: they are not claimed one by one only to be
-// given back, and healthy deliveries behind them are claimed at once. A suspect webhook held back again and again
+// when a suspect or new webhook is held back, so are all of its due deliveries, in one statement
+// (Store.holdWebhooks): they are not claimed one by one only to be given back, and healthy
+// deliveries behind them are claimed at once. A suspect webhook held back again and again
 // waits twice as long each time (up to 30 s, or the timeout).
 
 import type { Logger } from 'pino';

@@ -1,7 +1,7 @@
 // What deleting a workspace or a webhook takes with it, in one place for both adapters.
 
 /** Per-webhook state kept beside the webhook: it goes with the webhook. */
-export const WEBHOOK_STATE_TABLES = ['webhook_health', 'webhook_rate', 'webhook_holds'] as const;
+export const WEBHOOK_STATE_TABLES = ['webhook_health', 'webhook_rate'] as const;
 
 /**
  * Deleting a workspace, children before parents: set-based deletes are cheaper than the

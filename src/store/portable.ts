@@ -7,9 +7,8 @@
 //   text — a string
 // Rows keep their seq, so ids, references (deliveries → events, attempts → deliveries) and
 // list order survive the copy. The queue's bookkeeping (claim, next_attempt_at, cycles) and
-// each webhook's health travel too; a webhook's rate state (webhook_rate) and holds
-// (webhook_holds) do not: they only say what was sent in the last second and what a worker
-// expects of the next few. Nor do portal sessions (portal_sessions): they live an
+// each webhook's health travel too; a webhook's rate state (webhook_rate) does not: it only
+// says what was sent in the last second. Nor do portal sessions (portal_sessions): they live an
 // hour or so, and the platform asks for new ones.
 
 export type ColumnKind = 'int' | 'bool' | 'json' | 'text';

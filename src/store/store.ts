@@ -243,13 +243,9 @@ export interface QueueStore {
    */
   releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void>;
   /**
-   * Holds back each webhook until `until` (replacing an earlier hold; an `until` not after
-   * `now` lifts it): claimDue claims none of its deliveries — the claimed ones keep their lease,
-   * manual retries are claimed — and moves those it passes over to the hold's end, also those
-   * queued after the hold began. Once the hold has run out, a claim takes one delivery of the
-   * webhook (a probe) and holds it again for as long (the span: `until` − `now`). A successful
-   * attempt recorded for it lifts the hold. A webhook that may not take an attempt for a while
-   * is held back in one statement, rather than each of its deliveries being claimed and given back.
+   * Holds back every delivery of each webhook that is due at `now` (not the claimed ones, nor
+   * manual retries) until `until`: a webhook that may not take an attempt for a while is held back in one
+   * statement, rather than each of its deliveries being claimed and given back.
    */
   holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void>;
 }

@@ -952,38 +952,6 @@ export function storeCases(factory: StoreFactory): void {
       for (const d of await deliveriesOf(store, 'acme', later.event.id)) assert.equal(d.nextAttemptAt, T0 + 5000);
     });
 
-    test('a held webhook: what is queued during the hold waits (not manual retries); then one probe per span; a success or a hold ending now lifts it', async (store) => {
-      const { hook } = await setup(store);
-      const other = webhook('acme');
-      await store.createWebhook(other);
-      await store.holdWebhooks([{ webhookId: hook.id, until: T0 + 1000 }, { webhookId: other.id, until: T0 + 1000 }], T0);
-      await store.holdWebhooks([{ webhookId: other.id, until: T0 }], T0);
-      const first = await publishOne(store, 'acme', input({ data: { i: 1 } }), T0 + 10);
-      const second = await publishOne(store, 'acme', input({ data: { i: 2 } }), T0 + 11);
-      const claimed = await store.claimDue(T0 + 20, 10, T0 + 60_000);
-      assert.deepEqual(claimed.map((d) => d.webhook.id), [other.id, other.id], 'a hold that ends now is lifted');
-      const held = async () => (await deliveriesOf(store, 'acme', first.event.id)).concat(await deliveriesOf(store, 'acme', second.event.id))
-        .filter((d) => d.webhookId === hook.id);
-      assert.deepEqual((await held()).map((d) => d.nextAttemptAt), [T0 + 1000, T0 + 1000], 'moved to the end of the hold by the claim that passed them');
-      assert.deepEqual(await store.claimDue(T0 + 30, 10, T0 + 60_000), []);
-
-      // The hold runs out: one probe, the earliest; the rest waits another span (1 s).
-      const probe = await store.claimDue(T0 + 1000, 10, T0 + 60_000);
-      assert.deepEqual(probe.map((d) => d.eventId), [first.event.id]);
-      assert.deepEqual(await store.claimDue(T0 + 1500, 10, T0 + 60_000), []);
-      const [rest] = (await held()).filter((d) => d.eventId === second.event.id);
-      assert.equal(rest!.nextAttemptAt, T0 + 2000);
-
-      // A manual retry during the hold is claimed (the worker decides whether it may go).
-      assert.ok(await store.retryDelivery('acme', rest!.id, T0 + 1600));
-      assert.deepEqual((await store.claimDue(T0 + 1600, 10, T0 + 60_000)).map((d) => d.id), [rest!.id]);
-
-      // The probe answers: the hold is lifted, and what is queued from now on goes at once.
-      await store.recordResults([result(probe[0]!, 'succeeded')], T0 + 1700);
-      const third = await publishOne(store, 'acme', input({ data: { i: 3 } }), T0 + 1800);
-      assert.deepEqual((await store.claimDue(T0 + 1800, 10, T0 + 60_000)).map((d) => d.eventId), [third.event.id, third.event.id]);
-    });
-
     test('nextDueAt and queueStats on an empty queue', async (store) => {
       assert.equal(await store.nextDueAt(), null);
       assert.deepEqual(await store.queueStats(T0), { pending: 0, oldestDueAt: null });

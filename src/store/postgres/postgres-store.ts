@@ -207,7 +207,6 @@ export class PostgresStore implements Store {
       if (health) return queue.recordResultsWithHealth(c, results, now, health);
       await lockKeys(c, turnKeys(queue.fifoWebhooks(results)));
       await queue.passTurns(c, results, await queue.recordResults(c, results, now), now);
-      await c.query(queue.LIFT_HOLDS, [queue.answeredWebhooks(results)]);
       return [];
     });
   }
@@ -217,7 +216,7 @@ export class PostgresStore implements Store {
   }
 
   async holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> {
-    if (holds.length > 0) await queue.holdWebhooks(this.pool, holds, now);
+    if (holds.length > 0) await this.relaxedTx((c) => queue.holdWebhooks(c, holds, now));
   }
 
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {

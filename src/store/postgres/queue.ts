@@ -21,60 +21,17 @@ type Tx = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 const CLAIMED_COLUMNS = claimedColumns(['d', 'e', 'w', 'h']);
 const CLAIMED_JOINS = 'JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN webhook_health h ON h.webhook_id = d.webhook_id';
 
-/** How far into the due deliveries one claim looks for held webhooks' deliveries to move. */
-export const HELD_SCAN = 1024;
-/**
- * Probes one claim takes at most: a worker lets few suspect webhooks' attempts in at once
- * (limits.ts), so more would only be given back, and the healthy deliveries behind them would
- * wait for that. Webhooks left without one keep their due deliveries for the next claims.
- */
-export const PROBES = 32;
-
 /**
  * Claims up to `limit` due deliveries, earliest first, in one statement. SKIP LOCKED: claimers
  * on other connections pass over the rows this one is taking instead of waiting for them, so
  * each delivery goes to exactly one of them.
- *
- * A held webhook (webhook_holds, Store.holdWebhooks) has none of its deliveries claimed but
- * manual retries (which the worker admits or gives back itself), and those at the head of the
- * queue (HELD_SCAN) are moved to the hold's end. A webhook whose hold has run out gets one
- * delivery claimed, its earliest at the head, and is held for another span meanwhile (PROBES
- * such webhooks per claim, earliest first). The held webhooks are read once per claim, as an
- * array (an EXISTS per candidate row, even on an empty table, doubled the server's CPU time per
- * delivery: 90 → 220 µs in the throughput layout).
  */
 export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
   const { rows } = await db.query({
     name: 'herald_claim_due',
-    // Each step reads by index (the head of deliveries_due, seqs by primary key, holds by
-    // webhook) whatever plan is cached for the statement.
-    text: `WITH head AS MATERIALIZED (
-             SELECT q.seq, q.webhook_id, q.next_attempt_at, h.until FROM (
-               SELECT d.seq, d.webhook_id, d.next_attempt_at FROM deliveries d
-               WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND ${notManualRetry('d.')}
-                 AND EXISTS (SELECT 1 FROM webhook_holds)
-               ORDER BY d.next_attempt_at LIMIT $4
-             ) q JOIN webhook_holds h ON h.webhook_id = q.webhook_id
-           ), probes AS MATERIALIZED (
-             SELECT seq, webhook_id FROM (
-               SELECT DISTINCT ON (webhook_id) seq, webhook_id, next_attempt_at FROM head WHERE until <= $1 ORDER BY webhook_id, next_attempt_at, seq
-             ) p ORDER BY next_attempt_at, seq LIMIT $5
-           ), held_again AS (
-             UPDATE webhook_holds h SET until = $1 + h.span WHERE h.webhook_id = ANY (ARRAY(SELECT webhook_id FROM probes)) AND h.until <= $1
-           ), pushed AS (
-             UPDATE deliveries d
-             SET next_attempt_at = (SELECT CASE WHEN h.until > $1 THEN h.until ELSE $1 + h.span END FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)
-             WHERE d.seq = ANY (ARRAY(
-               SELECT x.seq FROM deliveries x
-               WHERE x.seq = ANY (ARRAY(
-                 SELECT seq FROM head WHERE until > $1 OR webhook_id IN (SELECT webhook_id FROM probes) EXCEPT SELECT seq FROM probes))
-                 AND x.status = 'pending' AND x.next_attempt_at <= $1
-               FOR UPDATE SKIP LOCKED))
-           ), due AS MATERIALIZED (
-             SELECT seq, next_attempt_at AS due_at FROM deliveries d
+    text: `WITH due AS MATERIALIZED (
+             SELECT seq, next_attempt_at AS due_at FROM deliveries
              WHERE status = 'pending' AND next_attempt_at <= $1
-               AND (d.seq = ANY (ARRAY(SELECT seq FROM probes))
-                    OR NOT (${notManualRetry('d.')}) OR d.webhook_id <> ALL (ARRAY(SELECT webhook_id FROM webhook_holds)))
              ORDER BY next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED
            ), d AS (
@@ -84,7 +41,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
            )
            SELECT ${CLAIMED_COLUMNS} FROM d JOIN events e ON e.seq = d.event_seq ${CLAIMED_JOINS}
            ORDER BY d.due_at, d.seq`,
-    values: [now, limit, leaseUntil, HELD_SCAN, PROBES],
+    values: [now, limit, leaseUntil],
   });
   return rows.map(rowToClaimed);
 }
@@ -158,20 +115,15 @@ export async function releaseClaims(db: Db, claims: { seq: number; claim: number
   );
 }
 
-/**
- * Store.holdWebhooks: records each webhook's hold, replacing an earlier one (one that ends
- * by now lifts it). The claims move the held deliveries as they meet them (claimDue).
- */
-export async function holdWebhooks(db: Db, list: { webhookId: string; until: number }[], now: number): Promise<void> {
-  // The last hold of a webhook counts (one row may be changed only once per statement).
-  const holds = [...new Map(list.map((h) => [h.webhookId, h])).values()];
-  const lift = holds.filter((h) => h.until <= now).map((h) => h.webhookId);
-  const hold = holds.filter((h) => h.until > now);
+/** Store.holdWebhooks: one statement for every webhook; rows other workers are claiming are passed over. */
+export async function holdWebhooks(db: Db, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
   await db.query(
-    `WITH lifted AS (DELETE FROM webhook_holds WHERE webhook_id = ANY($4::text[]))
-     INSERT INTO webhook_holds (webhook_id, until, span) SELECT u.id, u.until, u.until - $3 FROM unnest($1::text[], $2::bigint[]) AS u(id, until)
-     ON CONFLICT (webhook_id) DO UPDATE SET until = excluded.until, span = excluded.span`,
-    [hold.map((h) => h.webhookId), hold.map((h) => h.until), now, lift],
+    `UPDATE deliveries d SET next_attempt_at = h.until FROM unnest($1::text[], $2::bigint[]) AS h(webhook_id, until)
+     WHERE d.webhook_id = h.webhook_id AND d.seq IN (
+       SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND next_attempt_at <= $3
+         AND ${notManualRetry()}
+       FOR UPDATE SKIP LOCKED)`,
+    [holds.map((h) => h.webhookId), holds.map((h) => h.until), now],
   );
 }
 
@@ -183,18 +135,6 @@ export async function holdWebhooks(db: Db, list: { webhookId: string; until: num
 export async function recordResults(db: Db, results: AttemptResult[], now: number): Promise<Set<number>> {
   const { rows } = await db.query({ name: 'herald_record_results', text: RECORD_RESULTS, values: recordValues(results, now) });
   return new Set(rows.map((r: Row) => Number(r.seq)));
-}
-
-/**
- * A webhook that answered is held back no more (webhook_holds, claimDue). A hold that a claim
- * is renewing at that moment is passed over (SKIP LOCKED: recording never waits for a claim)
- * and lifted by the next success. $1: the webhooks (answeredWebhooks).
- */
-export const LIFT_HOLDS = `DELETE FROM webhook_holds WHERE webhook_id IN (
-  SELECT webhook_id FROM webhook_holds WHERE webhook_id = ANY($1::text[]) FOR UPDATE SKIP LOCKED)`;
-
-export function answeredWebhooks(results: AttemptResult[]): string[] {
-  return [...new Set(results.filter((r) => r.status === 'succeeded').map((r) => r.webhookId))];
 }
 
 /** The webhooks of fifo results: their turns are locked before recording. */
@@ -274,11 +214,9 @@ export async function recordResultsWithHealth(c: PoolClient, results: AttemptRes
   const failed = results.filter((r) => r.attempt !== null && r.status !== 'succeeded').map((r) => r.webhookId);
   await lockKeys(c, [...advisoryKeys('herald.health', failed), ...turnKeys(fifoWebhooks(results))]);
   const current = new Map<string, WebhookHealth>();
-  // Lifting the holds of webhooks that answered goes in the same round trip.
   const rows = await c.query(
-    `WITH lifted AS (${LIFT_HOLDS.replace('$1', '$2')})
-     SELECT * FROM webhook_health WHERE webhook_id = ANY($1::text[]) ORDER BY webhook_id FOR UPDATE`,
-    [[...new Set(results.map((r) => r.webhookId))], answeredWebhooks(results)],
+    'SELECT * FROM webhook_health WHERE webhook_id = ANY($1::text[]) ORDER BY webhook_id FOR UPDATE',
+    [[...new Set(results.map((r) => r.webhookId))]],
   );
   for (const row of rows.rows) current.set(row.webhook_id, rowToHealth(row));
   const changed = await recordResults(c, results, now);

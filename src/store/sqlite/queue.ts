@@ -21,49 +21,13 @@ export function claimedWhere(c: SqliteConnection, where: string, ...params: unkn
   return rows.map(rowToClaimed);
 }
 
-/** How far into the due deliveries one claim looks for held webhooks' deliveries to move. */
-const HELD_SCAN = 1024;
-/** Probes one claim takes at most (as on PostgreSQL: src/store/postgres/queue.ts PROBES). */
-const PROBES = 32;
-
 export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
   // One statement picks the batch, earliest due first, and one takes it; then each event,
   // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
   // read by its key.
   return c.write(() => {
-    // A held webhook (webhook_holds) has none of its deliveries claimed but manual retries, and
-    // those at the head of the queue go to the hold's end; one whose hold has run out gets one
-    // delivery claimed (a probe) and is held for another span meanwhile.
-    const probes: number[] = [];
-    const anyHeld = c.sql('SELECT 1 FROM webhook_holds LIMIT 1').get() !== undefined;
-    if (anyHeld) {
-      const head = c.sql(
-        `SELECT q.seq, q.webhook_id, h.until, h.span FROM (
-           SELECT seq, webhook_id, next_attempt_at FROM deliveries d INDEXED BY deliveries_due
-           WHERE status = 'pending' AND next_attempt_at <= ? AND ${notManualRetry('d.')} ORDER BY next_attempt_at, seq LIMIT ?
-         ) q JOIN webhook_holds h ON h.webhook_id = q.webhook_id ORDER BY q.next_attempt_at, q.seq`,
-      ).all(now, HELD_SCAN) as Row[];
-      const probed = new Set<string>();
-      const push = c.sql('UPDATE deliveries SET next_attempt_at = ? WHERE seq = ?');
-      const holdAgain = c.sql('UPDATE webhook_holds SET until = ? WHERE webhook_id = ?');
-      for (const r of head) {
-        if (r.until > now) push.run(r.until, r.seq);
-        else if (probed.has(r.webhook_id)) push.run(now + r.span, r.seq);
-        else if (probed.size < PROBES) {
-          probed.add(r.webhook_id);
-          probes.push(r.seq);
-          holdAgain.run(now + r.span, r.webhook_id);
-        }
-      }
-    }
-    // Without holds (the usual case) the plain pick: the hold test per row costs about 8 µs per delivery.
-    const due = (anyHeld
-      ? c.sql(
-        `SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
-           AND (seq IN (SELECT value FROM json_each(?)) OR NOT (${notManualRetry('d.')} AND EXISTS (SELECT 1 FROM webhook_holds h WHERE h.webhook_id = d.webhook_id)))
-         ORDER BY next_attempt_at, seq LIMIT ?`,
-      ).pluck().all(now, JSON.stringify(probes), limit)
-      : c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`).pluck().all(now, limit)) as number[];
+    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`)
+      .pluck().all(now, limit) as number[];
     if (due.length === 0) return [];
     const taken = c.sql(
       `UPDATE deliveries SET next_attempt_at = @lease, claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
@@ -125,7 +89,6 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Serialised before the write lock is taken.
-  const answered = [...new Set(results.filter((r) => r.status === 'succeeded').map((r) => r.webhookId))];
   const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(compactHeaders(r.attempt.requestHeaders, r.attempt)) : null));
   return c.write(() => {
     const recorded = results.map((r, i) => {
@@ -139,8 +102,6 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
     });
     // A fifo delivery that is done passes its webhook's turn to the next.
     settleTurns(c, results.filter((r, i) => r.fifo && recorded[i] && r.status !== 'pending').map((r) => r.webhookId), now);
-    // A webhook that answered is held back no more (webhook_holds, claimDue).
-    c.sql('DELETE FROM webhook_holds WHERE webhook_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(answered));
     return health ? applyHealth(c, health, healthOutcomes(results, (_, i) => recorded[i]!), now) : [];
   });
 }
@@ -181,22 +142,18 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
   });
 }
 
-/**
- * Store.holdWebhooks: records each webhook's hold, replacing an earlier one (one that ends by
- * now lifts it). The claims move the held deliveries as they meet them (claimDue).
- */
+/** Store.holdWebhooks: one pass over the due deliveries for every webhook (not one over each webhook's, however old). */
 export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
   if (holds.length === 0) return Promise.resolve();
   const hold = c.sql(
-    `INSERT INTO webhook_holds (webhook_id, until, span) VALUES (?, ?, ?)
-     ON CONFLICT (webhook_id) DO UPDATE SET until = excluded.until, span = excluded.span`,
+    `UPDATE deliveries INDEXED BY deliveries_due
+     SET next_attempt_at = (SELECT h.value ->> 'until' FROM json_each(@holds) AS h WHERE h.value ->> 'webhookId' = deliveries.webhook_id)
+     WHERE status = 'pending' AND next_attempt_at <= @now AND ${notManualRetry()}
+       AND webhook_id IN (SELECT value ->> 'webhookId' FROM json_each(@holds))`,
   );
-  const lift = c.sql('DELETE FROM webhook_holds WHERE webhook_id = ?');
+  const params = { holds: JSON.stringify(holds), now };
   return c.write(() => {
-    for (const h of holds) {
-      if (h.until > now) hold.run(h.webhookId, h.until, h.until - now);
-      else lift.run(h.webhookId);
-    }
+    hold.run(params);
   });
 }
 
