@@ -167,7 +167,7 @@ export class WebhookLimiter {
   private suspectHold(s: WebhookState, now: number): number {
     const probeEndsIn = s.inFlight > 0 && this.options.timeoutMs !== undefined ? s.lastEndAt + this.options.timeoutMs - now : 0;
     const base = Math.max(this.options.slowMs, s.avgMs, now - s.lastEndAt, probeEndsIn);
-    return Math.round(Math.min(this.maxHoldMs, base * 2 ** Math.min(10, s.heldInARow)));
+    return Math.round(doubledInARow(s, base, this.maxHoldMs));
   }
 
   /**
@@ -181,12 +181,11 @@ export class WebhookLimiter {
    */
   private newShareHold(s: WebhookState, now: number, suspectsFill: boolean): number {
     const max = Math.max(MAX_ANSWERING_HOLD_MS, this.options.timeoutMs ?? 0);
-    const doubled = (base: number) => Math.min(max, base * 2 ** Math.min(10, s.heldInARow));
-    if (suspectsFill) return doubled(FULL_NEW_SHARE_HOLD_MS);
+    if (suspectsFill) return doubledInARow(s, FULL_NEW_SHARE_HOLD_MS, max);
     let oldest = 0;
     for (const h of this.newHolders) if (h.inFlight > 0) oldest = Math.max(oldest, now - h.lastEndAt);
     const base = Math.max(MIN_HOLD_MS, Math.min(FULL_NEW_SHARE_HOLD_MS, oldest));
-    return oldest >= this.options.slowMs / 2 ? doubled(base) : base;
+    return oldest >= this.options.slowMs / 2 ? doubledInARow(s, base, max) : base;
   }
 
   /** Spread by up to 40 % (within maxHoldMs): webhooks probed together (a crowd of new ones) are not all back together. */
@@ -270,4 +269,9 @@ export async function takeRateShares(
     }),
   );
   return shares;
+}
+
+/** `base` doubled for each time in a row the webhook has been held back (at most 2^10), up to `max`. */
+function doubledInARow(s: WebhookState, base: number, max: number): number {
+  return Math.min(max, base * 2 ** Math.min(10, s.heldInARow));
 }

@@ -48,6 +48,7 @@ export interface CheckpointData extends CheckpointSettings {
 
 const INDEX_HEADER_BYTES = 136;
 const header = Buffer.alloc(INDEX_HEADER_BYTES);
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * The WAL's size in pages and how many of them are copied into the database, from the
@@ -58,7 +59,7 @@ const header = Buffer.alloc(INDEX_HEADER_BYTES);
  */
 export function readWalIndex(shm: number): { pages: number; copied: number } {
   if (readSync(shm, header, 0, INDEX_HEADER_BYTES, 0) < INDEX_HEADER_BYTES) return { pages: 0, copied: 0 };
-  const u32 = (at: number) => (endianness() === 'LE' ? header.readUInt32LE(at) : header.readUInt32BE(at));
+  const u32 = (at: number) => (LITTLE_ENDIAN ? header.readUInt32LE(at) : header.readUInt32BE(at));
   return { pages: u32(16), copied: u32(96) };
 }
 
