@@ -131,6 +131,12 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
  * Records a batch of results in one statement: the claim-guarded UPDATE, and the attempts of
  * the rows it changed (a stale claim's attempt is dropped with its update). Returns the seq
  * of every delivery it changed.
+ *
+ * The attempts are inserted plainly (no ON CONFLICT: a speculative insertion costs a WAL
+ * record more per attempt). An attempt's number is its claim's `attempts + 1`, and only the
+ * claim that is still current changes the row, raising `attempts` in the same statement: an
+ * earlier claim of the same number was taken over (claim bumped) and can no longer record,
+ * a later one numbers past it. A worker records each claim's result once.
  */
 export async function recordResults(db: Db, results: AttemptResult[], now: number): Promise<Set<number>> {
   const { rows } = await db.query({ name: 'herald_record_results', text: RECORD_RESULTS, values: recordValues(results, now) });
@@ -295,7 +301,6 @@ const RECORD_RESULTS = `
     INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
     SELECT r.seq, r.number, r.started_at, r.duration_ms, r.status_code, r.error, r.response_body, r.request_headers::json
     FROM r JOIN changed ON changed.seq = r.seq WHERE r.number IS NOT NULL
-    ON CONFLICT DO NOTHING
   )
   SELECT seq FROM changed`;
 

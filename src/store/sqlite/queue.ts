@@ -85,7 +85,8 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
      WHERE seq = @seq AND claim = @claim`,
   );
   const insertAttempt = c.sql(
-    `INSERT OR IGNORE INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
+    // No OR IGNORE: only the current claim records, numbering past every attempt before it (see postgres/queue.ts recordResults).
+    `INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Serialised before the write lock is taken.
