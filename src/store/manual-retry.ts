@@ -18,9 +18,51 @@
 // Expressions are SQL: `now`, `at`… are placeholders or columns of the caller's statement, and
 // `row` qualifies the delivery's own columns where the statement joins other rows.
 
-/** SET list of a claim taken until `leaseUntil`. */
+/**
+ * SET list of a claim taken until `leaseUntil`. It leaves next_attempt_at as it was: the lease
+ * alone keeps the delivery from being claimed again, so the claim changes no indexed column
+ * (on PostgreSQL a HOT update, which writes no index entry). A delivery in flight is due
+ * again once its lease ends: see dueAt and claimable, which every reader of "when is it due" uses.
+ */
 export function claimSet(leaseUntil: string): string {
   return `leased_until = ${leaseUntil}, retry_requested = FALSE`;
+}
+
+/** Whether a pending delivery's lease is running at `now`: an attempt is in flight. */
+export function leased(now: string, row = ''): string {
+  return `coalesce(${row}leased_until, 0) > ${now}`;
+}
+
+/** Whether a pending delivery may be claimed at `now`: due, and not in flight (its range of next_attempt_at is the claim's index range). */
+export function claimable(now: string, row = ''): string {
+  return `${row}next_attempt_at <= ${now} AND NOT ${leased(now, row)}`;
+}
+
+/** When a pending delivery is due: next_attempt_at, or its lease's end when that is later; NULL while it is held. */
+export function dueAt(row = ''): string {
+  return `CASE WHEN ${row}leased_until > ${row}next_attempt_at THEN ${row}leased_until ELSE ${row}next_attempt_at END`;
+}
+
+/** dueAt of a row read into memory (the delivery's next_attempt_at as the API shows it). */
+export function dueTime(nextAttemptAt: number | null, leasedUntil: number | null): number | null {
+  return nextAttemptAt === null ? null : Math.max(nextAttemptAt, leasedUntil ?? nextAttemptAt);
+}
+
+/**
+ * A query (no parameters) of one row: `free`, the earliest next_attempt_at of the pending
+ * deliveries without a lease, and `leased`, the earliest dueAt of those with one that could be
+ * earlier; the earliest due time is the smaller of the two. Both are index range scans that
+ * pass over the leased rows only (few: at most the attempts in flight), not the whole queue.
+ */
+export const NEXT_DUE = `SELECT free.due AS free,
+    (SELECT min(${dueAt('d.')}) FROM deliveries d
+     WHERE d.status = 'pending' AND d.leased_until IS NOT NULL AND d.next_attempt_at <= coalesce(free.due, 9223372036854775807)) AS leased
+  FROM (SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending' AND leased_until IS NULL) AS free`;
+
+/** The earliest due time from a NEXT_DUE row. */
+export function nextDueFrom(row: Record<string, unknown>): number | null {
+  const times = [row.free, row.leased].filter((t) => t !== null && t !== undefined).map(Number);
+  return times.length === 0 ? null : Math.min(...times);
 }
 
 /**
@@ -31,7 +73,7 @@ export function claimSet(leaseUntil: string): string {
  * fifo turn), and recording that attempt's result starts the retry (recordSet).
  */
 export function retrySet(r: { now: string; dueAt: string; cycleLimit: string }): string {
-  const inFlight = `(status = 'pending' AND coalesce(leased_until, 0) > ${r.now})`;
+  const inFlight = `(status = 'pending' AND ${leased(r.now)})`;
   return `status = 'pending', cycle_start = attempts, cycle_limit = ${r.cycleLimit}, updated_at = ${r.now},
     next_attempt_at = CASE WHEN ${inFlight} THEN next_attempt_at ELSE ${r.dueAt} END, retry_requested = ${inFlight}`;
 }

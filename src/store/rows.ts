@@ -5,6 +5,7 @@
 // column through json().
 import type { WebhookHealth } from '../domain/health.js';
 import { sentHeaders } from '../domain/sent-headers.js';
+import { dueTime } from './manual-retry.js';
 import type {
   ApiKey, Attempt, ClaimedDelivery, Delivery, EventRecord, Page, PortalSession, PreviousSecret, PreviousSigningKey, TopicRecord, Webhook, Workspace,
 } from './store.js';
@@ -102,7 +103,7 @@ export function rowToDelivery(row: Row): Delivery {
     url: row.url,
     status: row.status,
     attempts: Number(row.attempts),
-    nextAttemptAt: row.status === 'pending' ? numberOrNull(row.next_attempt_at) : null,
+    nextAttemptAt: row.status === 'pending' ? dueTime(numberOrNull(row.next_attempt_at), numberOrNull(row.leased_until)) : null,
     lastStatusCode: numberOrNull(row.last_status_code),
     lastError: row.last_error ?? null,
     createdAt: Number(row.created_at),

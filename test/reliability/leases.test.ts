@@ -37,9 +37,9 @@ describe('leases', { timeout: 180_000 }, () => {
     const firstAt = receiver.requests[0]!.receivedAt;
     assert.equal(await h.kill('SIGKILL'), 'SIGKILL');
 
-    // The dead worker's claim, as the database holds it: the lease runs until next_attempt_at.
+    // The dead worker's claim, as the database holds it: the lease runs until leased_until.
     const db = new Database(join(dataDir, 'herald.db'), { readonly: true, fileMustExist: true });
-    const claim = db.prepare(`SELECT id, status, claim, attempts, next_attempt_at AS until FROM deliveries`).all() as any[];
+    const claim = db.prepare(`SELECT id, status, claim, attempts, leased_until AS until FROM deliveries`).all() as any[];
     db.close();
     assert.equal(claim.length, 1);
     assert.equal(claim[0].status, 'pending');

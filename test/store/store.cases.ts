@@ -819,7 +819,7 @@ export function storeCases(factory: StoreFactory): void {
       );
       assert.equal(c.webhook.version, (await store.getWebhook('acme', hook.id))!.updatedAt);
       const stored = (await store.getDelivery('acme', c.id))!.delivery;
-      assert.equal(stored.nextAttemptAt, T0 + 60_000, 'the lease pushes next_attempt_at');
+      assert.equal(stored.nextAttemptAt, T0 + 60_000, 'in flight, it is due again when the lease ends');
       assert.equal(stored.status, 'pending');
 
       const second = await store.claimDue(T0 + 100, 10, T0 + 60_000);

@@ -1,9 +1,10 @@
 // The delivery queue on PostgreSQL: claim, record, release, purge. Each operation is one
 // statement over unnest() arrays (or a short transaction), whatever the batch size.
 //
-// A pending delivery is due at next_attempt_at. Claiming pushes next_attempt_at to the end of
-// the lease and bumps `claim`; a result is recorded only under the claim it was taken with,
-// so a worker that lost its lease (crashed, stalled) cannot overwrite a newer attempt.
+// A pending delivery is due at next_attempt_at. Claiming sets a lease (leased_until, which
+// keeps the delivery from other claims until it ends) and bumps `claim`; a result is recorded
+// only under the claim it was taken with, so a worker that lost its lease (crashed, stalled)
+// cannot overwrite a newer attempt.
 import type { Pool, PoolClient } from 'pg';
 import { appliedEffects, healthOutcomes, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import { holdsClaim } from '../../domain/ordering.js';
@@ -11,7 +12,7 @@ import { compactHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
-import { claimSet, holdSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { lockKeys, queueAgain, queueSettings, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
@@ -31,11 +32,11 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
     name: 'herald_claim_due',
     text: `WITH due AS MATERIALIZED (
              SELECT seq, next_attempt_at AS due_at FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= $1
+             WHERE status = 'pending' AND ${claimable('$1')}
              ORDER BY next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED
            ), d AS (
-             UPDATE deliveries SET next_attempt_at = $3, claim = deliveries.claim + 1, ${claimSet('$3')}
+             UPDATE deliveries SET claim = deliveries.claim + 1, ${claimSet('$3')}
              FROM due WHERE deliveries.seq = due.seq
              RETURNING deliveries.*, due.due_at
            )
@@ -72,7 +73,7 @@ export async function createTestDelivery(
 export async function queueStats(db: Db, now: number): Promise<{ pending: number; oldestDueAt: number | null }> {
   const [row] = (
     await db.query(
-      `SELECT count(*) AS pending, min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1) AS oldest
+      `SELECT count(*) AS pending, min(${dueAt()}) FILTER (WHERE ${dueAt()} <= $1) AS oldest
        FROM deliveries WHERE status = 'pending'`,
       [now],
     )
@@ -81,8 +82,7 @@ export async function queueStats(db: Db, now: number): Promise<{ pending: number
 }
 
 export async function nextDueAt(db: Db): Promise<number | null> {
-  const [row] = (await db.query(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`)).rows;
-  return row.due == null ? null : Number(row.due);
+  return nextDueFrom((await db.query(NEXT_DUE)).rows[0]);
 }
 
 /**
@@ -120,7 +120,7 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
   await db.query(
     `UPDATE deliveries d SET next_attempt_at = h.until FROM unnest($1::text[], $2::bigint[]) AS h(webhook_id, until)
      WHERE d.webhook_id = h.webhook_id AND d.seq IN (
-       SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND next_attempt_at <= $3
+       SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND ${claimable('$3')}
          AND ${notManualRetry()}
        FOR UPDATE SKIP LOCKED)`,
     [holds.map((h) => h.webhookId), holds.map((h) => h.until), now],

@@ -8,7 +8,7 @@ import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-import { claimSet, holdSet, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { queueAgain, settleTurns } from './turn.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
@@ -26,11 +26,11 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
   // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
   // read by its key.
   return c.write(() => {
-    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`)
-      .pluck().all(now, limit) as number[];
+    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`)
+      .pluck().all({ now, limit }) as number[];
     if (due.length === 0) return [];
     const taken = c.sql(
-      `UPDATE deliveries SET next_attempt_at = @lease, claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
+      `UPDATE deliveries SET claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
        RETURNING ${claimedColumns(['d'], false)}, event_seq, webhook_id`,
     ).all({ lease: leaseUntil, due: JSON.stringify(due) }) as Row[];
     // RETURNING gives no order: back to the order picked.
@@ -67,15 +67,14 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
 
 export function queueStats(c: SqliteConnection, now: number): { pending: number; oldestDueAt: number | null } {
   const row = c.sql(
-    `SELECT count(*) AS pending, min(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
+    `SELECT count(*) AS pending, min(CASE WHEN ${dueAt()} <= @now THEN ${dueAt()} END) AS oldest
      FROM deliveries WHERE status = 'pending'`,
-  ).get(now) as Row;
+  ).get({ now }) as Row;
   return { pending: row.pending, oldestDueAt: row.oldest ?? null };
 }
 
 export function nextDueAt(c: SqliteConnection): number | null {
-  const row = c.sql(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`).get() as Row;
-  return row.due ?? null;
+  return nextDueFrom(c.sql(NEXT_DUE).get() as Row);
 }
 
 export function recordResults(c: SqliteConnection, results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
@@ -149,7 +148,7 @@ export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; un
   const hold = c.sql(
     `UPDATE deliveries INDEXED BY deliveries_due
      SET next_attempt_at = (SELECT h.value ->> 'until' FROM json_each(@holds) AS h WHERE h.value ->> 'webhookId' = deliveries.webhook_id)
-     WHERE status = 'pending' AND next_attempt_at <= @now AND ${notManualRetry()}
+     WHERE status = 'pending' AND ${claimable('@now')} AND ${notManualRetry()}
        AND webhook_id IN (SELECT value ->> 'webhookId' FROM json_each(@holds))`,
   );
   const params = { holds: JSON.stringify(holds), now };
