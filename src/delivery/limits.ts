@@ -56,6 +56,19 @@ interface WebhookState {
   heldUntil: number;
   /** Times it has been held back as a whole since it last had an attempt admitted. */
   heldInARow: number;
+  /** Held back as a whole while its probe (a suspect's one attempt) is in flight. */
+  probing: boolean;
+}
+
+/**
+ * What the worker's claims pass over (limits.ts heldNow): webhooks held back as a whole, until
+ * when; webhooks whose probe is in flight; and webhooks whose hold ended without an answer, whose
+ * next claim is a probe.
+ */
+export interface HeldWebhooks {
+  held: { webhookId: string; until: number }[];
+  probing: string[];
+  ended: string[];
 }
 
 /** Not admitted: due again at `retryAt`; `webhook` when the whole webhook is held back until then. */
@@ -68,11 +81,18 @@ const MAX_ANSWERING_HOLD_MS = 5_000;
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
+/**
+ * Most held webhooks a claim passes over: the list goes with every claim. Beyond it, deliveries
+ * of held webhooks are claimed and given back, as they would be without the list.
+ */
+const MAX_SKIPPED_WEBHOOKS = 2_000;
 
 export class WebhookLimiter {
   private readonly states = new Map<string, WebhookState>();
   /** Webhooks with attempts counted in the new share (at most that share's size). */
   private readonly newHolders = new Set<WebhookState>();
+  /** Webhooks held back as a whole (heldUntil set); those whose hold has ended are dropped by heldNow(). */
+  private readonly heldWhole = new Map<string, WebhookState>();
   private heldNew = 0;
   private heldSuspect = 0;
   private readonly caps: { untrusted: number; suspect: number };
@@ -88,7 +108,7 @@ export class WebhookLimiter {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0 };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0, probing: false };
       this.states.set(id, s);
     }
     return s;
@@ -125,7 +145,7 @@ export class WebhookLimiter {
     if (suspect) {
       this.sweepNewShare(now);
       const full = this.heldSuspect >= this.caps.suspect || this.heldNew + this.heldSuspect >= this.caps.untrusted;
-      if (full || s.inFlight >= limit) return this.holdWhole(s, now, this.suspectHold(s, now));
+      if (full || s.inFlight >= limit) return this.holdWhole(webhookId, s, now, this.suspectHold(s, now));
     } else if (s.inFlight >= limit) {
       return { admitted: false, retryAt: now + this.holdFor(s, now) };
     } else if (isNew) {
@@ -133,7 +153,7 @@ export class WebhookLimiter {
       const untrusted = this.heldNew + this.heldSuspect;
       const untrustedFull = untrusted >= this.caps.untrusted;
       if (this.heldNew >= this.caps.untrusted - this.caps.suspect || untrustedFull) {
-        return this.holdWhole(s, now, this.newShareHold(s, now, untrustedFull));
+        return this.holdWhole(webhookId, s, now, this.newShareHold(s, now, untrustedFull));
       }
     }
     if (s.inFlight === 0) s.lastEndAt = now;
@@ -147,7 +167,28 @@ export class WebhookLimiter {
       this.heldNew++;
       this.newHolders.add(s);
     }
+    if ((suspect || isNew) && s.inFlight >= limit) this.startProbe(webhookId, s, now, suspect);
     return { admitted: true };
+  }
+
+  /**
+   * A new or suspect webhook's one attempt (its probe) is in flight: nothing is learnt before it
+   * ends, so claims pass over the deliveries queued behind it instead of taking them only to give
+   * them back (heldNow). A suspect one, expected to hang, is held back as a whole until the
+   * probe's time limit (done() ends the hold): the deliveries queued meanwhile are moved to the
+   * hold's end too. A new one, most likely to answer at once, only until it hangs.
+   */
+  private startProbe(webhookId: string, s: WebhookState, now: number, suspect: boolean): void {
+    s.probing = true;
+    if (suspect) {
+      s.heldUntil = now + this.probeLimitMs();
+      s.heldInARow = 1; // a hold like any other: the next, should the probe hang, is twice as long
+    }
+    this.heldWhole.set(webhookId, s);
+  }
+
+  private probeLimitMs(): number {
+    return this.options.timeoutMs ?? this.options.slowMs;
   }
 
   /**
@@ -189,10 +230,35 @@ export class WebhookLimiter {
   }
 
   /** Spread by up to 40 % (within maxHoldMs): webhooks probed together (a crowd of new ones) are not all back together. */
-  private holdWhole(s: WebhookState, now: number, holdMs: number): Admission {
+  private holdWhole(webhookId: string, s: WebhookState, now: number, holdMs: number): Admission {
     s.heldInARow++;
     s.heldUntil = now + Math.round(Math.min(this.maxHoldMs, holdMs * (1 + 0.4 * Math.random())));
+    this.heldWhole.set(webhookId, s);
     return { admitted: false, retryAt: s.heldUntil, webhook: true };
+  }
+
+  /**
+   * The webhooks held back as a whole now (at most `max` of them), with when each hold ends:
+   * the worker's claims pass over their deliveries (Store.claimDue) and, from time to time,
+   * hold back those that came due meanwhile (Store.holdWebhooks). And those whose hold has
+   * ended since the last call without an answer (new or suspect still): their next attempt is
+   * a probe, one delivery (Store.claimFirstDue), not all those that piled up behind the hold.
+   */
+  heldNow(now: number, max = MAX_SKIPPED_WEBHOOKS): HeldWebhooks {
+    const found: HeldWebhooks = { held: [], probing: [], ended: [] };
+    for (const [webhookId, s] of this.heldWhole) {
+      // A new webhook's probe that hangs makes it suspect: held back until the probe's time limit.
+      if (s.probing && s.heldUntil <= now && this.hangs(s, now)) s.heldUntil = s.lastEndAt + this.probeLimitMs();
+      if (s.heldUntil > now) {
+        if (found.held.length < max) found.held.push({ webhookId, until: s.heldUntil });
+      } else if (s.probing) {
+        if (found.probing.length < max) found.probing.push(webhookId);
+      } else {
+        this.heldWhole.delete(webhookId);
+        if (s.standing !== 'answering') found.ended.push(webhookId);
+      }
+    }
+    return found;
   }
 
   /** Takes one attempt off the webhook's count and its share's. */
@@ -226,12 +292,18 @@ export class WebhookLimiter {
     const slow = unreachable || durationMs >= this.options.slowMs;
     s.standing = slow ? 'suspect' : 'answering';
     if (!slow) s.heldUntil = 0; // answering again: what arrives from now on may go
+    else if (s.probing) s.heldUntil = Math.min(s.heldUntil, s.lastEndAt); // the probe failed: the next probe may go
+    s.probing = false;
     if (slow) s.limit = Math.max(1, Math.floor(s.limit / 2));
     else s.limit = Math.min(this.options.maxPerWebhook, s.limit + 1);
   }
 
   private forgetIdle(): void {
-    for (const [id, s] of this.states) if (s.inFlight === 0) this.states.delete(id);
+    for (const [id, s] of this.states) {
+      if (s.inFlight > 0) continue;
+      this.states.delete(id);
+      this.heldWhole.delete(id);
+    }
   }
 }
 

@@ -10,7 +10,10 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 //   claiming  — takes as many due deliveries as there are free slots, under a lease; those
 //               whose webhook may not take another attempt now (its concurrency, share, rate
 //               or circuit) go back to the queue, due when they may be admitted, and when the
-//               webhook itself is held back, all its due deliveries with them (limits.ts);
+//               webhook itself is held back, all its due deliveries with them (limits.ts).
+//               While a webhook is held back, claims pass over its deliveries, and those that
+//               come due meanwhile (its new events) are held back in the background every
+//               HELD_SWEEP_MS: healthy deliveries never queue behind them;
 //   full      — every slot is busy: waits for one to free;
 //   stopping  — claims nothing more, lets in-flight attempts finish and records them.
 // Idle is sleeping with nothing due and nothing in flight (or stopped): whenIdle() waits for it,
@@ -20,6 +23,8 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 
 /** Shortest sleep after a claim that found nothing, though the queue says something is due. */
 const MIN_WAIT_MS = 50;
+/** How often the deliveries that came due for webhooks held back as a whole are held back with them. */
+const HELD_SWEEP_MS = 250;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -51,6 +56,11 @@ export class DeliveryWorker {
   private readonly idleWaiters: (() => void)[] = [];
   /** The earliest time at which a delivery given back by the last admit() may be admitted. */
   private admissibleAt = Infinity;
+  /** Webhooks whose hold ended without an answer: their next claim is one delivery, a probe (limits.ts heldNow). */
+  private readonly probesDue = new Set<string>();
+  /** The background hold of held webhooks' newly due deliveries (sweepHeld), while it runs. */
+  private sweeping: Promise<void> | null = null;
+  private lastSweepAt = 0;
 
   constructor(
     private readonly store: QueueStore & RateStore,
@@ -83,6 +93,7 @@ export class DeliveryWorker {
     this.wake();
     await this.running?.catch(() => undefined);
     this.running = null;
+    await this.sweeping;
     // A slot is freed once its result is recorded, so this also waits for those records.
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     await this.flush();
@@ -127,7 +138,14 @@ export class DeliveryWorker {
       let dispatched: number;
       let heldWebhooks: number;
       try {
-        claimed = await this.store.claimDue(now, free, now + leaseMs);
+        const { held, probing: inFlight, ended } = this.limiter.heldNow(now);
+        if (held.length > 0) this.sweepHeld(held, now);
+        for (const id of ended) this.probesDue.add(id);
+        const probing = [...this.probesDue].slice(0, free);
+        for (const id of probing) this.probesDue.delete(id);
+        claimed = probing.length > 0 ? await this.store.claimFirstDue(now, probing, now + leaseMs) : [];
+        const skip = held.map((h) => h.webhookId).concat(inFlight, probing, [...this.probesDue]);
+        if (claimed.length < free) claimed = claimed.concat(await this.store.claimDue(now, free - claimed.length, now + leaseMs, skip));
         ({ started: dispatched, heldWebhooks } = await this.admit(claimed, now));
       } catch (err) {
         this.log.error({ err }, 'claiming deliveries failed; trying again in 1 s');
@@ -226,6 +244,19 @@ export class DeliveryWorker {
       await this.store.holdWebhooks(holds, now).catch((err) => this.log.warn({ err }, 'holding back webhooks failed'));
     }
     return { started, heldWebhooks: webhooks.size };
+  }
+
+  /**
+   * Holds back the deliveries that came due for webhooks held back as a whole (their events
+   * published since the hold began), at most every HELD_SWEEP_MS and one sweep at a time, beside
+   * the claims: claims pass over them, but each one passed over still costs every claim a look.
+   */
+  private sweepHeld(held: { webhookId: string; until: number }[], now: number): void {
+    if (this.sweeping || now - this.lastSweepAt < HELD_SWEEP_MS) return;
+    this.lastSweepAt = now;
+    this.sweeping = this.store.holdWebhooks(held, now)
+      .catch((err) => this.log.warn({ err }, 'holding back the deliveries of held webhooks failed'))
+      .finally(() => { this.sweeping = null; });
   }
 
   private dispatch(delivery: ClaimedDelivery): void {

@@ -223,8 +223,18 @@ export interface QueueStore {
    * returns the unsubscribe. Absent where one process owns the database.
    */
   listen?(onWork: () => void): Promise<() => Promise<void>>;
-  /** Claims up to `limit` due deliveries until `leaseUntil`. */
-  claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Claims up to `limit` due deliveries until `leaseUntil`, passing over those of the webhooks
+   * in `skipWebhooks` (held back as a whole by the worker's limiter: claimed, they would only
+   * be given back, while healthy deliveries due after them wait).
+   */
+  claimDue(now: number, limit: number, leaseUntil: number, skipWebhooks?: readonly string[]): Promise<ClaimedDelivery[]>;
+  /**
+   * Claims the earliest due delivery of each of these webhooks, until `leaseUntil`: the next
+   * probe of webhooks whose hold has just run out, without their other due deliveries (which
+   * would only be given back once the probe holds the webhook again).
+   */
+  claimFirstDue(now: number, webhookIds: readonly string[], leaseUntil: number): Promise<ClaimedDelivery[]>;
   /** Pending deliveries, and when the earliest due one (at or before now) became due. */
   queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }>;
   /** When the earliest pending delivery is due, or null when none is pending. */

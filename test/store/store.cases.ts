@@ -952,6 +952,33 @@ export function storeCases(factory: StoreFactory): void {
       for (const d of await deliveriesOf(store, 'acme', later.event.id)) assert.equal(d.nextAttemptAt, T0 + 5000);
     });
 
+    test('claimDue passes over the webhooks it is told to skip; claimFirstDue takes only the earliest due delivery of each webhook', async (store) => {
+      const { hook } = await setup(store);
+      const held = webhook('acme');
+      const probed = webhook('acme');
+      await store.createWebhook(held);
+      await store.createWebhook(probed);
+      const first = await publishOne(store, 'acme', input({ data: { i: 0 } }), T0);
+      for (let i = 1; i < 3; i++) await publishOne(store, 'acme', input({ data: { i } }), T0 + i);
+      await publishOne(store, 'acme', input({ data: { i: 'later' } }), T0 + 5000);
+      const of = (id: string, list: ClaimedDelivery[]) => list.filter((d) => d.webhook.id === id);
+
+      const probes = await store.claimFirstDue(T0 + 10, [probed.id, 'wh_unknown'], T0 + 60_000);
+      assert.equal(probes.length, 1, 'one delivery of the probed webhook, none of a webhook without any');
+      assert.equal(probes[0]!.webhook.id, probed.id);
+      assert.equal(probes[0]!.eventId, first.event.id, 'its earliest due one');
+      assert.deepEqual(await store.claimFirstDue(T0 + 10, [], T0 + 60_000), []);
+
+      const claimed = await store.claimDue(T0 + 10, 10, T0 + 60_000, [held.id, probed.id]);
+      assert.equal(of(hook.id, claimed).length, 3);
+      assert.equal(of(held.id, claimed).length + of(probed.id, claimed).length, 0, 'the skipped webhooks are passed over');
+      const rest = await store.claimDue(T0 + 10, 10, T0 + 60_000);
+      assert.equal(of(held.id, rest).length, 3, 'and stay due');
+      assert.equal(of(probed.id, rest).length, 2, 'but for the probe');
+      assert.equal(rest.length, 5);
+      assert.deepEqual(await store.claimFirstDue(T0 + 10, [hook.id, held.id], T0 + 60_000), [], 'nothing due is left to probe');
+    });
+
     test('nextDueAt and queueStats on an empty queue', async (store) => {
       assert.equal(await store.nextDueAt(), null);
       assert.deepEqual(await store.queueStats(T0), { pending: 0, oldestDueAt: null });

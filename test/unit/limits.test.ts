@@ -105,4 +105,37 @@ describe('WebhookLimiter', () => {
     l.done('s', 20, false);
     assert.equal(l.admit('s', null, until + 100).admitted, true);
   });
+  it('tells the worker which webhooks its claims pass over: held ones, probes in flight, and those whose next claim is a probe', () => {
+    const l = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 8, newPerWebhook: 1, slowMs: 1_000, timeoutMs: 10_000, workerSlots: 64 });
+    const now = Date.now();
+    assert.deepEqual(l.heldNow(now), { held: [], probing: [], ended: [] });
+    // A new webhook's first attempt: passed over while it is in flight, not held back.
+    assert.equal(l.admit('new', null, now).admitted, true);
+    assert.deepEqual(l.heldNow(now + 10), { held: [], probing: ['new'], ended: [] });
+    // It answers: nothing is passed over any more.
+    l.done('new', 15, false);
+    assert.deepEqual(l.heldNow(now + 20), { held: [], probing: [], ended: [] });
+
+    // Another new one hangs: once in flight for slowMs, it is held back until its time limit.
+    assert.equal(l.admit('hangs', null, now).admitted, true);
+    assert.deepEqual(l.heldNow(now + 500).probing, ['hangs']);
+    const { held } = l.heldNow(now + 1_000);
+    assert.equal(held.length, 1);
+    assert.equal(held[0]!.webhookId, 'hangs');
+    assert.ok(held[0]!.until >= now + 10_000 && held[0]!.until <= Date.now() + 10_000);
+    // It times out: the hold ends at once, and its next claim is a probe.
+    l.done('hangs', 10_000, true);
+    assert.deepEqual(l.heldNow(Date.now()), { held: [], probing: [], ended: ['hangs'] });
+    assert.deepEqual(l.heldNow(Date.now()).ended, [], 'told once');
+
+    // That probe (a suspect's one attempt) holds the webhook back as a whole until its time limit.
+    const t = Date.now();
+    assert.equal(l.admit('hangs', null, t).admitted, true);
+    assert.deepEqual(l.heldNow(t).held, [{ webhookId: 'hangs', until: t + 10_000 }]);
+    assert.deepEqual(l.admit('hangs', null, t + 5), { admitted: false, retryAt: t + 10_000, webhook: true });
+    // It answers after all: no longer held back, nothing to probe.
+    l.done('hangs', 30, false);
+    assert.deepEqual(l.heldNow(Date.now()), { held: [], probing: [], ended: [] });
+    assert.equal(l.admit('hangs', null, Date.now()).admitted, true);
+  });
 });

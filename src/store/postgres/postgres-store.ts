@@ -184,8 +184,16 @@ export class PostgresStore implements Store {
 
   // ---- the queue (queue.ts) -------------------------------------------------------------
 
-  async claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const claimed = await this.relaxedTx((c) => queue.claimDue(c, now, limit, leaseUntil));
+  claimDue(now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
+    return this.claim((c) => queue.claimDue(c, now, limit, leaseUntil, skipWebhooks));
+  }
+
+  claimFirstDue(now: number, webhookIds: readonly string[], leaseUntil: number): Promise<ClaimedDelivery[]> {
+    return webhookIds.length === 0 ? Promise.resolve([]) : this.claim((c) => queue.claimFirstDue(c, now, webhookIds, leaseUntil));
+  }
+
+  private async claim(take: (c: PoolClient) => Promise<ClaimedDelivery[]>): Promise<ClaimedDelivery[]> {
+    const claimed = await this.relaxedTx(take);
     // A paused webhook's deliveries are held as the claim meets them (src/domain/ordering.ts).
     const paused = claimed.filter((d) => d.webhook.paused);
     if (paused.length === 0) return claimed;

@@ -25,26 +25,65 @@ const CLAIMED_JOINS = 'JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN webhook_
 /**
  * Claims up to `limit` due deliveries, earliest first, in one statement. SKIP LOCKED: claimers
  * on other connections pass over the rows this one is taking instead of waiting for them, so
- * each delivery goes to exactly one of them.
+ * each delivery goes to exactly one of them. Deliveries of `skipWebhooks` are passed over.
  */
-export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: Db, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
+  const skipping = skipWebhooks.length > 0;
   const { rows } = await db.query({
-    name: 'herald_claim_due',
-    text: `WITH due AS MATERIALIZED (
-             SELECT seq, next_attempt_at AS due_at FROM deliveries
-             WHERE status = 'pending' AND ${claimable('$1')}
-             ORDER BY next_attempt_at LIMIT $2
-             FOR UPDATE SKIP LOCKED
-           ), d AS (
-             UPDATE deliveries SET claim = deliveries.claim + 1, ${claimSet('$3')}
-             FROM due WHERE deliveries.seq = due.seq
-             RETURNING deliveries.*, due.due_at
-           )
-           SELECT ${CLAIMED_COLUMNS} FROM d JOIN events e ON e.seq = d.event_seq ${CLAIMED_JOINS}
-           ORDER BY d.due_at, d.seq`,
-    values: [now, limit, leaseUntil],
+    // Passing over webhooks is planned each time (an unnamed statement), with the list as a
+    // constant: PostgreSQL then looks each row's webhook up in a hash of the list instead of
+    // comparing it with every entry.
+    ...(skipping ? {} : { name: 'herald_claim_due' }),
+    text: claimStatement(
+      `SELECT seq, next_attempt_at AS due_at FROM deliveries
+       WHERE status = 'pending' AND ${claimable('$1')}${skipping ? ' AND webhook_id <> ALL($4::text[])' : ''}
+       ORDER BY next_attempt_at LIMIT $2
+       FOR UPDATE SKIP LOCKED`,
+    ),
+    values: skipping ? [now, limit, leaseUntil, skipWebhooks] : [now, limit, leaseUntil],
   });
   return rows.map(rowToClaimed);
+}
+
+/**
+ * Claims the earliest due delivery of each webhook (Store.claimFirstDue). The candidates are
+ * read off the due index, earliest first (as a claim reads them: never a walk through a
+ * webhook's history), and the first of each webhook is taken.
+ */
+export async function claimFirstDue(db: Db, now: number, webhookIds: readonly string[], leaseUntil: number): Promise<ClaimedDelivery[]> {
+  const { rows } = await db.query(
+    claimStatement(
+      `SELECT seq, next_attempt_at AS due_at FROM deliveries
+       WHERE seq IN (
+         SELECT seq FROM (
+           SELECT seq, row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS nth
+           FROM (SELECT seq, webhook_id, next_attempt_at FROM deliveries
+                 WHERE status = 'pending' AND ${claimable('$1')} AND webhook_id = ANY($2::text[])
+                 ORDER BY next_attempt_at LIMIT ${FIRST_DUE_CANDIDATES}) AS candidate
+         ) AS ranked WHERE nth = 1)
+       AND status = 'pending' AND ${claimable('$1')}
+       FOR UPDATE SKIP LOCKED`,
+    ),
+    [now, webhookIds, leaseUntil],
+  );
+  return rows.map(rowToClaimed);
+}
+
+/** How many due deliveries claimFirstDue looks at, at most, to find each webhook's first. */
+const FIRST_DUE_CANDIDATES = 10_000;
+
+/**
+ * The claim of the deliveries that `due` selects (seq, due_at; locked FOR UPDATE SKIP LOCKED):
+ * leased until $3, in one statement, read back with their events and webhooks.
+ */
+function claimStatement(due: string): string {
+  return `WITH due AS MATERIALIZED (${due}), d AS (
+            UPDATE deliveries SET claim = deliveries.claim + 1, ${claimSet('$3')}
+            FROM due WHERE deliveries.seq = due.seq
+            RETURNING deliveries.*, due.due_at
+          )
+          SELECT ${CLAIMED_COLUMNS} FROM d JOIN events e ON e.seq = d.event_seq ${CLAIMED_JOINS}
+          ORDER BY d.due_at, d.seq`;
 }
 
 /** An event and its delivery, already claimed (claim 1, one attempt allowed), for a test send. */

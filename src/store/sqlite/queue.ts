@@ -21,48 +21,76 @@ export function claimedWhere(c: SqliteConnection, where: string, ...params: unkn
   return rows.map(rowToClaimed);
 }
 
-export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
   // One statement picks the batch, earliest due first, and one takes it; then each event,
   // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
-  // read by its key.
+  // read by its key. The webhooks to pass over are read into a table once per statement
+  // (SQLite's NOT IN over a subquery), not compared one by one.
   return c.write(() => {
-    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`)
-      .pluck().all({ now, limit }) as number[];
-    if (due.length === 0) return [];
-    const taken = c.sql(
-      `UPDATE deliveries SET claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
-       RETURNING ${claimedColumns(['d'], false)}, event_seq, webhook_id`,
-    ).all({ lease: leaseUntil, due: JSON.stringify(due) }) as Row[];
-    // RETURNING gives no order: back to the order picked.
-    const order = new Map(due.map((seq, i) => [seq, i]));
-    taken.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
-    const readEvent = c.sql(`SELECT ${claimedColumns(['e'])} FROM events e WHERE e.seq = ?`);
-    const readWebhook = c.sql(`SELECT ${claimedColumns(['w', 'h'])} FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`);
-    const webhooks = new Map<string, ClaimedDelivery['webhook'] | null>();
-    const claimed: ClaimedDelivery[] = [];
-    for (const row of taken) {
-      let webhook = webhooks.get(row.webhook_id);
-      if (webhook === undefined) {
-        const w = readWebhook.get(row.webhook_id) as Row | undefined;
-        webhook = w ? rowToClaimedWebhook(w) : null;
-        webhooks.set(row.webhook_id, webhook);
-      }
-      const event = readEvent.get(row.event_seq) as Row | undefined;
-      if (!webhook || !event) {
-        // Deleting a webhook or workspace cancels or removes its deliveries with it; should
-        // one be left over all the same, it has nowhere to go.
-        c.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
-        continue;
-      }
-      if (holdsClaim({ ordering: webhook.ordering ?? 'none', paused: webhook.paused ?? false })) {
-        // Paused since it was queued: held until the resume (which settles the turn).
-        c.sql(`UPDATE deliveries SET ${holdSet()} WHERE seq = ?`).run(row.seq);
-        continue;
-      }
-      claimed.push(claimedFrom(row, event, webhook));
-    }
-    return claimed;
+    const due = (skipWebhooks.length === 0
+      ? c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`).pluck().all({ now, limit })
+      : c.sql(
+        `SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}
+           AND webhook_id NOT IN (SELECT value FROM json_each(@skip)) ORDER BY next_attempt_at, seq LIMIT @limit`,
+      ).pluck().all({ now, limit, skip: JSON.stringify(skipWebhooks) })) as number[];
+    return takeClaims(c, due, now, leaseUntil);
   });
+}
+
+/**
+ * Store.claimFirstDue: each webhook's earliest due delivery, read off the due index (`+` keeps
+ * SQLite from walking each webhook's history through its index instead).
+ */
+export function claimFirstDue(c: SqliteConnection, now: number, webhookIds: readonly string[], leaseUntil: number): Promise<ClaimedDelivery[]> {
+  if (webhookIds.length === 0) return Promise.resolve([]);
+  return c.write(() => {
+    // A bare column beside min() comes from the row holding the minimum.
+    const first = c.sql(
+      `SELECT seq, min(next_attempt_at) AS due_at FROM deliveries
+       WHERE status = 'pending' AND ${claimable('@now')} AND +webhook_id IN (SELECT value FROM json_each(@ids))
+       GROUP BY webhook_id`,
+    ).all({ now, ids: JSON.stringify(webhookIds) }) as { seq: number; due_at: number }[];
+    first.sort((a, b) => a.due_at - b.due_at || a.seq - b.seq);
+    return takeClaims(c, first.map((f) => f.seq), now, leaseUntil);
+  });
+}
+
+/** Leases the deliveries `due` (in that order) until `leaseUntil`, inside the caller's write. */
+function takeClaims(c: SqliteConnection, due: number[], now: number, leaseUntil: number): ClaimedDelivery[] {
+  if (due.length === 0) return [];
+  const taken = c.sql(
+    `UPDATE deliveries SET claim = claim + 1, ${claimSet('@lease')} WHERE seq IN (SELECT value FROM json_each(@due))
+     RETURNING ${claimedColumns(['d'], false)}, event_seq, webhook_id`,
+  ).all({ lease: leaseUntil, due: JSON.stringify(due) }) as Row[];
+  // RETURNING gives no order: back to the order picked.
+  const order = new Map(due.map((seq, i) => [seq, i]));
+  taken.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
+  const readEvent = c.sql(`SELECT ${claimedColumns(['e'])} FROM events e WHERE e.seq = ?`);
+  const readWebhook = c.sql(`SELECT ${claimedColumns(['w', 'h'])} FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`);
+  const webhooks = new Map<string, ClaimedDelivery['webhook'] | null>();
+  const claimed: ClaimedDelivery[] = [];
+  for (const row of taken) {
+    let webhook = webhooks.get(row.webhook_id);
+    if (webhook === undefined) {
+      const w = readWebhook.get(row.webhook_id) as Row | undefined;
+      webhook = w ? rowToClaimedWebhook(w) : null;
+      webhooks.set(row.webhook_id, webhook);
+    }
+    const event = readEvent.get(row.event_seq) as Row | undefined;
+    if (!webhook || !event) {
+      // Deleting a webhook or workspace cancels or removes its deliveries with it; should
+      // one be left over all the same, it has nowhere to go.
+      c.sql(`UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
+      continue;
+    }
+    if (holdsClaim({ ordering: webhook.ordering ?? 'none', paused: webhook.paused ?? false })) {
+      // Paused since it was queued: held until the resume (which settles the turn).
+      c.sql(`UPDATE deliveries SET ${holdSet()} WHERE seq = ?`).run(row.seq);
+      continue;
+    }
+    claimed.push(claimedFrom(row, event, webhook));
+  }
+  return claimed;
 }
 
 export function queueStats(c: SqliteConnection, now: number): { pending: number; oldestDueAt: number | null } {
@@ -145,15 +173,18 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
 /** Store.holdWebhooks: one pass over the due deliveries for every webhook (not one over each webhook's, however old). */
 export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
   if (holds.length === 0) return Promise.resolve();
-  const hold = c.sql(
-    `UPDATE deliveries INDEXED BY deliveries_due
-     SET next_attempt_at = (SELECT h.value ->> 'until' FROM json_each(@holds) AS h WHERE h.value ->> 'webhookId' = deliveries.webhook_id)
-     WHERE status = 'pending' AND ${claimable('@now')} AND ${notManualRetry()}
-       AND webhook_id IN (SELECT value ->> 'webhookId' FROM json_each(@holds))`,
-  );
-  const params = { holds: JSON.stringify(holds), now };
   return c.write(() => {
-    hold.run(params);
+    c.sql('DELETE FROM temp.held_webhooks').run();
+    c.sql(
+      `INSERT INTO temp.held_webhooks SELECT value ->> 'webhookId', value ->> 'until' FROM json_each(?) WHERE true
+       ON CONFLICT (webhook_id) DO UPDATE SET until = max(until, excluded.until)`,
+    ).run(JSON.stringify(holds));
+    c.sql(
+      `UPDATE deliveries INDEXED BY deliveries_due
+       SET next_attempt_at = (SELECT h.until FROM temp.held_webhooks h WHERE h.webhook_id = deliveries.webhook_id)
+       WHERE status = 'pending' AND ${claimable('@now')} AND ${notManualRetry()}
+         AND webhook_id IN (SELECT webhook_id FROM temp.held_webhooks)`,
+    ).run({ now });
   });
 }
 

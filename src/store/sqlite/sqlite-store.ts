@@ -113,7 +113,12 @@ export class SqliteStore implements Store {
 
   // ---- the queue (queue.ts) --------------------------------------------------------------
 
-  claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> { return queue.claimDue(this.c, now, limit, leaseUntil); }
+  claimDue(now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
+    return queue.claimDue(this.c, now, limit, leaseUntil, skipWebhooks);
+  }
+  claimFirstDue(now: number, webhookIds: readonly string[], leaseUntil: number): Promise<ClaimedDelivery[]> {
+    return queue.claimFirstDue(this.c, now, webhookIds, leaseUntil);
+  }
   async queueStats(now: number): Promise<{ pending: number; oldestDueAt: number | null }> { return queue.queueStats(this.c, now); }
   async nextDueAt(): Promise<number | null> { return queue.nextDueAt(this.c); }
   recordResults(results: AttemptResult[], now: number, health?: HealthPolicy): Promise<HealthEffect[]> {
