@@ -277,7 +277,13 @@ export class WebhookLimiter {
   /** An admitted attempt that did not start after all (its webhook's rate held it back). */
   cancel(webhookId: string): void {
     const s = this.states.get(webhookId);
-    if (s) this.release(s);
+    if (!s) return;
+    this.release(s);
+    // A probe that did not start: nothing will end it (done()), so nothing may wait for it.
+    if (s.probing && s.inFlight === 0) {
+      s.probing = false;
+      s.heldUntil = 0;
+    }
   }
 
   /**

@@ -138,4 +138,15 @@ describe('WebhookLimiter', () => {
     assert.deepEqual(l.heldNow(Date.now()), { held: [], probing: [], ended: [] });
     assert.equal(l.admit('hangs', null, Date.now()).admitted, true);
   });
+  it('a probe that its rate limit cancels leaves nothing passed over for good', () => {
+    // The worker admits the probe, then takeRateShares grants no token (or cannot answer) and
+    // cancels it: no attempt starts, so done() never comes.
+    const l = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 8, newPerWebhook: 1, slowMs: 1_000, timeoutMs: 10_000, workerSlots: 64 });
+    const now = Date.now();
+    assert.equal(l.admit('rated', null, now).admitted, true);
+    l.cancel('rated');
+    const later = l.heldNow(now + 60_000);
+    assert.deepEqual(later.probing, [], 'nothing of it is in flight: its deliveries must be claimable again');
+    assert.deepEqual(later.held, []);
+  });
 });
