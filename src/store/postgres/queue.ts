@@ -335,11 +335,12 @@ const RECORD_RESULTS = `
       url = r.url,
       updated_at = $13
     FROM r WHERE d.seq = r.seq AND d.claim = r.claim
-    RETURNING d.seq
+    RETURNING d.seq, d.claim
   ), inserted AS (
     INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, status_code, error, response_body, request_headers)
     SELECT r.seq, r.number, r.started_at, r.duration_ms, r.status_code, r.error, r.response_body, r.request_headers::json
-    FROM r JOIN changed ON changed.seq = r.seq WHERE r.number IS NOT NULL
+    -- By claim too: a stale claim's result in the same batch as the current one's has the same seq (and number).
+    FROM r JOIN changed ON changed.seq = r.seq AND changed.claim = r.claim WHERE r.number IS NOT NULL
   )
   SELECT seq FROM changed`;
 
