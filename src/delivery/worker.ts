@@ -23,6 +23,8 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 
 /** Shortest sleep after a claim that found nothing, though the queue says something is due. */
 const MIN_WAIT_MS = 50;
+/** Most webhooks a claim passes over. */
+const MAX_SKIPPED = 5_000;
 /** How often the deliveries that came due for webhooks held back as a whole are held back with them. */
 const HELD_SWEEP_MS = 250;
 
@@ -144,7 +146,8 @@ export class DeliveryWorker {
         const probing = [...this.probesDue].slice(0, free);
         for (const id of probing) this.probesDue.delete(id);
         claimed = probing.length > 0 ? await this.store.claimFirstDue(now, probing, now + leaseMs) : [];
-        const skip = held.map((h) => h.webhookId).concat(inFlight, probing, [...this.probesDue]);
+        // (Capped: the list goes with every claim; a held webhook left off it is claimed and given back, as before.)
+        const skip = held.map((h) => h.webhookId).concat(inFlight, probing, [...this.probesDue]).slice(0, MAX_SKIPPED);
         if (claimed.length < free) claimed = claimed.concat(await this.store.claimDue(now, free - claimed.length, now + leaseMs, skip));
         ({ started: dispatched, heldWebhooks } = await this.admit(claimed, now));
       } catch (err) {
