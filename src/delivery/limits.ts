@@ -58,6 +58,8 @@ interface WebhookState {
   heldInARow: number;
   /** Held back as a whole while its probe (a suspect's one attempt) is in flight. */
   probing: boolean;
+  /** Its circuit's open-until, as last seen open by admit(); 0 once it answers. */
+  circuitUntil: number;
 }
 
 /**
@@ -108,7 +110,7 @@ export class WebhookLimiter {
     let s = this.states.get(id);
     if (!s) {
       if (this.states.size > 100_000) this.forgetIdle();
-      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0, probing: false };
+      s = { inFlight: 0, limit: this.options.initialPerWebhook, avgMs: 0, lastEndAt: 0, standing: 'new', heldNew: 0, heldSuspect: 0, heldUntil: 0, heldInARow: 0, probing: false, circuitUntil: 0 };
       this.states.set(id, s);
     }
     return s;
@@ -135,7 +137,14 @@ export class WebhookLimiter {
     const s = this.state(webhookId);
     const circuit = circuitState({ openUntil }, now);
     // (Opening a circuit held its deliveries back already: Store.recordResults.)
-    if (circuit === 'open') return { admitted: false, retryAt: openUntil! };
+    if (circuit === 'open') {
+      // Held back as a whole until the circuit half-opens: claims pass over its deliveries (heldNow),
+      // instead of taking each one published meanwhile only to give it back. (Not heldUntil: a
+      // manual retry passes an open circuit, and is admitted with openUntil null.)
+      s.circuitUntil = openUntil!;
+      this.heldWhole.set(webhookId, s);
+      return { admitted: false, retryAt: openUntil!, webhook: true };
+    }
     if (s.heldUntil > now) return { admitted: false, retryAt: s.heldUntil, webhook: true };
     const suspect = circuit === 'half-open' || s.standing === 'suspect' || this.hangs(s, now);
     const isNew = !suspect && s.standing === 'new';
@@ -249,8 +258,9 @@ export class WebhookLimiter {
     for (const [webhookId, s] of this.heldWhole) {
       // A new webhook's probe that hangs makes it suspect: held back until the probe's time limit.
       if (s.probing && s.heldUntil <= now && this.hangs(s, now)) s.heldUntil = s.lastEndAt + this.probeLimitMs();
-      if (s.heldUntil > now) {
-        if (found.held.length < max) found.held.push({ webhookId, until: s.heldUntil });
+      const until = Math.max(s.heldUntil, s.circuitUntil);
+      if (until > now) {
+        if (found.held.length < max) found.held.push({ webhookId, until });
       } else if (s.probing) {
         if (found.probing.length < max) found.probing.push(webhookId);
       } else {
@@ -297,7 +307,7 @@ export class WebhookLimiter {
     s.avgMs = s.avgMs === 0 ? durationMs : s.avgMs * 0.8 + durationMs * 0.2;
     const slow = unreachable || durationMs >= this.options.slowMs;
     s.standing = slow ? 'suspect' : 'answering';
-    if (!slow) s.heldUntil = 0; // answering again: what arrives from now on may go
+    if (!slow) s.heldUntil = s.circuitUntil = 0; // answering again: what arrives from now on may go
     else if (s.probing) s.heldUntil = Math.min(s.heldUntil, s.lastEndAt); // the probe failed: the next probe may go
     s.probing = false;
     if (slow) s.limit = Math.max(1, Math.floor(s.limit / 2));

@@ -114,3 +114,8 @@ export function holdSet(): string {
 export function notManualRetry(row = ''): string {
   return `(${row}cycle_limit IS NULL OR ${row}cycle_limit <> 1)`;
 }
+
+/** Whether a pending delivery is a manual retry: claims never pass over it, however its webhook is held (worker.ts). */
+export function manualRetry(row = ''): string {
+  return `${row}cycle_limit = 1`;
+}

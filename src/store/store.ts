@@ -226,7 +226,7 @@ export interface QueueStore {
   /**
    * Claims up to `limit` due deliveries until `leaseUntil`, passing over those of the webhooks
    * in `skipWebhooks` (held back as a whole by the worker's limiter: claimed, they would only
-   * be given back, while healthy deliveries due after them wait).
+   * be given back, while healthy deliveries due after them wait), but for manual retries.
    */
   claimDue(now: number, limit: number, leaseUntil: number, skipWebhooks?: readonly string[]): Promise<ClaimedDelivery[]>;
   /**

@@ -48,7 +48,7 @@ describe('WebhookLimiter', () => {
     const l = limiter();
     const now = Date.now();
     const a = l.admit('open', now + 7_000, now);
-    assert.deepEqual(a, { admitted: false, retryAt: now + 7_000 });
+    assert.deepEqual(a, { admitted: false, retryAt: now + 7_000, webhook: true }, 'held back as a whole: claims pass over it');
   });
 
   it('new and suspect webhooks share at most half of the worker\'s slots; answering ones are not held to it', () => {
@@ -137,6 +137,16 @@ describe('WebhookLimiter', () => {
     l.done('hangs', 30, false);
     assert.deepEqual(l.heldNow(Date.now()), { held: [], probing: [], ended: [] });
     assert.equal(l.admit('hangs', null, Date.now()).admitted, true);
+
+    // An open circuit holds its webhook back as a whole until it half-opens (its next claim a
+    // probe), while a manual retry (admitted without the circuit) still goes.
+    const o = Date.now();
+    assert.deepEqual(l.admit('open', o + 5_000, o), { admitted: false, retryAt: o + 5_000, webhook: true });
+    assert.deepEqual(l.heldNow(o).held, [{ webhookId: 'open', until: o + 5_000 }]);
+    assert.equal(l.admit('open', null, o).admitted, true, 'a manual retry');
+    l.done('open', 20, true); // it could not connect either
+    assert.deepEqual(l.heldNow(o + 4_000).held, [{ webhookId: 'open', until: o + 5_000 }]);
+    assert.deepEqual(l.heldNow(o + 5_001).ended, ['open']);
   });
   it('a probe that its rate limit cancels leaves nothing passed over for good', () => {
     // The worker admits the probe, then takeRateShares grants no token (or cannot answer) and

@@ -8,7 +8,7 @@ import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-import { claimable, claimSet, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, manualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { queueAgain, settleTurns } from './turn.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
@@ -31,7 +31,7 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
       ? c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`).pluck().all({ now, limit })
       : c.sql(
         `SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}
-           AND webhook_id NOT IN (SELECT value FROM json_each(@skip)) ORDER BY next_attempt_at, seq LIMIT @limit`,
+           AND (webhook_id NOT IN (SELECT value FROM json_each(@skip)) OR ${manualRetry()}) ORDER BY next_attempt_at, seq LIMIT @limit`,
       ).pluck().all({ now, limit, skip: JSON.stringify(skipWebhooks) })) as number[];
     return takeClaims(c, due, now, leaseUntil);
   });
