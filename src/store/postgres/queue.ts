@@ -168,8 +168,9 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
 
 /**
  * Records a batch of results in one statement: the claim-guarded UPDATE, and the attempts of
- * the rows it changed (a stale claim's attempt is dropped with its update). Returns the seq
- * of every delivery it changed.
+ * the rows it changed (a stale claim's attempt is dropped with its update). Returns which of
+ * the results it recorded: those whose claim was current (a stale claim's result may share its
+ * seq with the current one's, in the same batch).
  *
  * The attempts are inserted plainly (no ON CONFLICT: a speculative insertion costs a WAL
  * record more per attempt). An attempt's number is its claim's `attempts + 1`, and only the
@@ -177,10 +178,14 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
  * earlier claim of the same number was taken over (claim bumped) and can no longer record,
  * a later one numbers past it. A worker records each claim's result once.
  */
-export async function recordResults(db: Db, results: AttemptResult[], now: number): Promise<Set<number>> {
+export async function recordResults(db: Db, results: AttemptResult[], now: number): Promise<Recorded> {
   const { rows } = await db.query({ name: 'herald_record_results', text: RECORD_RESULTS, values: recordValues(results, now) });
-  return new Set(rows.map((r: Row) => Number(r.seq)));
+  const current = new Set(rows.map((r: Row) => `${r.seq}:${r.claim}`));
+  return (r) => current.has(`${r.seq}:${r.claim}`);
 }
+
+/** Whether recordResults recorded a result (its claim was the current one). */
+export type Recorded = (result: AttemptResult) => boolean;
 
 /** The webhooks of fifo results: their turns are locked before recording. */
 export function fifoWebhooks(results: AttemptResult[]): string[] {
@@ -188,8 +193,8 @@ export function fifoWebhooks(results: AttemptResult[]): string[] {
 }
 
 /** A fifo delivery that is done passes its webhook's turn to the next (the caller holds the turn locks). */
-export async function passTurns(c: PoolClient, results: AttemptResult[], changed: Set<number>, now: number): Promise<void> {
-  const done = results.filter((r) => r.fifo && r.status !== 'pending' && changed.has(r.seq)).map((r) => r.webhookId);
+export async function passTurns(c: PoolClient, results: AttemptResult[], recorded: Recorded, now: number): Promise<void> {
+  const done = results.filter((r) => r.fifo && r.status !== 'pending' && recorded(r)).map((r) => r.webhookId);
   await settleTurns(c, done, now);
 }
 
@@ -264,9 +269,9 @@ export async function recordResultsWithHealth(c: PoolClient, results: AttemptRes
     [[...new Set(results.map((r) => r.webhookId))]],
   );
   for (const row of rows.rows) current.set(row.webhook_id, rowToHealth(row));
-  const changed = await recordResults(c, results, now);
-  await passTurns(c, results, changed, now);
-  const outcomes = healthOutcomes(results, (r) => changed.has(r.seq));
+  const recorded = await recordResults(c, results, now);
+  await passTurns(c, results, recorded, now);
+  const outcomes = healthOutcomes(results, recorded);
   if (outcomes.length === 0) return [];
 
   const plan = planHealth(policy, outcomes, current, now);
@@ -342,7 +347,7 @@ const RECORD_RESULTS = `
     -- By claim too: a stale claim's result in the same batch as the current one's has the same seq (and number).
     FROM r JOIN changed ON changed.seq = r.seq AND changed.claim = r.claim WHERE r.number IS NOT NULL
   )
-  SELECT seq FROM changed`;
+  SELECT seq, claim FROM changed`;
 
 function recordValues(results: AttemptResult[], now: number): unknown[] {
   const a = (r: AttemptResult) => r.attempt;
