@@ -25,8 +25,11 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 const MIN_WAIT_MS = 50;
 /** Most webhooks a claim passes over. */
 const MAX_SKIPPED = 5_000;
-/** How often the deliveries that came due for webhooks held back as a whole are held back with them. */
-const HELD_SWEEP_MS = 250;
+/**
+ * How often the deliveries that came due for webhooks held back as a whole are held back with
+ * them (PostgreSQL, 1,000 hanging webhooks, 60 s: healthy p99 129-131 ms at 250 ms, 92-111 ms at 100).
+ */
+const HELD_SWEEP_MS = 100;
 
 export interface WorkerOptions {
   concurrency: number;
