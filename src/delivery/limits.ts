@@ -83,17 +83,12 @@ const MAX_ANSWERING_HOLD_MS = 5_000;
 const FULL_NEW_SHARE_HOLD_MS = 1_000;
 /** The longest a suspect webhook is held back at once (or the delivery timeout, if longer; 5 s without one). */
 const MAX_SUSPECT_HOLD_MS = 30_000;
-/**
- * Most held webhooks a claim passes over: the list goes with every claim. Beyond it, deliveries
- * of held webhooks are claimed and given back, as they would be without the list.
- */
-const MAX_SKIPPED_WEBHOOKS = 2_000;
 
 export class WebhookLimiter {
   private readonly states = new Map<string, WebhookState>();
   /** Webhooks with attempts counted in the new share (at most that share's size). */
   private readonly newHolders = new Set<WebhookState>();
-  /** Webhooks held back as a whole (heldUntil set); those whose hold has ended are dropped by heldNow(). */
+  /** Webhooks held back as a whole, or probing; those whose hold has ended are dropped by heldNow(). */
   private readonly heldWhole = new Map<string, WebhookState>();
   private heldNew = 0;
   private heldSuspect = 0;
@@ -247,23 +242,21 @@ export class WebhookLimiter {
   }
 
   /**
-   * The webhooks held back as a whole now (at most `max` of them), with when each hold ends:
+   * The webhooks held back as a whole now, with when each hold ends:
    * the worker's claims pass over their deliveries (Store.claimDue) and, from time to time,
    * hold back those that came due meanwhile (Store.holdWebhooks). And those whose hold has
    * ended since the last call without an answer (new or suspect still): their next attempt is
    * a probe, one delivery (Store.claimFirstDue), not all those that piled up behind the hold.
    */
-  heldNow(now: number, max = MAX_SKIPPED_WEBHOOKS): HeldWebhooks {
+  heldNow(now: number): HeldWebhooks {
     const found: HeldWebhooks = { held: [], probing: [], ended: [] };
     for (const [webhookId, s] of this.heldWhole) {
       // A new webhook's probe that hangs makes it suspect: held back until the probe's time limit.
       if (s.probing && s.heldUntil <= now && this.hangs(s, now)) s.heldUntil = s.lastEndAt + this.probeLimitMs();
       const until = Math.max(s.heldUntil, s.circuitUntil);
-      if (until > now) {
-        if (found.held.length < max) found.held.push({ webhookId, until });
-      } else if (s.probing) {
-        if (found.probing.length < max) found.probing.push(webhookId);
-      } else {
+      if (until > now) found.held.push({ webhookId, until });
+      else if (s.probing) found.probing.push(webhookId);
+      else {
         this.heldWhole.delete(webhookId);
         if (s.standing !== 'answering') found.ended.push(webhookId);
       }

@@ -23,7 +23,7 @@ import { takeRateShares, type WebhookLimiter } from './limits.js';
 
 /** Shortest sleep after a claim that found nothing, though the queue says something is due. */
 const MIN_WAIT_MS = 50;
-/** Most webhooks a claim passes over. */
+/** Most webhooks a claim passes over (and a sweep holds back): the list goes with every one. */
 const MAX_SKIPPED = 5_000;
 /**
  * How often the deliveries that came due for webhooks held back as a whole are held back with
@@ -143,15 +143,7 @@ export class DeliveryWorker {
       let dispatched: number;
       let heldWebhooks: number;
       try {
-        const { held, probing: inFlight, ended } = this.limiter.heldNow(now);
-        if (held.length > 0) this.sweepHeld(held, now);
-        for (const id of ended) this.probesDue.add(id);
-        const probing = [...this.probesDue].slice(0, free);
-        for (const id of probing) this.probesDue.delete(id);
-        claimed = probing.length > 0 ? await this.store.claimFirstDue(now, probing, now + leaseMs) : [];
-        // (Capped: the list goes with every claim; a held webhook left off it is claimed and given back, as before.)
-        const skip = held.map((h) => h.webhookId).concat(inFlight, probing, [...this.probesDue]).slice(0, MAX_SKIPPED);
-        if (claimed.length < free) claimed = claimed.concat(await this.store.claimDue(now, free - claimed.length, now + leaseMs, skip));
+        claimed = await this.claim(now, free, now + leaseMs);
         ({ started: dispatched, heldWebhooks } = await this.admit(claimed, now));
       } catch (err) {
         this.log.error({ err }, 'claiming deliveries failed; trying again in 1 s');
@@ -250,6 +242,25 @@ export class DeliveryWorker {
       await this.store.holdWebhooks(holds, now).catch((err) => this.log.warn({ err }, 'holding back webhooks failed'));
     }
     return { started, heldWebhooks: webhooks.size };
+  }
+
+  /**
+   * Up to `free` due deliveries: first the probes of webhooks whose hold ended (one delivery
+   * each), then the earliest due of the others, passing over the webhooks held back or probing.
+   * The list of those goes with every claim, so it is capped: a webhook left off it is claimed
+   * and given back, as without the list.
+   */
+  private async claim(now: number, free: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
+    const { held, probing, ended } = this.limiter.heldNow(now);
+    for (const id of ended) this.probesDue.add(id);
+    if (held.length === 0 && probing.length === 0 && this.probesDue.size === 0) return this.store.claimDue(now, free, leaseUntil);
+    if (held.length > 0) this.sweepHeld(held.slice(0, MAX_SKIPPED), now);
+    const probes = [...this.probesDue].slice(0, free);
+    for (const id of probes) this.probesDue.delete(id);
+    const first = probes.length > 0 ? await this.store.claimFirstDue(now, probes, leaseUntil) : [];
+    if (first.length === free) return first;
+    const skip = [...held.map((h) => h.webhookId), ...probing, ...probes, ...this.probesDue].slice(0, MAX_SKIPPED);
+    return first.concat(await this.store.claimDue(now, free - first.length, leaseUntil, skip));
   }
 
   /**

@@ -115,7 +115,11 @@ export function notManualRetry(row = ''): string {
   return `(${row}cycle_limit IS NULL OR ${row}cycle_limit <> 1)`;
 }
 
-/** Whether a pending delivery is a manual retry: claims never pass over it, however its webhook is held (worker.ts). */
-export function manualRetry(row = ''): string {
-  return `${row}cycle_limit = 1`;
+/**
+ * A claim's test that passes over a delivery unless it is a manual retry: `notListed` is the
+ * dialect's test that its webhook is not among those passed over (held back by the worker's
+ * limiter), and a manual retry goes however its webhook is held.
+ */
+export function unlessManualRetry(notListed: string, row = ''): string {
+  return `(${notListed} OR ${row}cycle_limit = 1)`;
 }

@@ -12,7 +12,7 @@ import { compactHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
-import { claimable, claimSet, manualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { lockKeys, queueAgain, queueSettings, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
@@ -36,7 +36,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseUntil: n
     ...(skipping ? {} : { name: 'herald_claim_due' }),
     text: claimStatement(
       `SELECT seq, next_attempt_at AS due_at FROM deliveries
-       WHERE status = 'pending' AND ${claimable('$1')}${skipping ? ` AND (webhook_id <> ALL($4::text[]) OR ${manualRetry()})` : ''}
+       WHERE status = 'pending' AND ${claimable('$1')}${skipping ? ` AND ${unlessManualRetry('webhook_id <> ALL($4::text[])')}` : ''}
        ORDER BY next_attempt_at LIMIT $2
        FOR UPDATE SKIP LOCKED`,
     ),

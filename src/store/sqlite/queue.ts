@@ -8,7 +8,7 @@ import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-import { claimable, claimSet, manualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { queueAgain, settleTurns } from './turn.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
@@ -27,12 +27,10 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
   // read by its key. The webhooks to pass over are read into a table once per statement
   // (SQLite's NOT IN over a subquery), not compared one by one.
   return c.write(() => {
-    const due = (skipWebhooks.length === 0
-      ? c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`).pluck().all({ now, limit })
-      : c.sql(
-        `SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}
-           AND (webhook_id NOT IN (SELECT value FROM json_each(@skip)) OR ${manualRetry()}) ORDER BY next_attempt_at, seq LIMIT @limit`,
-      ).pluck().all({ now, limit, skip: JSON.stringify(skipWebhooks) })) as number[];
+    const skipping = skipWebhooks.length > 0;
+    const passOver = skipping ? ` AND ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')}` : '';
+    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}${passOver} ORDER BY next_attempt_at, seq LIMIT @limit`)
+      .pluck().all(skipping ? { now, limit, skip: JSON.stringify(skipWebhooks) } : { now, limit }) as number[];
     return takeClaims(c, due, now, leaseUntil);
   });
 }
