@@ -255,9 +255,11 @@ export interface QueueStore {
   /**
    * Holds back every delivery of each webhook that is due at `now` (not the claimed ones, nor
    * manual retries) until `until`: a webhook that may not take an attempt for a while is held back in one
-   * statement, rather than each of its deliveries being claimed and given back.
+   * statement, rather than each of its deliveries being claimed and given back. With `dueAfter`,
+   * only those that came due after it (the worker's sweeps, which look at what came due since
+   * the last one: a pass over every due delivery took 90 ms with 200,000 queued).
    */
-  holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void>;
+  holdWebhooks(holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void>;
 }
 
 /** Per-webhook rate limits, shared by every worker of the database. */

@@ -952,6 +952,19 @@ export function storeCases(factory: StoreFactory): void {
       for (const d of await deliveriesOf(store, 'acme', later.event.id)) assert.equal(d.nextAttemptAt, T0 + 5000);
     });
 
+    test('holdWebhooks with dueAfter holds back only what came due after it, each webhook until its own hold end', async (store) => {
+      const { hook } = await setup(store);
+      const other = webhook('acme');
+      await store.createWebhook(other);
+      const early = await publishOne(store, 'acme', input({ data: { i: 'early' } }), T0);
+      const recent = await publishOne(store, 'acme', input({ data: { i: 'recent' } }), T0 + 2000);
+      await store.holdWebhooks([{ webhookId: hook.id, until: T0 + 9000 }, { webhookId: other.id, until: T0 + 7000 }], T0 + 2500, T0 + 1000);
+      const at = async (eventId: string) =>
+        Object.fromEntries((await deliveriesOf(store, 'acme', eventId)).map((d) => [d.webhookId, d.nextAttemptAt]));
+      assert.deepEqual(await at(early.event.id), { [hook.id]: T0, [other.id]: T0 }, 'due before dueAfter: left as it was');
+      assert.deepEqual(await at(recent.event.id), { [hook.id]: T0 + 9000, [other.id]: T0 + 7000 });
+    });
+
     test('claimDue passes over the webhooks it is told to skip; claimFirstDue takes only the earliest due delivery of each webhook', async (store) => {
       const { hook } = await setup(store);
       const held = webhook('acme');

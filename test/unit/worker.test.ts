@@ -498,6 +498,43 @@ describe('AttemptRunner and recordResults', () => {
   });
 });
 
+describe('DeliveryWorker and many new webhooks', () => {
+  it('new webhooks waiting for the new share are passed over, not moved in the queue, and all are delivered', async () => {
+    // Fan-out to new webhooks: a worker of 8 slots probes 2 new webhooks at a time (limits.ts
+    // shares); the others are held back for tens of milliseconds. Moving their queued deliveries
+    // to each short hold's end rewrote them round after round (200 events x 1,000 webhooks: 38 KB
+    // written per delivery); only holds of a second or more are written to the queue.
+    const r = await rig();
+    const hooks = 20;
+    for (let i = 0; i < hooks; i++) {
+      const now = Date.now();
+      await r.store.createWebhook({ ...r.webhook, id: newId('wh'), url: r.receiver.at(`/fan/${i}`), createdAt: now, updatedAt: now });
+    }
+    const events = 5;
+    for (let i = 0; i < events; i++) {
+      const [outcomes] = await r.store.publish(
+        [{ workspaceId: r.workspace.id, inputs: [{ id: newId('evt'), clientId: false, idempotencyKey: null, topic: TOPIC, data: { i } }] }], Date.now(),
+      );
+      assert.equal(outcomes![0]!.event.deliveries, hooks + 1);
+    }
+    const written: number[] = [];
+    const holdWebhooks = r.store.holdWebhooks.bind(r.store);
+    r.store.holdWebhooks = (holds, now, dueAfter) => {
+      for (const h of holds) written.push(h.until - now);
+      return holdWebhooks(holds, now, dueAfter);
+    };
+    const limiter = new WebhookLimiter({ maxPerWebhook: 8, initialPerWebhook: 4, newPerWebhook: 1, slowMs: 2000, workerSlots: 8, timeoutMs: 5000 });
+    const worker = new DeliveryWorker(r.store, r.runner, limiter, { concurrency: 8, leaseMs: 60_000, maxIdleMs: 1000 }, silent);
+    cleanups.push(() => worker.stop());
+    worker.start();
+    await waitFor('every delivery', () => r.receiver.requests.length >= (hooks + 1) * events, 10_000);
+    await worker.whenIdle();
+    assert.equal(r.receiver.requests.length, (hooks + 1) * events, 'each delivered once');
+    assert.ok((await r.deliveries()).every((d) => d.status === 'succeeded'));
+    assert.deepEqual(written.filter((ms) => ms < 1000), [], 'no hold shorter than a second written to the queue');
+  });
+});
+
 // ---- the worker against a fake store ---------------------------------------------------
 
 describe('DeliveryWorker with a fake store', () => {

@@ -223,8 +223,8 @@ export class PostgresStore implements Store {
     if (claims.length > 0) await this.relaxedTx((c) => queue.releaseClaims(c, claims, now, this.channel));
   }
 
-  async holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> {
-    if (holds.length > 0) await this.relaxedTx((c) => queue.holdWebhooks(c, holds, now));
+  async holdWebhooks(holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
+    if (holds.length > 0) await this.relaxedTx((c) => queue.holdWebhooks(c, holds, now, dueAfter));
   }
 
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {

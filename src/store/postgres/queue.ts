@@ -12,7 +12,7 @@ import { compactHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
-import { claimable, claimSet, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, FIRST_DUE_CANDIDATES, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { lockKeys, queueAgain, queueSettings, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
@@ -69,8 +69,6 @@ export async function claimFirstDue(db: Db, now: number, webhookIds: readonly st
   return rows.map(rowToClaimed);
 }
 
-/** How many due deliveries claimFirstDue looks at, at most, to find each webhook's first. */
-const FIRST_DUE_CANDIDATES = 10_000;
 
 /**
  * The claim of the deliveries that `due` selects (seq, due_at; locked FOR UPDATE SKIP LOCKED):
@@ -155,14 +153,14 @@ export async function releaseClaims(db: Db, claims: { seq: number; claim: number
 }
 
 /** Store.holdWebhooks: one statement for every webhook; rows other workers are claiming are passed over. */
-export async function holdWebhooks(db: Db, holds: { webhookId: string; until: number }[], now: number): Promise<void> {
+export async function holdWebhooks(db: Db, holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
   await db.query(
     `UPDATE deliveries d SET next_attempt_at = h.until FROM unnest($1::text[], $2::bigint[]) AS h(webhook_id, until)
      WHERE d.webhook_id = h.webhook_id AND d.seq IN (
        SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND ${claimable('$3')}
-         AND ${notManualRetry()}
+         AND next_attempt_at > $4 AND ${notManualRetry()}
        FOR UPDATE SKIP LOCKED)`,
-    [holds.map((h) => h.webhookId), holds.map((h) => h.until), now],
+    [holds.map((h) => h.webhookId), holds.map((h) => h.until), now, dueAfter ?? Number.MIN_SAFE_INTEGER],
   );
 }
 

@@ -75,9 +75,6 @@ export class SqliteConnection {
     this.durability = options.durability ?? 'full';
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('temp_store = MEMORY');
-    // Scratch space of holdWebhooks (queue.ts): a keyed table, where a JSON list looked up per
-    // row cost a scan of the list for each delivery (1,000 held webhooks: 0.35 s per hold).
-    this.db.exec('CREATE TEMP TABLE held_webhooks (webhook_id TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID');
     this.db.pragma('cache_size = -16384'); // 16 MiB: the hot part of the queue is small
     const checkpoints = this.walPath === null ? 'on-commit' : (options.checkpoints ?? 'on-commit');
     // The checkpoint thread finishes a checkpoint under the write lock: a connection without a

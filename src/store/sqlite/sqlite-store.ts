@@ -125,7 +125,9 @@ export class SqliteStore implements Store {
     return queue.recordResults(this.c, results, now, health);
   }
   releaseClaims(claims: { seq: number; claim: number; at: number }[], now: number): Promise<void> { return queue.releaseClaims(this.c, claims, now); }
-  holdWebhooks(holds: { webhookId: string; until: number }[], now: number): Promise<void> { return queue.holdWebhooks(this.c, holds, now); }
+  holdWebhooks(holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
+    return queue.holdWebhooks(this.c, holds, now, dueAfter);
+  }
   takeRateTokens(webhookId: string, perSecond: number, count: number, now: number): Promise<RateGrant> {
     return queue.takeRateTokens(this.c, webhookId, perSecond, count, now);
   }
