@@ -12,7 +12,7 @@ import { compactHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
-import { claimable, claimSet, FIRST_DUE_CANDIDATES, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, DUE_LOOKAHEAD, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { lockKeys, queueAgain, queueSettings, settleTurns, turnKeys } from './turn.js';
 
 type Db = Pool | PoolClient;
@@ -59,7 +59,7 @@ export async function claimFirstDue(db: Db, now: number, webhookIds: readonly st
            SELECT seq, row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS nth
            FROM (SELECT seq, webhook_id, next_attempt_at FROM deliveries
                  WHERE status = 'pending' AND ${claimable('$1')} AND webhook_id = ANY($2::text[])
-                 ORDER BY next_attempt_at LIMIT ${FIRST_DUE_CANDIDATES}) AS candidate
+                 ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}) AS candidate
          ) AS ranked WHERE nth = 1)
        AND status = 'pending' AND ${claimable('$1')}
        FOR UPDATE SKIP LOCKED`,
@@ -152,13 +152,18 @@ export async function releaseClaims(db: Db, claims: { seq: number; claim: number
   );
 }
 
-/** Store.holdWebhooks: one statement for every webhook; rows other workers are claiming are passed over. */
+/** Store.holdWebhooks: one statement for every webhook, over the first DUE_LOOKAHEAD due; rows other workers are claiming are passed over. */
 export async function holdWebhooks(db: Db, holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
   await db.query(
     `UPDATE deliveries d SET next_attempt_at = h.until FROM unnest($1::text[], $2::bigint[]) AS h(webhook_id, until)
      WHERE d.webhook_id = h.webhook_id AND d.seq IN (
-       SELECT seq FROM deliveries WHERE webhook_id = ANY($1::text[]) AND status = 'pending' AND ${claimable('$3')}
-         AND next_attempt_at > $4 AND ${notManualRetry()}
+       SELECT seq FROM deliveries
+       WHERE seq IN (
+         SELECT seq FROM (SELECT seq, webhook_id, cycle_limit FROM deliveries
+                          WHERE status = 'pending' AND ${claimable('$3')} AND next_attempt_at > $4
+                          ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}) AS candidate
+         WHERE webhook_id = ANY($1::text[]) AND ${notManualRetry()})
+       AND status = 'pending' AND ${claimable('$3')}
        FOR UPDATE SKIP LOCKED)`,
     [holds.map((h) => h.webhookId), holds.map((h) => h.until), now, dueAfter ?? Number.MIN_SAFE_INTEGER],
   );

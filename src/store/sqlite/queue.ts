@@ -8,7 +8,7 @@ import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
 import { claimedColumns, claimedFrom, rowToClaimed, rowToClaimedWebhook, rowToHealth, type Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-import { claimable, claimSet, FIRST_DUE_CANDIDATES, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
+import { claimable, claimSet, DUE_LOOKAHEAD, unlessManualRetry, dueAt, holdSet, NEXT_DUE, nextDueFrom, notManualRetry, recordSet, releaseSet } from '../manual-retry.js';
 import { queueAgain, settleTurns } from './turn.js';
 
 /** Claimed deliveries chosen by a WHERE clause over deliveries d. */
@@ -36,7 +36,7 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
 }
 
 /**
- * Store.claimFirstDue: each webhook's earliest due delivery among the first FIRST_DUE_CANDIDATES
+ * Store.claimFirstDue: each webhook's earliest due delivery among the first DUE_LOOKAHEAD
  * due, read off the due index (never a walk through a webhook's history; a webhook not among
  * them is claimed as any other).
  */
@@ -47,7 +47,7 @@ export function claimFirstDue(c: SqliteConnection, now: number, webhookIds: read
     const first = c.sql(
       `SELECT seq, min(due_at) AS due_at FROM (
          SELECT seq, webhook_id, next_attempt_at AS due_at FROM deliveries
-         WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at LIMIT ${FIRST_DUE_CANDIDATES})
+         WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD})
        WHERE webhook_id IN (SELECT value FROM json_each(@ids))
        GROUP BY webhook_id`,
     ).all({ now, ids: JSON.stringify(webhookIds) }) as { seq: number; due_at: number }[];
@@ -172,10 +172,10 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
 }
 
 /**
- * Store.holdWebhooks: one pass over the due deliveries (since `dueAfter`) for every webhook (not
- * one over each webhook's history), then each row found is given its webhook's hold end by key
- * (a JSON list looked up per row took 346 ms for 1,000 holds x 1,000 rows), with no scratch
- * table on the connection.
+ * Store.holdWebhooks: one pass over the first DUE_LOOKAHEAD due deliveries (since `dueAfter`)
+ * for every webhook (not one over each webhook's history), then each row found is given its
+ * webhook's hold end by key (a JSON list looked up per row took 346 ms for 1,000 holds x 1,000
+ * rows), with no scratch table on the connection.
  */
 export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
   if (holds.length === 0) return Promise.resolve();
@@ -183,9 +183,10 @@ export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; un
   for (const h of holds) until.set(h.webhookId, Math.max(h.until, until.get(h.webhookId) ?? 0));
   return c.write(() => {
     const rows = c.sql(
-      `SELECT seq, webhook_id FROM deliveries INDEXED BY deliveries_due
-       WHERE status = 'pending' AND ${claimable('@now')} AND next_attempt_at > @after AND ${notManualRetry()}
-         AND webhook_id IN (SELECT value FROM json_each(@ids))`,
+      `SELECT seq, webhook_id FROM (
+         SELECT seq, webhook_id, cycle_limit FROM deliveries INDEXED BY deliveries_due
+         WHERE status = 'pending' AND ${claimable('@now')} AND next_attempt_at > @after ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD})
+       WHERE ${notManualRetry()} AND webhook_id IN (SELECT value FROM json_each(@ids))`,
     ).all({ now, after: dueAfter ?? Number.MIN_SAFE_INTEGER, ids: JSON.stringify([...until.keys()]) }) as { seq: number; webhook_id: string }[];
     const hold = c.sql('UPDATE deliveries SET next_attempt_at = ? WHERE seq = ?');
     for (const row of rows) hold.run(until.get(row.webhook_id)!, row.seq);
