@@ -37,13 +37,8 @@ const HELD_SWEEP_MS = 100;
  * for each, moving them wrote 38,000 rows per claim round and held the queue for 90-140 ms.
  */
 const MOVE_HOLD_MS = 1_000;
-/**
- * A sweep looks at what came due since the one before, and this much earlier: a publish that
- * committed late, and a new webhook's probe found hanging only after this long (its slowMs).
- */
-const SWEEP_OVERLAP_MS = 2_000;
-/** The first sweep in a while looks this far back (the longest hold). */
-const SWEEP_LOOKBACK_MS = 30_000;
+/** A sweep looks at what came due since the one before, and this much earlier (a publish that committed late). */
+const SWEEP_OVERLAP_MS = 1_000;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -80,6 +75,8 @@ export class DeliveryWorker {
   /** The background hold of held webhooks' newly due deliveries (sweepHeld), while it runs. */
   private sweeping: Promise<void> | null = null;
   private lastSweepAt = 0;
+  /** Webhooks held back for a second or more that a sweep has looked at since their hold began. */
+  private readonly swept = new Set<string>();
 
   constructor(
     private readonly store: QueueStore & RateStore,
@@ -285,13 +282,22 @@ export class DeliveryWorker {
   private sweepHeld(held: { webhookId: string; until: number }[], now: number): void {
     if (this.sweeping || now - this.lastSweepAt < HELD_SWEEP_MS) return;
     const long = held.filter((h) => h.until - now >= MOVE_HOLD_MS).slice(0, MAX_SKIPPED);
+    const ids = new Set(long.map((h) => h.webhookId));
+    for (const id of this.swept) if (!ids.has(id)) this.swept.delete(id);
     if (long.length === 0) return;
-    // What came due before the last sweep was swept then, or moved when its webhook was held
-    // (admit). What a sweep misses is still passed over by the claims.
-    const dueAfter = Math.max(this.lastSweepAt - SWEEP_OVERLAP_MS, now - SWEEP_LOOKBACK_MS);
+    // A webhook swept before needs only what came due since (the rest was moved then); one held
+    // since the last sweep, all its due deliveries (a probe that hangs holds its webhook without
+    // an admit() that moved them). What a sweep misses is still passed over by the claims.
+    const fresh = long.filter((h) => !this.swept.has(h.webhookId));
+    const known = long.filter((h) => this.swept.has(h.webhookId));
+    for (const h of fresh) this.swept.add(h.webhookId);
+    const dueAfter = this.lastSweepAt - SWEEP_OVERLAP_MS;
     this.lastSweepAt = now;
-    this.sweeping = this.store.holdWebhooks(long, now, dueAfter)
-      .catch((err) => this.log.warn({ err }, 'holding back the deliveries of held webhooks failed'))
+    this.sweeping = Promise.all([
+      fresh.length > 0 ? this.store.holdWebhooks(fresh, now) : null,
+      known.length > 0 ? this.store.holdWebhooks(known, now, dueAfter) : null,
+    ])
+      .then(() => undefined, (err) => this.log.warn({ err }, 'holding back the deliveries of held webhooks failed'))
       .finally(() => { this.sweeping = null; });
   }
 
