@@ -264,6 +264,7 @@ export class DeliveryWorker {
   private async claim(now: number, free: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
     const { held, probing, ended } = this.limiter.heldNow(now);
     for (const id of ended) this.probesDue.add(id);
+    if (held.length === 0 && this.swept.size > 0) this.swept.clear(); // a later hold is a new one
     if (held.length === 0 && probing.length === 0 && this.probesDue.size === 0) return this.store.claimDue(now, free, leaseUntil);
     if (held.length > 0) this.sweepHeld(held, now);
     const probes = [...this.probesDue].slice(0, free);
