@@ -294,11 +294,17 @@ export class DeliveryWorker {
     for (const h of fresh) this.swept.add(h.webhookId);
     const dueAfter = this.lastSweepAt - SWEEP_OVERLAP_MS;
     this.lastSweepAt = now;
-    this.sweeping = Promise.all([
-      fresh.length > 0 ? this.store.holdWebhooks(fresh, now) : null,
-      known.length > 0 ? this.store.holdWebhooks(known, now, dueAfter) : null,
-    ])
-      .then(() => undefined, (err) => this.log.warn({ err }, 'holding back the deliveries of held webhooks failed'))
+    const first = fresh.length > 0
+      ? this.store.holdWebhooks(fresh, now).catch((err) => {
+        for (const h of fresh) this.swept.delete(h.webhookId); // their first sweep is still to come
+        throw err;
+      })
+      : null;
+    // One sweep at a time: both parts end before the next may start.
+    this.sweeping = Promise.allSettled([first, known.length > 0 ? this.store.holdWebhooks(known, now, dueAfter) : null])
+      .then((parts) => {
+        for (const p of parts) if (p.status === 'rejected') this.log.warn({ err: p.reason }, 'holding back the deliveries of held webhooks failed');
+      })
       .finally(() => { this.sweeping = null; });
   }
 

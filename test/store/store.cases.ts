@@ -952,6 +952,20 @@ export function storeCases(factory: StoreFactory): void {
       for (const d of await deliveriesOf(store, 'acme', later.event.id)) assert.equal(d.nextAttemptAt, T0 + 5000);
     });
 
+    test('claimDue passing over a webhook finds the deliveries behind more than 10,000 of its own', async (store) => {
+      // A window of the first due (DUE_LOOKAHEAD) full of a passed-over webhook's rows starved everything behind it.
+      const { hook } = await setup(store);
+      const { hook: healthy } = await setup(store, 'other');
+      for (let batch = 0; batch < 11; batch++) {
+        const inputs = Array.from({ length: 1000 }, (_, i) => input({ data: { i: batch * 1000 + i } }));
+        await store.publish([{ workspaceId: 'acme', inputs }], T0);
+      }
+      const behind = await publishOne(store, 'other', input(), T0 + 1);
+      const claimed = await store.claimDue(T0 + 10, 5, T0 + 60_000, [hook.id]);
+      assert.deepEqual(claimed.map((d) => d.webhook.id), [healthy.id]);
+      assert.equal(claimed[0]!.eventId, behind.event.id);
+    });
+
     test('holdWebhooks with dueAfter holds back only what came due after it, each webhook until its own hold end', async (store) => {
       const { hook } = await setup(store);
       const other = webhook('acme');

@@ -163,7 +163,7 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
                           WHERE status = 'pending' AND ${claimable('$3')} AND next_attempt_at > $4
                           ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}) AS candidate
          WHERE webhook_id = ANY($1::text[]) AND ${notManualRetry()})
-       AND status = 'pending' AND ${claimable('$3')}
+       AND status = 'pending' AND ${claimable('$3')} AND ${notManualRetry()}
        FOR UPDATE SKIP LOCKED)`,
     [holds.map((h) => h.webhookId), holds.map((h) => h.until), now, dueAfter ?? Number.MIN_SAFE_INTEGER],
   );

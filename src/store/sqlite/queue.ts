@@ -26,19 +26,14 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
   // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
   // read by its key. The webhooks to pass over are read into a table once per statement
   // (SQLite's NOT IN over a subquery), not compared one by one.
-  // Passing over webhooks, it looks at the first DUE_LOOKAHEAD due only: at the start of a
-  // 1,000,000 drain, with every webhook's first attempt in flight, it read the whole queue for
-  // 182-195 ms under the write lock, and every publish waited. (The rows come in the inner
-  // query's order; the outer filter keeps it and stops at the limit.)
+  // It looks as far as it must: a window of the first due (tried, to spare the write lock a walk
+  // through a long queue whose head belongs to webhooks passed over) let a window full of them
+  // starve every healthy delivery behind it.
   return c.write(() => {
-    const due = (skipWebhooks.length === 0
-      ? c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`).pluck().all({ now, limit })
-      : c.sql(
-        `SELECT seq FROM (
-           SELECT seq, webhook_id, cycle_limit FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}
-           ORDER BY next_attempt_at, seq LIMIT ${DUE_LOOKAHEAD})
-         WHERE ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')} LIMIT @limit`,
-      ).pluck().all({ now, limit, skip: JSON.stringify(skipWebhooks) })) as number[];
+    const skipping = skipWebhooks.length > 0;
+    const passOver = skipping ? ` AND ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')}` : '';
+    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')}${passOver} ORDER BY next_attempt_at, seq LIMIT @limit`)
+      .pluck().all(skipping ? { now, limit, skip: JSON.stringify(skipWebhooks) } : { now, limit }) as number[];
     return takeClaims(c, due, now, leaseUntil);
   });
 }
