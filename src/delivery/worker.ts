@@ -247,7 +247,7 @@ export class DeliveryWorker {
       }
     }
     if (later.length > 0) await this.store.releaseClaims(later, now);
-    const holds = [...webhooks].filter(([, until]) => until - now >= MOVE_HOLD_MS).map(([webhookId, until]) => ({ webhookId, until }));
+    const holds = webhooks.size === 0 ? [] : longHolds([...webhooks].map(([webhookId, until]) => ({ webhookId, until })), now);
     if (holds.length > 0) {
       // Only a shortcut: deliveries it misses are claimed and given back one by one.
       await this.store.holdWebhooks(holds, now).catch((err) => this.log.warn({ err }, 'holding back webhooks failed'));
@@ -282,7 +282,7 @@ export class DeliveryWorker {
    */
   private sweepHeld(held: { webhookId: string; until: number }[], now: number): void {
     if (this.sweeping || now - this.lastSweepAt < HELD_SWEEP_MS) return;
-    const long = held.filter((h) => h.until - now >= MOVE_HOLD_MS).slice(0, MAX_SKIPPED);
+    const long = longHolds(held, now).slice(0, MAX_SKIPPED);
     const ids = new Set(long.map((h) => h.webhookId));
     for (const id of this.swept) if (!ids.has(id)) this.swept.delete(id);
     if (long.length === 0) return;
@@ -386,4 +386,9 @@ export class DeliveryWorker {
       this.wakeUp = done;
     });
   }
+}
+
+/** The holds long enough to be written to the queue (MOVE_HOLD_MS); shorter ones are only passed over. */
+function longHolds(holds: { webhookId: string; until: number }[], now: number): { webhookId: string; until: number }[] {
+  return holds.filter((h) => h.until - now >= MOVE_HOLD_MS);
 }

@@ -159,10 +159,10 @@ export async function holdWebhooks(db: Db, holds: { webhookId: string; until: nu
      WHERE d.webhook_id = h.webhook_id AND d.seq IN (
        SELECT seq FROM deliveries
        WHERE seq IN (
-         SELECT seq FROM (SELECT seq, webhook_id, cycle_limit FROM deliveries
+         SELECT seq FROM (SELECT seq, webhook_id FROM deliveries
                           WHERE status = 'pending' AND ${claimable('$3')} AND next_attempt_at > $4
                           ORDER BY next_attempt_at LIMIT ${DUE_LOOKAHEAD}) AS candidate
-         WHERE webhook_id = ANY($1::text[]) AND ${notManualRetry()})
+         WHERE webhook_id = ANY($1::text[]))
        AND status = 'pending' AND ${claimable('$3')} AND ${notManualRetry()}
        FOR UPDATE SKIP LOCKED)`,
     [holds.map((h) => h.webhookId), holds.map((h) => h.until), now, dueAfter ?? Number.MIN_SAFE_INTEGER],

@@ -26,9 +26,8 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
   // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
   // read by its key. The webhooks to pass over are read into a table once per statement
   // (SQLite's NOT IN over a subquery), not compared one by one.
-  // It looks as far as it must: a window of the first due (tried, to spare the write lock a walk
-  // through a long queue whose head belongs to webhooks passed over) let a window full of them
-  // starve every healthy delivery behind it.
+  // Passing over, it looks as far as it must: a window of the first due (as claimFirstDue's)
+  // could fill with passed-over rows and starve every healthy delivery behind it.
   return c.write(() => {
     const skipping = skipWebhooks.length > 0;
     const passOver = skipping ? ` AND ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')}` : '';
