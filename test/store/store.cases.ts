@@ -18,6 +18,7 @@ import {
   type Workspace,
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
+import { DUE_LOOKAHEAD } from '../../src/store/manual-retry.js';
 import { attemptHeaders } from '../../src/domain/sent-headers.js';
 import { signedHeaders, signingSecret } from '../../src/domain/signing.js';
 import { copyCases } from './copy.cases.js';
@@ -964,6 +965,29 @@ export function storeCases(factory: StoreFactory): void {
       const claimed = await store.claimDue(T0 + 10, 5, T0 + 60_000, [hook.id]);
       assert.deepEqual(claimed.map((d) => d.webhook.id), [healthy.id]);
       assert.equal(claimed[0]!.eventId, behind.event.id);
+    });
+
+    test('claimDue passing over a webhook reads a long queue in parts, across runs of deliveries due at the same time', async (store) => {
+      // SQLite reads DUE_LOOKAHEAD due rows per write transaction. Healthy deliveries sit at the
+      // last row of the second part and the first of the third, inside a run of rows due at the
+      // same time, and after the run.
+      const { hook } = await setup(store);
+      const { hook: healthy } = await setup(store, 'other');
+      const publishMany = async (count: number, at: number) => {
+        for (let done = 0; done < count; done += 1000) {
+          const inputs = Array.from({ length: Math.min(1000, count - done) }, (_, i) => input({ data: { i: done + i } }));
+          await store.publish([{ workspaceId: 'acme', inputs }], at);
+        }
+      };
+      await publishMany(DUE_LOOKAHEAD + 2_500, T0);
+      await publishMany(DUE_LOOKAHEAD - 2_500 - 1, T0 + 1);
+      const last = await publishOne(store, 'other', input(), T0 + 1); // row 2 x DUE_LOOKAHEAD - 1
+      const first = await publishOne(store, 'other', input(), T0 + 1); // row 2 x DUE_LOOKAHEAD
+      await publishMany(1_500, T0 + 1);
+      const after = await publishOne(store, 'other', input(), T0 + 2);
+      await publishOne(store, 'other', input(), T0 + 50); // not due yet
+      const claimed = await store.claimDue(T0 + 10, 5, T0 + 60_000, [hook.id]);
+      assert.deepEqual(claimed.map((d) => [d.webhook.id, d.eventId]), [last, first, after].map((o) => [healthy.id, o.event.id]));
     });
 
     test('holdWebhooks with dueAfter holds back only what came due after it, each webhook until its own hold end', async (store) => {
