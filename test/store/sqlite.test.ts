@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeCases } from './store.cases.js';
+import { PASS_OVER_PART } from '../../src/store/sqlite/queue.js';
 
 describe('SqliteStore', () => {
   storeCases(async () => {
@@ -31,6 +32,70 @@ describe('SqliteStore purge', () => {
       assert.equal(await store.getEvent('acme', 'old-1'), null);
       assert.ok(await store.getEvent('acme', 'old-2'));
       assert.equal(await store.purge(T0 + 2000, 10), 2, 'once the one before it is old, it goes too');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('SqliteStore claims that pass over webhooks', () => {
+  const T0 = 1_700_000_000_000;
+  const hook = (id: string, workspaceId: string) => ({
+    id, workspaceId, topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null, headers: {},
+    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac' as const, signingKey: null,
+    publicKey: null, previousSigningKeys: [], ordering: 'none' as const, paused: false, createdAt: T0, updatedAt: T0,
+  });
+  async function queue(rows: number): Promise<{ store: SqliteStore; writes: () => number }> {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    for (const ws of ['acme', 'other']) await store.createWorkspace({ id: ws, name: ws, uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+    await store.createWebhook(hook('wh_skipped', 'acme'));
+    await store.createWebhook(hook('wh_healthy', 'other'));
+    for (let done = 0; done < rows; done += 1000) {
+      const inputs = Array.from({ length: Math.min(1000, rows - done) }, (_, i) => ({ id: `e${done + i}`, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: {} }));
+      await store.publish([{ workspaceId: 'acme', inputs }], T0);
+    }
+    // Counts the write transactions from here on (the connection is the store's own).
+    const connection = (store as unknown as { c: { write: (fn: () => unknown) => Promise<unknown> } }).c;
+    const write = connection.write.bind(connection);
+    let count = 0;
+    connection.write = (fn) => { count++; return write(fn); };
+    return { store, writes: () => count };
+  }
+  const one = (store: SqliteStore, id: string, at: number) =>
+    store.publish([{ workspaceId: 'other', inputs: [{ id, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: {} }] }], at);
+
+  it('read the due queue PASS_OVER_PART rows per write transaction, and stop once the batch is full', async () => {
+    const { store, writes } = await queue(2 * PASS_OVER_PART + 500);
+    try {
+      await one(store, 'behind', T0 + 1);
+      let before = writes();
+      const claimed = await store.claimDue(T0 + 10, 5, T0 + 60_000, ['wh_skipped']);
+      assert.deepEqual(claimed.map((d) => d.eventId), ['behind']);
+      assert.equal(writes() - before, 3, 'three parts for a queue of two parts and a bit');
+      before = writes();
+      assert.deepEqual((await store.claimDue(T0 + 30, 1, T0 + 60_000, ['wh_other'])).map((d) => d.eventId), ['e0'], 'the earliest due');
+      assert.equal(writes() - before, 1, 'in one part');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a batch filled by deliveries that the claim then holds back ends the claim: none behind them is claimed out of turn', async () => {
+    const { store } = await queue(0);
+    try {
+      await store.createWorkspace({ id: 'quiet', name: 'quiet', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+      await store.createWebhook(hook('wh_paused', 'quiet'));
+      const inputs = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: {} }));
+      await store.publish([{ workspaceId: 'quiet', inputs: inputs('p', 3) }], T0);
+      await store.updateWebhook('quiet', 'wh_paused', { paused: true }, T0);
+      await one(store, 'h1', T0 + 1);
+      for (let i = 0; i < PASS_OVER_PART; i += 1000) await store.publish([{ workspaceId: 'acme', inputs: inputs(`s${i}-`, 1000) }], T0 + 2);
+      await one(store, 'h2', T0 + 3);
+      const order: string[] = [];
+      for (let i = 0; i < 3 && order.length < 2; i++) order.push(...(await store.claimDue(T0 + 10, 3, T0 + 60_000, ['wh_skipped'])).map((d) => d.eventId));
+      assert.deepEqual(order, ['h1', 'h2'], 'earliest due first');
     } finally {
       await store.close();
     }

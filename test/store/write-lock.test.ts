@@ -73,3 +73,21 @@ describe('SqliteStore writes wait for the shared write lock', () => {
     });
   }
 });
+
+describe('WriteLock.yieldToWaiting', () => {
+  it('lets a writer that waited for the lock have it before the holder that yields takes it again', async () => {
+    for (const yielding of [true, false]) {
+      const lock = new WriteLock();
+      const order: string[] = [];
+      const first = holdElsewhere(lock);
+      const waiter = lock.hold(() => order.push('waiter'));
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the waiter is asleep on the lock
+      await first.release();
+      if (yielding) await lock.yieldToWaiting();
+      await lock.hold(() => order.push('holder again'));
+      await waiter;
+      // Without the yield, the holder takes the lock back before the waiter wakes: what the yield is for.
+      assert.deepEqual(order, yielding ? ['waiter', 'holder again'] : ['holder again', 'waiter']);
+    }
+  });
+});

@@ -109,6 +109,15 @@ export class SqliteConnection {
     return this.writeLock ? this.writeLock.hold(run) : run();
   }
 
+  /**
+   * Between the write transactions of a long piece of work: lets the other writers have their
+   * turn first (the other threads' through the write lock; this thread's on its event loop).
+   */
+  async yieldWrites(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.writeLock?.yieldToWaiting();
+  }
+
   /** As write, for a transaction of its own that awaits while it writes (herald copy's import). */
   async writeWhile<T>(fn: () => Promise<T>): Promise<T> {
     return this.writeLock ? this.writeLock.holdWhile(fn) : fn();

@@ -22,9 +22,8 @@ export function claimedWhere(c: SqliteConnection, where: string, ...params: unkn
 }
 
 export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
-  // One statement picks the batch, earliest due first, and one takes it; then each event,
-  // and each webhook once per batch (most batches hold many deliveries of few webhooks), is
-  // read by its key.
+  // Without webhooks to pass over: one statement picks the batch, earliest due first, and one
+  // takes it (takeClaims).
   if (skipWebhooks.length > 0) return claimPassingOver(c, now, limit, leaseUntil, skipWebhooks);
   return c.write(() => {
     const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`)
@@ -34,53 +33,51 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
 }
 
 /**
+ * Due rows a claim that passes over webhooks reads per write transaction at most (about 3-4 ms
+ * of the write lock on a slow core when all of them are passed over).
+ */
+export const PASS_OVER_PART = 5_000;
+
+/**
  * claimDue passing over webhooks. It looks as far as it must (a window of the first due, as
  * claimFirstDue's, could fill with passed-over rows and starve every healthy delivery behind
- * it), but DUE_LOOKAHEAD due rows per write transaction, letting the API's writes in between:
- * at the start of a 1,000,000-delivery drain, with every webhook's first attempt in flight, one
- * statement over the whole queue held the write lock for 182-195 ms, and publishes waited.
+ * it), but in parts of PASS_OVER_PART due rows, a write transaction each, letting the API's
+ * writes in between: at the start of a 1,000,000-delivery drain, with every webhook's first
+ * attempt in flight, one statement over the whole queue held the write lock for 182-195 ms,
+ * and publishes waited. A part stops reading as soon as the batch is full.
  */
 async function claimPassingOver(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[]): Promise<ClaimedDelivery[]> {
   const skip = JSON.stringify(skipWebhooks);
-  // Each part is a key range of the due index, (next_attempt_at, seq) from `start` up to (not
-  // including) the next part's start. Rows due at the same time are many (a batch publish), so
-  // a range is written as index ranges on next_attempt_at and, at its ends, on seq (which
-  // SQLite keeps in the index): a row-value comparison would have it read from the first of
-  // them every time.
-  const due = (columns: string, where: string) => `SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND ${where}`;
-  const nextPart = c.sql(
-    `SELECT at, seq FROM (${due('next_attempt_at AS at, seq', 'next_attempt_at = @at AND seq >= @seq')}
-       UNION ALL ${due('next_attempt_at, seq', 'next_attempt_at > @at AND next_attempt_at <= @now')})
-     ORDER BY at, seq LIMIT 1 OFFSET ${DUE_LOOKAHEAD}`,
-  );
-  const taken = `${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')}`;
-  // The range's three index ranges, each in the index's order, one after the other (a UNION
-  // ALL with ORDER BY sorted all it found before its LIMIT).
-  const ranges = [
-    'next_attempt_at = @at AND seq >= @seq AND seq < @firstEnd',
-    'next_attempt_at > @at AND next_attempt_at < @endAt',
-    'next_attempt_at = @endAt AND @endAt > @at AND seq < @endSeq',
-  ].map((range) => c.sql(`${due('seq', `${range} AND ${taken}`)} ORDER BY next_attempt_at, seq LIMIT @limit`).pluck());
+  // The part's rows from (@at, @seq) on in (next_attempt_at, seq) order, as two index ranges:
+  // the rest of the rows due at @at (often many: a batch publish), then those due later (a
+  // row-value comparison had SQLite read a run of equal due times from its start every time).
+  // SQLite merges the two in order, and reads the part only as far as the outer LIMIT needs.
+  const from = (columns: string) =>
+    `SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at = @at AND seq >= @seq
+     UNION ALL SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at > @at AND next_attempt_at <= @now
+     ORDER BY next_attempt_at, seq`;
+  const pick = c.sql(
+    `SELECT seq FROM (${from('seq, next_attempt_at, leased_until, webhook_id, cycle_limit')} LIMIT ${PASS_OVER_PART})
+     WHERE ${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT value FROM json_each(@skip))')}
+     ORDER BY next_attempt_at, seq LIMIT @want`,
+  ).pluck();
+  // Where the next part starts: the first row after this one (none: this part ran to the end).
+  const nextPart = c.sql(`${from('seq, next_attempt_at')} LIMIT 1 OFFSET ${PASS_OVER_PART}`);
   const claimed: ClaimedDelivery[] = [];
-  let start: { at: number; seq: number } | null = { at: Number.MIN_SAFE_INTEGER, seq: 0 };
-  while (start && claimed.length < limit) {
-    const from: { at: number; seq: number } = start;
-    const part = await c.write(() => {
-      const next = (nextPart.get({ now, at: from.at, seq: from.seq }) as { at: number; seq: number } | undefined) ?? null;
-      // The last part runs to the end of what is due.
-      const end = next ?? { at: now, seq: Number.MAX_SAFE_INTEGER };
-      const bounds = { now, skip, at: from.at, seq: from.seq, firstEnd: end.at > from.at ? Number.MAX_SAFE_INTEGER : end.seq, endAt: end.at, endSeq: end.seq };
-      const seqs: number[] = [];
-      for (const range of ranges) {
-        if (claimed.length + seqs.length >= limit) break;
-        seqs.push(...(range.all({ ...bounds, limit: limit - claimed.length - seqs.length }) as number[]));
-      }
-      return { next, claimed: takeClaims(c, seqs, now, leaseUntil) };
+  type Key = { at: number; seq: number };
+  let start: Key | null = { at: Number.MIN_SAFE_INTEGER, seq: 0 };
+  while (start) {
+    const at: Key = start;
+    const want = limit - claimed.length;
+    const part = await c.write((): { claimed: ClaimedDelivery[]; next: Key | null } => {
+      const seqs = pick.all({ now, skip, at: at.at, seq: at.seq, want }) as number[];
+      // A full batch ends the claim, though takeClaims may hold some of it back (as one statement would).
+      const next = seqs.length < want ? (nextPart.get({ now, at: at.at, seq: at.seq }) as { seq: number; next_attempt_at: number } | undefined) : undefined;
+      return { claimed: takeClaims(c, seqs, now, leaseUntil), next: next ? { at: next.next_attempt_at, seq: next.seq } : null };
     });
     claimed.push(...part.claimed);
     start = part.next;
-    // Yield before the next part: a free lock is taken again at once (write-lock.ts), before the API's writer wakes.
-    if (start && claimed.length < limit) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (start) await c.yieldWrites();
   }
   return claimed;
 }
@@ -106,7 +103,11 @@ export function claimFirstDue(c: SqliteConnection, now: number, webhookIds: read
   });
 }
 
-/** Leases the deliveries `due` (in that order) until `leaseUntil`, inside the caller's write. */
+/**
+ * Leases the deliveries `due` (in that order) until `leaseUntil`, inside the caller's write;
+ * then each event, and each webhook once per batch (most batches hold many deliveries of few
+ * webhooks), is read by its key.
+ */
 function takeClaims(c: SqliteConnection, due: number[], now: number, leaseUntil: number): ClaimedDelivery[] {
   if (due.length === 0) return [];
   const taken = c.sql(

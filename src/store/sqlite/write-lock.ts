@@ -7,6 +7,11 @@ const waitAsync = (Atomics as unknown as {
 
 /** Longest wait for the lock; past it, SQLite's own busy timeout decides. */
 const MAX_WAIT_MS = 5_000;
+/** Longest a yielding holder waits for the others to have had their turn (a thread that died waiting is never done). */
+const MAX_YIELD_MS = 5;
+/** The cells of the shared memory: who holds the lock, and how many wait for it. */
+const HOLDER = 0;
+const WAITING = 1;
 
 /**
  * The write lock of one SQLite database, shared by the threads of one process (the API's
@@ -22,7 +27,7 @@ const MAX_WAIT_MS = 5_000;
 export class WriteLock {
   private readonly cell: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
     this.cell = new Int32Array(buffer);
   }
 
@@ -50,31 +55,46 @@ export class WriteLock {
     }
   }
 
+  /**
+   * Between the parts of a long piece of work, each written under the lock on its own: lets the
+   * threads waiting for the lock have it first. A holder that takes the lock again at once wins
+   * against them, since a waiting thread needs a moment to wake after the release.
+   */
+  async yieldToWaiting(): Promise<void> {
+    const deadline = Date.now() + MAX_YIELD_MS;
+    while (Atomics.load(this.cell, WAITING) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
   /** Takes the lock if it is free. */
   private take(): boolean {
-    return Atomics.compareExchange(this.cell, 0, 0, threadId + 1) === 0; // 0 means free
+    return Atomics.compareExchange(this.cell, HOLDER, 0, threadId + 1) === 0; // 0 means free
   }
 
   /** Waits for the lock and takes it, or gives up after MAX_WAIT_MS; says whether it was taken. */
   private async wait(): Promise<boolean> {
     const deadline = Date.now() + MAX_WAIT_MS;
-    for (;;) {
-      const holder = Atomics.compareExchange(this.cell, 0, 0, threadId + 1);
-      if (holder === 0) return true;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      const wait = waitAsync(this.cell, 0, holder, left);
-      if (wait.async) await wait.value;
+    Atomics.add(this.cell, WAITING, 1);
+    try {
+      for (;;) {
+        const holder = Atomics.compareExchange(this.cell, HOLDER, 0, threadId + 1);
+        if (holder === 0) return true;
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        const wait = waitAsync(this.cell, HOLDER, holder, left);
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      Atomics.sub(this.cell, WAITING, 1);
     }
   }
 
   private release(): void {
-    Atomics.store(this.cell, 0, 0);
-    Atomics.notify(this.cell, 0, 1);
+    Atomics.store(this.cell, HOLDER, 0);
+    Atomics.notify(this.cell, HOLDER, 1);
   }
 
   /** Frees the lock if the thread `id` (worker_threads.threadId) holds it: that thread has ended. */
   releaseHeldBy(id: number): void {
-    if (Atomics.compareExchange(this.cell, 0, id + 1, 0) === id + 1) Atomics.notify(this.cell, 0, 1);
+    if (Atomics.compareExchange(this.cell, HOLDER, id + 1, 0) === id + 1) Atomics.notify(this.cell, HOLDER, 1);
   }
 }
