@@ -967,10 +967,10 @@ export function storeCases(factory: StoreFactory): void {
       assert.equal(claimed[0]!.eventId, behind.event.id);
     });
 
-    test('claimDue passing over a webhook reads a long queue in parts, across runs of deliveries due at the same time', async (store) => {
-      // SQLite reads DUE_LOOKAHEAD due rows per write transaction. Healthy deliveries sit at the
-      // last row of the second part and the first of the third, inside a run of rows due at the
-      // same time, and after the run.
+    test('claimDue passing over a webhook finds the healthy deliveries of a long queue, earliest due first, across runs of deliveries due at the same time', async (store) => {
+      // A long queue of a passed-over webhook's deliveries, most due at the same time, with
+      // healthy deliveries inside such a run (at rows 2 x DUE_LOOKAHEAD - 1 and 2 x DUE_LOOKAHEAD,
+      // which ends of SQLite's parts fall on: sqlite.test.ts) and after it.
       const { hook } = await setup(store);
       const { hook: healthy } = await setup(store, 'other');
       const publishMany = async (count: number, at: number) => {

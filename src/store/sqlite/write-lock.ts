@@ -7,7 +7,7 @@ const waitAsync = (Atomics as unknown as {
 
 /** Longest wait for the lock; past it, SQLite's own busy timeout decides. */
 const MAX_WAIT_MS = 5_000;
-/** Longest a yielding holder waits for the others to have had their turn (a thread that died waiting is never done). */
+/** Longest a yielding holder waits for the others to have had their turn. */
 const MAX_YIELD_MS = 5;
 /** The cells of the shared memory: who holds the lock, and how many wait for it. */
 const HOLDER = 0;
@@ -62,7 +62,12 @@ export class WriteLock {
    */
   async yieldToWaiting(): Promise<void> {
     const deadline = Date.now() + MAX_YIELD_MS;
-    while (Atomics.load(this.cell, WAITING) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (Atomics.load(this.cell, WAITING) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Still free after a tick: whoever is counted as waiting is not coming (too busy to wake,
+      // or a thread that ended while it waited and left its count behind).
+      if (Atomics.load(this.cell, HOLDER) === 0) return;
+    }
   }
 
   /** Takes the lock if it is free. */
