@@ -81,6 +81,35 @@ describe('SqliteStore claims that pass over webhooks', () => {
     }
   });
 
+  it('start where the last claim passing over the same webhooks (or fewer) left off, a little before its time, and from the start every second', async () => {
+    const { store, writes } = await queue(2 * PASS_OVER_PART + 500);
+    try {
+      const claim = async (at: number, skip: string[]) => {
+        const before = writes();
+        const ids = (await store.claimDue(at, 5, at + 60_000, skip)).map((d) => d.eventId);
+        return { ids, parts: writes() - before };
+      };
+      const B = T0 + 500;
+      assert.deepEqual(await claim(B, ['wh_skipped']), { ids: [], parts: 3 }, 'the whole queue, in three parts');
+      await one(store, 'new', B + 10);
+      assert.deepEqual(await claim(B + 200, ['wh_skipped', 'wh_more']), { ids: ['new'], parts: 1 }, 'only what came due since');
+      await one(store, 'newer', B + 210);
+      assert.deepEqual(await claim(B + 400, ['wh_more']), { ids: ['e0', 'e1', 'e2', 'e3', 'e4'], parts: 1 }, 'passing over fewer webhooks: from the start');
+      assert.deepEqual(await claim(B + 500, ['wh_skipped']), { ids: ['newer'], parts: 3 }, 'after one passing over other webhooks: from the start');
+      assert.deepEqual(await claim(B + 600, ['wh_skipped']), { ids: [], parts: 1 });
+      assert.deepEqual(await claim(B + 500 + 999, ['wh_skipped']), { ids: [], parts: 1 });
+      assert.deepEqual(await claim(B + 500 + 1_000, ['wh_skipped']), { ids: [], parts: 3 }, 'a second after the last scan from the start: from the start');
+      // A publish takes its time before it waits for the write lock: committed after a claim,
+      // due a little before that claim's time.
+      await one(store, 'recent', B + 1_590);
+      assert.deepEqual((await claim(B + 1_600, ['wh_skipped'])).ids, ['recent']);
+      await one(store, 'late', B + 1_550);
+      assert.deepEqual((await claim(B + 1_620, ['wh_skipped'])).ids, ['late']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a batch filled by deliveries that the claim then holds back ends the claim: none behind them is claimed out of turn', async () => {
     const { store } = await queue(0);
     try {
