@@ -81,30 +81,36 @@ describe('SqliteStore claims that pass over webhooks', () => {
     }
   });
 
-  it('start where the last claim passing over the same webhooks (or fewer) left off, a little before its time, and from the start every second', async () => {
+  it('start where the last claim passing over the same webhooks (or fewer) left off, or where a write made deliveries due behind it, and from the start every second', async () => {
     const { store, writes } = await queue(2 * PASS_OVER_PART + 500);
     try {
+      await store.createWorkspace({ id: 'more', name: 'more', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+      await store.createWebhook(hook('wh_more', 'more'));
+      await store.publish([{ workspaceId: 'more', inputs: [{ id: 'more-early', clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: {} }] }], T0 - 1);
       const claim = async (at: number, skip: string[]) => {
         const before = writes();
         const ids = (await store.claimDue(at, 5, at + 60_000, skip)).map((d) => d.eventId);
         return { ids, parts: writes() - before };
       };
       const B = T0 + 500;
-      assert.deepEqual(await claim(B, ['wh_skipped']), { ids: [], parts: 3 }, 'the whole queue, in three parts');
+      const both = ['wh_skipped', 'wh_more'];
+      assert.deepEqual(await claim(B, both), { ids: [], parts: 3 }, 'the whole queue, in three parts');
       await one(store, 'new', B + 10);
-      assert.deepEqual(await claim(B + 200, ['wh_skipped', 'wh_more']), { ids: ['new'], parts: 1 }, 'only what came due since');
-      await one(store, 'newer', B + 210);
+      assert.deepEqual(await claim(B + 200, both), { ids: ['new'], parts: 1 }, 'only what came due since');
+      assert.deepEqual(await claim(B + 210, [...both, 'wh_other']), { ids: [], parts: 1 }, 'passing over more webhooks: from where the last stopped');
+      await one(store, 'newer', B + 220);
       assert.deepEqual(await claim(B + 400, ['wh_more']), { ids: ['e0', 'e1', 'e2', 'e3', 'e4'], parts: 1 }, 'passing over fewer webhooks: from the start');
-      assert.deepEqual(await claim(B + 500, ['wh_skipped']), { ids: ['newer'], parts: 3 }, 'after one passing over other webhooks: from the start');
+      assert.deepEqual(await claim(B + 500, ['wh_skipped']), { ids: ['more-early', 'newer'], parts: 3 }, 'after one passing over other webhooks: from the start');
       assert.deepEqual(await claim(B + 600, ['wh_skipped']), { ids: [], parts: 1 });
       assert.deepEqual(await claim(B + 500 + 999, ['wh_skipped']), { ids: [], parts: 1 });
       assert.deepEqual(await claim(B + 500 + 1_000, ['wh_skipped']), { ids: [], parts: 3 }, 'a second after the last scan from the start: from the start');
       // A publish takes its time before it waits for the write lock: committed after a claim,
-      // due a little before that claim's time.
+      // due well before that claim's time.
       await one(store, 'recent', B + 1_590);
       assert.deepEqual((await claim(B + 1_600, ['wh_skipped'])).ids, ['recent']);
-      await one(store, 'late', B + 1_550);
+      await one(store, 'late', B + 1_100);
       assert.deepEqual((await claim(B + 1_620, ['wh_skipped'])).ids, ['late']);
+      assert.equal((await claim(B + 1_400, ['wh_skipped'])).parts, 3, 'the clock set back: from the start');
     } finally {
       await store.close();
     }

@@ -56,6 +56,8 @@ export class SqliteConnection {
    * thread's auto-disable aside, which is as a disable right after the publish).
    */
   planVersion = 0;
+  /** The due mark of a connection without a write lock (which keeps it for all of its connections). */
+  private dueMark = Infinity;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') {
@@ -107,6 +109,26 @@ export class SqliteConnection {
     const run = () => this.db.transaction(fn).immediate();
     // Without waiting when the lock is free: then `fn` runs on the caller's turn.
     return this.writeLock ? this.writeLock.hold(run) : run();
+  }
+
+  /**
+   * The due mark: the earliest due time that writes have given deliveries since a claim took it
+   * (queue.ts claimPassingOver, which must not trust that it has passed a row that a write made
+   * due behind where it stopped: a publish takes its time, then waits for the write lock).
+   * Every write that makes deliveries due at a time not later than its own lowers it, inside
+   * its transaction; shared by the process's connections to the database, through the lock.
+   */
+  markDue(at: number): void {
+    if (this.writeLock) this.writeLock.lowerDue(at);
+    else this.dueMark = Math.min(this.dueMark, at);
+  }
+
+  /** The due mark, cleared (see markDue); null when nothing was made due since. */
+  takeDueMark(): number | null {
+    if (this.writeLock) return this.writeLock.takeDue();
+    const mark = this.dueMark;
+    this.dueMark = Infinity;
+    return mark === Infinity ? null : mark;
   }
 
   /**

@@ -82,6 +82,7 @@ export function insertDeliveries(c: SqliteConnection, workspaceId: string, event
      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   );
   for (const d of deliveries) insert.run(d.id, workspaceId, eventSeq, d.webhookId, d.url, d.held ? null : now, now, now);
+  if (deliveries.length > 0) c.markDue(now);
 }
 
 

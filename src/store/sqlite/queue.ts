@@ -39,13 +39,6 @@ export function claimDue(c: SqliteConnection, now: number, limit: number, leaseU
 export const PASS_OVER_PART = 5_000;
 /** How long a claim that passes over webhooks trusts what the last one found (PassedOver). */
 const PASSED_OVER_MS = 1_000;
-/**
- * How much earlier than the claim's own time a row may commit with its due time: a publish takes
- * its time, then waits for the write lock. A claim reads these again rather than trusting them
- * as passed (with 1,000 hanging webhooks, healthy deliveries published behind the last claim's
- * end waited for the next scan from the start: up to 0.9 s).
- */
-const LATE_COMMIT_MS = 100;
 
 /** A key of the due index: (next_attempt_at, seq). */
 type DueKey = { at: number; seq: number };
@@ -55,11 +48,11 @@ type DueKey = { at: number; seq: number };
  * delivery it could take that was not of one of `skipped`. A claim that passes over at least
  * these webhooks starts there, so that each claim reads what came due since the last rather
  * than every passed-over row again (1,000 hanging webhooks: about 370 claims a second, each
- * reading the 1,000-2,000 rows of the webhooks whose first attempt hangs). The key stays
- * LATE_COMMIT_MS behind the claim's time. Rows that become due behind it are written with a
- * due time at or after their writer's now, but for a lease that runs out or a write that waited
- * longer than that for the lock; a scan from the start every PASSED_OVER_MS bounds how long
- * those wait.
+ * reading the 1,000-2,000 rows of the webhooks whose first attempt hangs). A write that made
+ * deliveries due behind the key (a publish takes its time, then waits for the write lock) has
+ * lowered the connection's due mark, and the claim starts there instead. A lease that runs
+ * out brings its delivery back without a write; a scan from the start every PASSED_OVER_MS
+ * bounds how long that waits.
  */
 interface PassedOver {
   /** Also the rows of the connection's temp.passed_over (below). */
@@ -87,10 +80,6 @@ function passOver(c: SqliteConnection, before: Set<string> | null, skipped: Set<
 
 async function claimPassingOver(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[]): Promise<ClaimedDelivery[]> {
   const skipped = new Set(skipWebhooks);
-  const known = passedOver.get(c) ?? null;
-  const trusted = known !== null && now - known.since < PASSED_OVER_MS && [...known.skipped].every((id) => skipped.has(id));
-  let start: DueKey | null = trusted ? known.key : { at: Number.MIN_SAFE_INTEGER, seq: 0 };
-  const since = trusted ? known.since : now;
   // The part's rows from (@at, @seq) on in (next_attempt_at, seq) order, as two index ranges:
   // the rest of the rows due at @at (often many: a batch publish), then those due later (a
   // row-value comparison had SQLite read a run of equal due times from its start every time).
@@ -100,38 +89,56 @@ async function claimPassingOver(c: SqliteConnection, now: number, limit: number,
      UNION ALL SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at > @at AND next_attempt_at <= @now
      ORDER BY next_attempt_at, seq`;
   const claimed: ClaimedDelivery[] = [];
-  let synced = false;
-  while (start) {
-    const at: DueKey = start;
+  let start: DueKey | null = null; // null: the first part, which decides where to start
+  let since = now;
+  for (;;) {
     const want = limit - claimed.length;
-    const part = await c.write((): { claimed: ClaimedDelivery[]; next: DueKey | null; passed: DueKey } => {
-      if (!synced) passOver(c, known?.skipped ?? null, skipped);
-      const pick = c.sql(
-        `SELECT seq FROM (${from('seq, next_attempt_at, leased_until, webhook_id, cycle_limit')} LIMIT ${PASS_OVER_PART})
-         WHERE ${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT webhook_id FROM temp.passed_over)')}
-         ORDER BY next_attempt_at, seq LIMIT @want`,
-      ).pluck();
-      const seqs = pick.all({ now, at: at.at, seq: at.seq, want }) as number[];
-      // A full batch ends the claim, though takeClaims may hold some of it back (as one statement would).
-      const next = seqs.length < want ? (c.sql(`${from('seq, next_attempt_at')} LIMIT 1 OFFSET ${PASS_OVER_PART}`).get({ now, at: at.at, seq: at.seq }) as { seq: number; next_attempt_at: number } | undefined) : undefined;
-      // Passed, for the next claim: up to the last row taken (the claim leases it; it comes back
-      // with a new key), or past the last due row when this was the last part and not full.
-      const last = seqs.length === want ? c.sql('SELECT next_attempt_at AS at, seq FROM deliveries WHERE seq = ?').get(seqs.at(-1)) as DueKey
-        : next ? null : (c.sql(
-          `SELECT next_attempt_at AS at, seq FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?
-           ORDER BY next_attempt_at DESC, seq DESC LIMIT 1`,
-        ).get(now) as DueKey | undefined) ?? null;
-      const passed = last ? { at: last.at, seq: last.seq + 1 } : next ? { at: next.next_attempt_at, seq: next.seq } : at;
-      return { claimed: takeClaims(c, seqs, now, leaseUntil), next: next ? { at: next.next_attempt_at, seq: next.seq } : null, passed };
-    });
-    synced = true;
+    let part: { claimed: ClaimedDelivery[]; next: DueKey | null; passed: DueKey };
+    try {
+      part = await c.write(() => {
+        let at = start;
+        if (at === null) {
+          // Read and changed under the write lock, so that claims made side by side cannot
+          // leave temp.passed_over and what it is thought to hold apart.
+          const known = passedOver.get(c) ?? null;
+          const age = known ? now - known.since : -1;
+          const trusted = known !== null && age >= 0 && age < PASSED_OVER_MS && known.key.at <= now
+            && [...known.skipped].every((id) => skipped.has(id));
+          const mark = c.takeDueMark();
+          at = !trusted ? { at: Number.MIN_SAFE_INTEGER, seq: 0 } : mark !== null && mark < known.key.at ? { at: mark, seq: 0 } : known.key;
+          if (trusted) since = known.since;
+          passOver(c, known?.skipped ?? null, skipped);
+          passedOver.set(c, { skipped, key: at, since });
+        }
+        const pick = c.sql(
+          `SELECT seq FROM (${from('seq, next_attempt_at, leased_until, webhook_id, cycle_limit')} LIMIT ${PASS_OVER_PART})
+           WHERE ${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT webhook_id FROM temp.passed_over)')}
+           ORDER BY next_attempt_at, seq LIMIT @want`,
+        ).pluck();
+        const seqs = pick.all({ now, at: at.at, seq: at.seq, want }) as number[];
+        // A full batch ends the claim, though takeClaims may hold some of it back (as one statement would).
+        const next = seqs.length < want ? (c.sql(`${from('seq, next_attempt_at')} LIMIT 1 OFFSET ${PASS_OVER_PART}`).get({ now, at: at.at, seq: at.seq }) as { seq: number; next_attempt_at: number } | undefined) : undefined;
+        // Passed, for the next claim: up to the last row taken (the claim leases it; it comes back
+        // with a new key), or past the last due row when this was the last part and not full.
+        const last = seqs.length === want ? c.sql('SELECT next_attempt_at AS at, seq FROM deliveries WHERE seq = ?').get(seqs.at(-1)) as DueKey
+          : next ? null : (c.sql(
+            `SELECT next_attempt_at AS at, seq FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at DESC, seq DESC LIMIT 1`,
+          ).get(now) as DueKey | undefined) ?? null;
+        const passed = last ? { at: last.at, seq: last.seq + 1 } : next ? { at: next.next_attempt_at, seq: next.seq } : at;
+        return { claimed: takeClaims(c, seqs, now, leaseUntil), next: next ? { at: next.next_attempt_at, seq: next.seq } : null, passed };
+      });
+    } catch (err) {
+      // Rolled back (temp.passed_over with it, and the due mark taken): the next claim starts over.
+      passedOver.delete(c);
+      throw err;
+    }
     claimed.push(...part.claimed);
-    const late = { at: now - LATE_COMMIT_MS, seq: 0 };
-    passedOver.set(c, { skipped, key: part.passed.at < late.at ? part.passed : late, since });
+    passedOver.set(c, { skipped, key: part.passed, since });
+    if (!part.next) return claimed;
     start = part.next;
-    if (start) await c.yieldWrites();
+    await c.yieldWrites();
   }
-  return claimed;
 }
 
 /**
@@ -223,6 +230,8 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
   // Serialised before the write lock is taken.
   const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(compactHeaders(r.attempt.requestHeaders, r.attempt)) : null));
   return c.write(() => {
+    // A retry asked for in flight is due now; a retry's own time may be as early (a zero delay).
+    c.markDue(results.reduce((earliest, r) => Math.min(earliest, r.nextAttemptAt ?? now), now));
     const recorded = results.map((r, i) => {
       const a = r.attempt;
       const changed = update.run({
@@ -271,6 +280,7 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
   const release = c.sql(`UPDATE deliveries SET ${releaseSet('@at', '@now')} WHERE seq = @seq AND claim = @claim AND status = 'pending'`);
   return c.write(() => {
     for (const claim of claims) release.run({ at: claim.at, now, seq: claim.seq, claim: claim.claim });
+    if (claims.length > 0) c.markDue(claims.reduce((earliest, claim) => Math.min(earliest, claim.at), now));
   });
 }
 

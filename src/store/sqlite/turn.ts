@@ -23,6 +23,7 @@ export function settleTurns(c: SqliteConnection, webhookIds: Iterable<string>, n
       firstHeld: (firstHeld.get(id) as number | null) ?? null,
     });
     if (step.turn !== undefined && step.turn !== turnSeq) c.sql('UPDATE webhooks SET turn_seq = ? WHERE id = ?').run(step.turn, id);
+    if (step.wake !== null) c.markDue(now);
     if (step.wake === 'all') {
       c.sql(`UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at IS NULL`).run(now, id);
     } else if (step.wake !== null) {
@@ -61,6 +62,7 @@ export function queueAgain(c: SqliteConnection, rows: { seq: number; webhook_id:
     if (!w) continue;
     queued += update.run({ now, due: arrivesHeld(w) ? null : now, limit: cycleLimit, seq: row.seq }).changes;
   }
+  if (queued > 0) c.markDue(now);
   settleTurns(c, [...settings].filter(([, w]) => arrivesHeld(w)).map(([id]) => id), now);
   return queued;
 }

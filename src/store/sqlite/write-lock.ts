@@ -9,9 +9,11 @@ const waitAsync = (Atomics as unknown as {
 const MAX_WAIT_MS = 5_000;
 /** Longest a yielding holder waits for the others to have had their turn. */
 const MAX_YIELD_MS = 5;
-/** The cells of the shared memory: who holds the lock, and how many wait for it. */
+/** The cells of the shared memory: who holds the lock, and how many wait for it; then the due mark. */
 const HOLDER = 0;
 const WAITING = 1;
+/** The due mark when no write has made anything due since it was taken. */
+const NO_DUE = 2n ** 63n - 1n;
 
 /**
  * The write lock of one SQLite database, shared by the threads of one process (the API's
@@ -25,10 +27,31 @@ const WAITING = 1;
  * while holding it can be released by another (releaseHeldBy).
  */
 export class WriteLock {
+  readonly buffer: SharedArrayBuffer;
   private readonly cell: Int32Array;
+  private readonly due: BigInt64Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
-    this.cell = new Int32Array(buffer);
+  /** A new lock, or (given its buffer) the lock another thread made. */
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(16);
+    this.cell = new Int32Array(this.buffer, 0, 2);
+    this.due = new BigInt64Array(this.buffer, 8, 1);
+    if (!buffer) Atomics.store(this.due, 0, NO_DUE);
+  }
+
+  /** DueMark.lower, for every connection of the lock. */
+  lowerDue(at: number): void {
+    const mark = BigInt(Math.floor(at));
+    for (;;) {
+      const current = Atomics.load(this.due, 0);
+      if (mark >= current || Atomics.compareExchange(this.due, 0, current, mark) === current) return;
+    }
+  }
+
+  /** DueMark.take, for every connection of the lock. */
+  takeDue(): number | null {
+    const mark = Atomics.exchange(this.due, 0, NO_DUE);
+    return mark === NO_DUE ? null : Number(mark);
   }
 
   /**
