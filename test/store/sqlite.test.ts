@@ -111,6 +111,14 @@ describe('SqliteStore claims that pass over webhooks', () => {
       await one(store, 'late', B + 1_100);
       assert.deepEqual((await claim(B + 1_620, ['wh_skipped'])).ids, ['late']);
       assert.equal((await claim(B + 1_400, ['wh_skipped'])).parts, 3, 'the clock set back: from the start');
+      // Made due again at the very millisecond where the last claim stopped: a write to an
+      // existing row keeps its seq, lower than where the claim stopped.
+      await one(store, 'again', B + 1_710);
+      const [done] = await store.claimDue(B + 1_710, 5, B + 1_710 + 60_000, ['wh_skipped']);
+      assert.equal(done!.eventId, 'again');
+      await store.recordResults([{ seq: done!.seq, claim: done!.claim, webhookId: 'wh_healthy', status: 'failed', nextAttemptAt: null, url: done!.webhook.url, attempt: null }], B + 1_800);
+      assert.equal(await store.retryDelivery('other', done!.id, B + 1_710), true);
+      assert.deepEqual((await claim(B + 1_810, ['wh_skipped'])).ids, ['again']);
     } finally {
       await store.close();
     }

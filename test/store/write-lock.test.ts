@@ -95,9 +95,9 @@ describe('WriteLock.yieldToWaiting', () => {
 describe('WriteLock due mark', () => {
   it('keeps the earliest due time lowered through any of its connections until it is taken', () => {
     const lock = new WriteLock();
-    const other = new WriteLock(lock.buffer); // another thread's view of the same lock
-    assert.equal(other.takeDue(), null, 'nothing made due yet');
+    assert.equal(lock.takeDue(), null, 'nothing made due yet');
     lock.lowerDue(1_700_000_000_500);
+    const other = new WriteLock(lock.buffer); // another thread's view of the same lock, made later
     other.lowerDue(1_700_000_000_100);
     lock.lowerDue(1_700_000_000_300);
     assert.equal(other.takeDue(), 1_700_000_000_100);

@@ -119,6 +119,7 @@ export class SqliteConnection {
    * its transaction; shared by the process's connections to the database, through the lock.
    */
   markDue(at: number): void {
+    if (!Number.isFinite(at)) return;
     if (this.writeLock) this.writeLock.lowerDue(at);
     else this.dueMark = Math.min(this.dueMark, at);
   }

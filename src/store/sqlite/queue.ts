@@ -105,7 +105,9 @@ async function claimPassingOver(c: SqliteConnection, now: number, limit: number,
           const trusted = known !== null && age >= 0 && age < PASSED_OVER_MS && known.key.at <= now
             && [...known.skipped].every((id) => skipped.has(id));
           const mark = c.takeDueMark();
-          at = !trusted ? { at: Number.MIN_SAFE_INTEGER, seq: 0 } : mark !== null && mark < known.key.at ? { at: mark, seq: 0 } : known.key;
+          at = !trusted ? { at: Number.MIN_SAFE_INTEGER, seq: 0 } 
+            // At the cursor's own time too: a write to an existing row keeps its seq, which may be lower.
+            : mark !== null && mark <= known.key.at ? { at: mark, seq: 0 } : known.key;
           if (trusted) since = known.since;
           passOver(c, known?.skipped ?? null, skipped);
           passedOver.set(c, { skipped, key: at, since });
