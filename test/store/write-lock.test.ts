@@ -95,12 +95,12 @@ describe('WriteLock.yieldToWaiting', () => {
 describe('WriteLock due mark', () => {
   it('keeps the earliest due time lowered through any of its connections until it is taken', () => {
     const lock = new WriteLock();
-    assert.equal(lock.takeDue(), null, 'nothing made due yet');
-    lock.lowerDue(1_700_000_000_500);
+    assert.equal(lock.due.take(), null, 'nothing made due yet');
+    lock.due.lower(1_700_000_000_500);
     const other = new WriteLock(lock.buffer); // another thread's view of the same lock, made later
-    other.lowerDue(1_700_000_000_100);
-    lock.lowerDue(1_700_000_000_300);
-    assert.equal(other.takeDue(), 1_700_000_000_100);
-    assert.equal(lock.takeDue(), null, 'taken once');
+    other.due.lower(1_700_000_000_100);
+    lock.due.lower(1_700_000_000_300);
+    assert.equal(other.due.take(), 1_700_000_000_100);
+    assert.equal(lock.due.take(), null, 'taken once');
   });
 });

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { readMigrations } from '../migrations.js';
 import type { Row } from '../rows.js';
 import { CHECKPOINT_SETTINGS, Checkpointer, type CheckpointSettings } from './checkpointer.js';
-import { WriteLock } from './write-lock.js';
+import { DueMark, WriteLock } from './write-lock.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -56,8 +56,8 @@ export class SqliteConnection {
    * thread's auto-disable aside, which is as a disable right after the publish).
    */
   planVersion = 0;
-  /** The due mark of a connection without a write lock (which keeps it for all of its connections). */
-  private dueMark = Infinity;
+  /** See markDue: the write lock's, shared by its connections, or this connection's own. */
+  private readonly dueMark: DueMark;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') {
@@ -82,6 +82,7 @@ export class SqliteConnection {
     // The checkpoint thread finishes a checkpoint under the write lock: a connection without a
     // shared one takes a lock of its own (free, and so taken at once, but for the thread's turn).
     this.writeLock = options.writeLock ?? (checkpoints === 'thread' ? new WriteLock() : null);
+    this.dueMark = this.writeLock?.due ?? new DueMark();
     if (checkpoints !== 'on-commit') this.db.pragma('wal_autocheckpoint = 0');
     if (checkpoints === 'thread') {
       const settings = options.checkpointSettings ?? CHECKPOINT_SETTINGS;
@@ -119,17 +120,12 @@ export class SqliteConnection {
    * its transaction; shared by the process's connections to the database, through the lock.
    */
   markDue(at: number): void {
-    if (!Number.isFinite(at)) return;
-    if (this.writeLock) this.writeLock.lowerDue(at);
-    else this.dueMark = Math.min(this.dueMark, at);
+    this.dueMark.lower(at);
   }
 
   /** The due mark, cleared (see markDue); null when nothing was made due since. */
   takeDueMark(): number | null {
-    if (this.writeLock) return this.writeLock.takeDue();
-    const mark = this.dueMark;
-    this.dueMark = Infinity;
-    return mark === Infinity ? null : mark;
+    return this.dueMark.take();
   }
 
   /**

@@ -78,57 +78,63 @@ function passOver(c: SqliteConnection, before: Set<string> | null, skipped: Set<
   for (const id of skipped) if (!before?.has(id)) add.run(id);
 }
 
+/**
+ * The due rows from (@at, @seq) on in (next_attempt_at, seq) order, as two index ranges: the
+ * rest of the rows due at @at (often many: a batch publish), then those due later (a row-value
+ * comparison had SQLite read a run of equal due times from its start every time). SQLite merges
+ * the two in order, and reads only as far as the outer LIMIT needs.
+ */
+function dueFrom(columns: string): string {
+  return `SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at = @at AND seq >= @seq
+    UNION ALL SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at > @at AND next_attempt_at <= @now
+    ORDER BY next_attempt_at, seq`;
+}
+/** The part's claimable rows that are not passed over, as DueKeys, at most @want. */
+const PICK_PART = `SELECT next_attempt_at AS at, seq FROM (${dueFrom('seq, next_attempt_at, leased_until, webhook_id, cycle_limit')} LIMIT ${PASS_OVER_PART})
+  WHERE ${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT webhook_id FROM temp.passed_over)')}
+  ORDER BY next_attempt_at, seq LIMIT @want`;
+/** Where the next part starts: the first row after this one (none: this part runs to the end). */
+const NEXT_PART = `${dueFrom('next_attempt_at AS at, seq')} LIMIT 1 OFFSET ${PASS_OVER_PART}`;
+const LAST_DUE = `SELECT next_attempt_at AS at, seq FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?
+  ORDER BY next_attempt_at DESC, seq DESC LIMIT 1`;
+
+/**
+ * Where a claim passing over `skipped` starts, and since when what it trusts was found, inside
+ * its first write: read and changed under the write lock, so that claims made side by side
+ * cannot leave temp.passed_over and what it is thought to hold apart.
+ */
+function startOfClaim(c: SqliteConnection, now: number, skipped: Set<string>): PassedOver {
+  const known = passedOver.get(c) ?? null;
+  const age = known ? now - known.since : -1;
+  const trusted = known !== null && age >= 0 && age < PASSED_OVER_MS && known.key.at <= now && [...known.skipped].every((id) => skipped.has(id));
+  const mark = c.takeDueMark();
+  passOver(c, known?.skipped ?? null, skipped);
+  const start: PassedOver = !trusted ? { skipped, key: { at: Number.MIN_SAFE_INTEGER, seq: 0 }, since: now }
+    // At the cursor's own time too: a write to an existing row keeps its seq, which may be lower.
+    : { skipped, key: mark !== null && mark <= known.key.at ? { at: mark, seq: 0 } : known.key, since: known.since };
+  passedOver.set(c, start);
+  return start;
+}
+
 async function claimPassingOver(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[]): Promise<ClaimedDelivery[]> {
   const skipped = new Set(skipWebhooks);
-  // The part's rows from (@at, @seq) on in (next_attempt_at, seq) order, as two index ranges:
-  // the rest of the rows due at @at (often many: a batch publish), then those due later (a
-  // row-value comparison had SQLite read a run of equal due times from its start every time).
-  // SQLite merges the two in order, and reads the part only as far as the outer LIMIT needs.
-  const from = (columns: string) =>
-    `SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at = @at AND seq >= @seq
-     UNION ALL SELECT ${columns} FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at > @at AND next_attempt_at <= @now
-     ORDER BY next_attempt_at, seq`;
   const claimed: ClaimedDelivery[] = [];
-  let start: DueKey | null = null; // null: the first part, which decides where to start
-  let since = now;
+  let cursor: PassedOver | null = null; // null until the first part has decided where to start
   for (;;) {
     const want = limit - claimed.length;
-    let part: { claimed: ClaimedDelivery[]; next: DueKey | null; passed: DueKey };
+    let part: { claimed: ClaimedDelivery[]; next: DueKey | null; passed: PassedOver };
     try {
       part = await c.write(() => {
-        let at = start;
-        if (at === null) {
-          // Read and changed under the write lock, so that claims made side by side cannot
-          // leave temp.passed_over and what it is thought to hold apart.
-          const known = passedOver.get(c) ?? null;
-          const age = known ? now - known.since : -1;
-          const trusted = known !== null && age >= 0 && age < PASSED_OVER_MS && known.key.at <= now
-            && [...known.skipped].every((id) => skipped.has(id));
-          const mark = c.takeDueMark();
-          at = !trusted ? { at: Number.MIN_SAFE_INTEGER, seq: 0 } 
-            // At the cursor's own time too: a write to an existing row keeps its seq, which may be lower.
-            : mark !== null && mark <= known.key.at ? { at: mark, seq: 0 } : known.key;
-          if (trusted) since = known.since;
-          passOver(c, known?.skipped ?? null, skipped);
-          passedOver.set(c, { skipped, key: at, since });
-        }
-        const pick = c.sql(
-          `SELECT seq FROM (${from('seq, next_attempt_at, leased_until, webhook_id, cycle_limit')} LIMIT ${PASS_OVER_PART})
-           WHERE ${claimable('@now')} AND ${unlessManualRetry('webhook_id NOT IN (SELECT webhook_id FROM temp.passed_over)')}
-           ORDER BY next_attempt_at, seq LIMIT @want`,
-        ).pluck();
-        const seqs = pick.all({ now, at: at.at, seq: at.seq, want }) as number[];
+        const from = cursor ?? startOfClaim(c, now, skipped);
+        const at = { now, at: from.key.at, seq: from.key.seq };
+        const picked = c.sql(PICK_PART).all({ ...at, want }) as DueKey[];
         // A full batch ends the claim, though takeClaims may hold some of it back (as one statement would).
-        const next = seqs.length < want ? (c.sql(`${from('seq, next_attempt_at')} LIMIT 1 OFFSET ${PASS_OVER_PART}`).get({ now, at: at.at, seq: at.seq }) as { seq: number; next_attempt_at: number } | undefined) : undefined;
+        const next = picked.length < want ? (c.sql(NEXT_PART).get(at) as DueKey | undefined) ?? null : null;
         // Passed, for the next claim: up to the last row taken (the claim leases it; it comes back
-        // with a new key), or past the last due row when this was the last part and not full.
-        const last = seqs.length === want ? c.sql('SELECT next_attempt_at AS at, seq FROM deliveries WHERE seq = ?').get(seqs.at(-1)) as DueKey
-          : next ? null : (c.sql(
-            `SELECT next_attempt_at AS at, seq FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?
-             ORDER BY next_attempt_at DESC, seq DESC LIMIT 1`,
-          ).get(now) as DueKey | undefined) ?? null;
-        const passed = last ? { at: last.at, seq: last.seq + 1 } : next ? { at: next.next_attempt_at, seq: next.seq } : at;
-        return { claimed: takeClaims(c, seqs, now, leaseUntil), next: next ? { at: next.next_attempt_at, seq: next.seq } : null, passed };
+        // with a new key), the next part's start, or past the last due row when this was the last part.
+        const last = picked.length === want ? picked.at(-1)! : next ? null : (c.sql(LAST_DUE).get(now) as DueKey | undefined) ?? null;
+        const passed = { ...from, key: last ? { at: last.at, seq: last.seq + 1 } : next ?? from.key };
+        return { claimed: takeClaims(c, picked.map((p) => p.seq), now, leaseUntil), next, passed };
       });
     } catch (err) {
       // Rolled back (temp.passed_over with it, and the due mark taken): the next claim starts over.
@@ -136,9 +142,9 @@ async function claimPassingOver(c: SqliteConnection, now: number, limit: number,
       throw err;
     }
     claimed.push(...part.claimed);
-    passedOver.set(c, { skipped, key: part.passed, since });
+    passedOver.set(c, part.passed);
     if (!part.next) return claimed;
-    start = part.next;
+    cursor = { ...part.passed, key: part.next };
     await c.yieldWrites();
   }
 }
@@ -290,7 +296,7 @@ export function releaseClaims(c: SqliteConnection, claims: { seq: number; claim:
  * Store.holdWebhooks: one pass over the first DUE_LOOKAHEAD due deliveries (since `dueAfter`)
  * for every webhook (not one over each webhook's history), then each row found is given its
  * webhook's hold end by key (a JSON list looked up per row took 346 ms for 1,000 holds x 1,000
- * rows), with no scratch table on the connection.
+ * rows).
  */
 export function holdWebhooks(c: SqliteConnection, holds: { webhookId: string; until: number }[], now: number, dueAfter?: number): Promise<void> {
   if (holds.length === 0) return Promise.resolve();

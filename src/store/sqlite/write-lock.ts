@@ -29,29 +29,14 @@ const NO_DUE = 2n ** 63n - 1n;
 export class WriteLock {
   readonly buffer: SharedArrayBuffer;
   private readonly cell: Int32Array;
-  private readonly due: BigInt64Array;
+  /** The due mark of every connection that shares this lock (SqliteConnection.markDue). */
+  readonly due: DueMark;
 
   /** A new lock, or (given its buffer) the lock another thread made. */
   constructor(buffer?: SharedArrayBuffer) {
     this.buffer = buffer ?? new SharedArrayBuffer(16);
     this.cell = new Int32Array(this.buffer, 0, 2);
-    this.due = new BigInt64Array(this.buffer, 8, 1);
-    if (!buffer) Atomics.store(this.due, 0, NO_DUE);
-  }
-
-  /** DueMark.lower, for every connection of the lock. */
-  lowerDue(at: number): void {
-    const mark = BigInt(Math.floor(at));
-    for (;;) {
-      const current = Atomics.load(this.due, 0);
-      if (mark >= current || Atomics.compareExchange(this.due, 0, current, mark) === current) return;
-    }
-  }
-
-  /** DueMark.take, for every connection of the lock. */
-  takeDue(): number | null {
-    const mark = Atomics.exchange(this.due, 0, NO_DUE);
-    return mark === NO_DUE ? null : Number(mark);
+    this.due = new DueMark(new BigInt64Array(this.buffer, 8, 1), !buffer);
   }
 
   /**
@@ -124,5 +109,31 @@ export class WriteLock {
   /** Frees the lock if the thread `id` (worker_threads.threadId) holds it: that thread has ended. */
   releaseHeldBy(id: number): void {
     if (Atomics.compareExchange(this.cell, HOLDER, id + 1, 0) === id + 1) Atomics.notify(this.cell, HOLDER, 1);
+  }
+}
+
+/**
+ * The earliest due time that writes have given deliveries since it was last taken
+ * (SqliteConnection.markDue): in a write lock's shared memory for the threads of a process, or
+ * in memory of its own for a connection alone.
+ */
+export class DueMark {
+  constructor(private readonly cell: BigInt64Array = new BigInt64Array(1), fresh = true) {
+    if (fresh) Atomics.store(cell, 0, NO_DUE);
+  }
+
+  lower(at: number): void {
+    if (!Number.isFinite(at)) return;
+    const mark = BigInt(Math.floor(at));
+    for (;;) {
+      const current = Atomics.load(this.cell, 0);
+      if (mark >= current || Atomics.compareExchange(this.cell, 0, current, mark) === current) return;
+    }
+  }
+
+  /** The mark, cleared; null when nothing was made due since it was last taken. */
+  take(): number | null {
+    const mark = Atomics.exchange(this.cell, 0, NO_DUE);
+    return mark === NO_DUE ? null : Number(mark);
   }
 }
