@@ -38,6 +38,35 @@ describe('SqliteStore purge', () => {
   });
 });
 
+describe('SqliteStore claims', () => {
+  it('a due delivery whose event is gone (removed behind the store) is cancelled, not handed out; the others are', async () => {
+    const T0 = 1_700_000_000_000;
+    const store = new SqliteStore({ path: ':memory:' });
+    try {
+      await store.migrate();
+      await store.createWorkspace({ id: 'acme', name: 'Acme', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+      await store.createWebhook({
+        id: 'wh_1', workspaceId: 'acme', topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null,
+        headers: {}, description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac',
+        signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false, createdAt: T0, updatedAt: T0,
+      });
+      const inputs = ['kept-1', 'gone', 'kept-2'].map((id) => ({ id, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: { id } }));
+      await store.publish([{ workspaceId: 'acme', inputs }], T0);
+      // Past the foreign key's cascade, which would take the delivery with it.
+      store.db.pragma('foreign_keys = OFF');
+      store.db.prepare("DELETE FROM events WHERE id = 'gone'").run();
+      store.db.pragma('foreign_keys = ON');
+      const claimed = await store.claimDue(T0 + 1, 10, T0 + 60_000);
+      assert.deepEqual(claimed.map((d) => d.eventId), ['kept-1', 'kept-2']);
+      assert.deepEqual(claimed.map((d) => JSON.parse(d.body).id), ['kept-1', 'kept-2'], 'each with its own event');
+      const statuses = store.db.prepare('SELECT status FROM deliveries ORDER BY seq').pluck().all();
+      assert.deepEqual(statuses, ['pending', 'cancelled', 'pending']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SqliteStore claims that pass over webhooks', () => {
   const T0 = 1_700_000_000_000;
   const hook = (id: string, workspaceId: string) => ({
