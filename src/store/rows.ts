@@ -140,9 +140,9 @@ const CLAIMED_COLUMNS = {
   h: ['open_until'],
 } as const;
 
-/** The claimed-row columns of these tables, for a SELECT list (`d.seq, …`), or unqualified (for RETURNING) with `qualified` false. */
-export function claimedColumns(tables: readonly (keyof typeof CLAIMED_COLUMNS)[], qualified = true): string {
-  return tables.flatMap((t) => CLAIMED_COLUMNS[t].map((c) => (qualified ? `${t}.${c}` : c))).join(', ');
+/** The claimed-row columns of these tables, for a SELECT list (`d.seq, …`). */
+export function claimedColumns(tables: readonly (keyof typeof CLAIMED_COLUMNS)[]): string {
+  return tables.flatMap((t) => CLAIMED_COLUMNS[t].map((c) => `${t}.${c}`)).join(', ');
 }
 
 /** A claimed delivery from a row holding every column of claimedColumns(['d', 'e', 'w', 'h']). */
