@@ -6,6 +6,21 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeCases } from './store.cases.js';
 import { PASS_OVER_PART } from '../../src/store/sqlite/queue.js';
 
+const T0 = 1_700_000_000_000;
+/** A webhook of these tests: walletreward_create, enabled, every event. */
+const hook = (id: string, workspaceId: string) => ({
+  id, workspaceId, topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null, headers: {},
+  description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac' as const, signingKey: null,
+  publicKey: null, previousSigningKeys: [], ordering: 'none' as const, paused: false, createdAt: T0, updatedAt: T0,
+});
+/** A migrated in-memory store holding these workspaces (webhooks on). */
+async function storeWith(...workspaces: string[]): Promise<SqliteStore> {
+  const store = new SqliteStore({ path: ':memory:' });
+  await store.migrate();
+  for (const id of workspaces) await store.createWorkspace({ id, name: id, uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+  return store;
+}
+
 describe('SqliteStore', () => {
   storeCases(async () => {
     const store = new SqliteStore({ path: ':memory:' });
@@ -16,11 +31,8 @@ describe('SqliteStore', () => {
 
 describe('SqliteStore purge', () => {
   it('walks events in seq order and ends at the first one that is not old (it does not read the rest)', async () => {
-    const T0 = 1_700_000_000_000;
-    const store = new SqliteStore({ path: ':memory:' });
+    const store = await storeWith('acme');
     try {
-      await store.migrate();
-      await store.createWorkspace({ id: 'acme', name: 'Acme', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
       const publish = (id: string, at: number) =>
         store.publish([{ workspaceId: 'acme', inputs: [{ id, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: {} }] }], at);
       await publish('old-1', T0);
@@ -40,16 +52,9 @@ describe('SqliteStore purge', () => {
 
 describe('SqliteStore claims', () => {
   it('a due delivery whose event is gone (removed behind the store) is cancelled, not handed out; the others are', async () => {
-    const T0 = 1_700_000_000_000;
-    const store = new SqliteStore({ path: ':memory:' });
+    const store = await storeWith('acme');
     try {
-      await store.migrate();
-      await store.createWorkspace({ id: 'acme', name: 'Acme', uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
-      await store.createWebhook({
-        id: 'wh_1', workspaceId: 'acme', topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null,
-        headers: {}, description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac',
-        signingKey: null, publicKey: null, previousSigningKeys: [], ordering: 'none', paused: false, createdAt: T0, updatedAt: T0,
-      });
+      await store.createWebhook(hook('wh_1', 'acme'));
       const inputs = ['kept-1', 'gone', 'kept-2'].map((id) => ({ id, clientId: true, idempotencyKey: null, topic: 'walletreward_create', data: { id } }));
       await store.publish([{ workspaceId: 'acme', inputs }], T0);
       // Past the foreign key's cascade, which would take the delivery with it.
@@ -68,16 +73,8 @@ describe('SqliteStore claims', () => {
 });
 
 describe('SqliteStore claims that pass over webhooks', () => {
-  const T0 = 1_700_000_000_000;
-  const hook = (id: string, workspaceId: string) => ({
-    id, workspaceId, topic: 'walletreward_create', url: 'https://hooks.example/in', secret: 's', prefix: '', filter: null, headers: {},
-    description: null, enabled: true, disabledReason: null, rateLimit: null, previousSecrets: [], signing: 'hmac' as const, signingKey: null,
-    publicKey: null, previousSigningKeys: [], ordering: 'none' as const, paused: false, createdAt: T0, updatedAt: T0,
-  });
   async function queue(rows: number): Promise<{ store: SqliteStore; writes: () => number }> {
-    const store = new SqliteStore({ path: ':memory:' });
-    await store.migrate();
-    for (const ws of ['acme', 'other']) await store.createWorkspace({ id: ws, name: ws, uri: null, webhooksEnabled: true, createdAt: T0, updatedAt: T0 });
+    const store = await storeWith('acme', 'other');
     await store.createWebhook(hook('wh_skipped', 'acme'));
     await store.createWebhook(hook('wh_healthy', 'other'));
     for (let done = 0; done < rows; done += 1000) {

@@ -21,12 +21,15 @@ export function claimedWhere(c: SqliteConnection, where: string, ...params: unkn
   return rows.map(rowToClaimed);
 }
 
+/** The first due deliveries that may be claimed at @now, at most @limit, earliest first. */
+const PICK = `SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`;
+
 export function claimDue(c: SqliteConnection, now: number, limit: number, leaseUntil: number, skipWebhooks: readonly string[] = []): Promise<ClaimedDelivery[]> {
-  // Without webhooks to pass over: one statement picks the batch, earliest due first, and one
-  // takes it (takeClaims).
+  // Without webhooks to pass over: one statement picks the batch, earliest due first, and
+  // takeClaims leases it.
   if (skipWebhooks.length > 0) return claimPassingOver(c, now, limit, leaseUntil, skipWebhooks);
   return c.write(() => {
-    const due = c.sql(`SELECT seq FROM deliveries WHERE status = 'pending' AND ${claimable('@now')} ORDER BY next_attempt_at, seq LIMIT @limit`)
+    const due = c.sql(PICK)
       .pluck().all({ now, limit }) as number[];
     return takeClaims(c, due, now, leaseUntil);
   });
@@ -175,6 +178,8 @@ const TAKE = `UPDATE deliveries SET claim = claim + 1, ${claimSet('?')} WHERE se
 /** The deliveries of a JSON list of seqs, in its order, each with its event's columns (null when the event is gone). */
 const TAKEN = `SELECT ${claimedColumns(['d', 'e'])}, d.webhook_id FROM json_each(?) j
   JOIN deliveries d ON d.seq = j.value LEFT JOIN events e ON e.seq = d.event_seq ORDER BY j.key`;
+/** A claimed delivery's webhook, with its circuit. */
+const CLAIMED_WEBHOOK = `SELECT ${claimedColumns(['w', 'h'])} FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`;
 
 /**
  * Leases the deliveries `due` (in that order) until `leaseUntil`, inside the caller's write,
@@ -187,7 +192,7 @@ function takeClaims(c: SqliteConnection, due: number[], now: number, leaseUntil:
   c.sql(TAKE).run(leaseUntil, dueJson);
   // Read back in the order picked, each with its event (null columns when it has none).
   const taken = c.sql(TAKEN).all(dueJson) as Row[];
-  const readWebhook = c.sql(`SELECT ${claimedColumns(['w', 'h'])} FROM webhooks w LEFT JOIN webhook_health h ON h.webhook_id = w.id WHERE w.id = ?`);
+  const readWebhook = c.sql(CLAIMED_WEBHOOK);
   const webhooks = new Map<string, ClaimedDelivery['webhook'] | null>();
   const claimed: ClaimedDelivery[] = [];
   for (const row of taken) {
