@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/domain/ids.js';
-import { signedHeaders, signingSecret } from '../src/domain/signing.js';
-import { attemptHeaders } from '../src/domain/sent-headers.js';
+import { signAttempt, signingSecret } from '../src/domain/signing.js';
+import { sentAndStored } from '../src/domain/sent-headers.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { AttemptResult, ClaimedDelivery } from '../src/store/store.js';
 import { TOPIC, shopName, shopUri, walletReward } from './payload.js';
@@ -59,17 +59,18 @@ function writeBytes(): number {
   return Number(/^write_bytes: (\d+)$/m.exec(io)?.[1] ?? 0);
 }
 
-/** What the attempt runner hands the store for a 200: the headers it sent, signed as it signs them. */
+/** What the attempt runner hands the store for a 200: the headers it sent, signed as it signs them, and their stored form. */
 function succeeded(d: ClaimedDelivery, startedAt: number): AttemptResult {
-  const signed = signedHeaders({
+  const signed = signAttempt({
     prefix: 'x-nector', topic: d.webhook.prefix + d.topic, deliveryId: d.id, timestamp: Math.floor(startedAt / 1000),
     body: d.body, secrets: [SECRET], userAgent: 'Herald/bench',
   });
+  const sent = sentAndStored(d.webhook.headers, signed, d.topic, null);
   return {
     seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, status: 'succeeded', nextAttemptAt: null,
     attempt: {
       deliveryId: d.id, topic: d.topic, number: d.attempts + 1, startedAt, durationMs: 2, statusCode: 200, error: null,
-      responseBody: 'ok', requestHeaders: attemptHeaders(d.webhook.headers, signed, null),
+      responseBody: 'ok', requestHeaders: sent.headers, storedHeaders: sent.stored,
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { parsePrivateKey } from '../domain/ed25519.js';
-import { attemptHeaders } from '../domain/sent-headers.js';
-import { signedHeaders, signingSecret, type SigningSecret } from '../domain/signing.js';
+import { sentAndStored } from '../domain/sent-headers.js';
+import { signAttempt, signingSecret, type SigningSecret } from '../domain/signing.js';
 import { childTraceparent } from '../domain/traceparent.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from '../domain/retry.js';
 import type { SecretBox } from '../domain/secret-box.js';
@@ -38,19 +38,20 @@ export class AttemptRunner {
       return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null, ...fifo(d) };
     }
     const startedAt = Date.now();
-    let headers: Record<string, string>;
+    let request: { headers: Record<string, string>; stored?: string };
     try {
-      headers = this.prepare(d, startedAt);
+      request = this.prepare(d, startedAt);
     } catch (err) {
-      return this.conclude(d, startedAt, {}, { kind: 'error', error: `could not sign: ${(err as Error).message}`, durationMs: 0 });
+      return this.conclude(d, startedAt, { headers: {} }, { kind: 'error', error: `could not sign: ${(err as Error).message}`, durationMs: 0 });
     }
-    const outcome = await this.ctx.sender.send(d.webhook.url, headers, d.body);
-    return this.conclude(d, startedAt, headers, outcome);
+    const outcome = await this.ctx.sender.send(d.webhook.url, request.headers, d.body);
+    return this.conclude(d, startedAt, request, outcome);
   }
 
-  private prepare(d: ClaimedDelivery, now: number): Record<string, string> {
+  /** The signed request's headers, and their stored form (src/domain/sent-headers.ts). */
+  private prepare(d: ClaimedDelivery, now: number): { headers: Record<string, string>; stored: string } {
     const material = this.materialFor(d);
-    const signed = signedHeaders({
+    const signed = signAttempt({
       prefix: this.ctx.headerPrefix,
       topic: d.webhook.prefix + d.topic,
       deliveryId: d.id,
@@ -60,7 +61,7 @@ export class AttemptRunner {
       signingKeys: material.keys.length === 0 ? undefined : valid(material.keys, now).map((k) => k.key),
       userAgent: this.ctx.userAgent,
     });
-    return attemptHeaders(d.webhook.headers, signed, d.traceparent ? childTraceparent(d.traceparent) : null);
+    return sentAndStored(d.webhook.headers, signed, d.topic, d.traceparent ? childTraceparent(d.traceparent) : null);
   }
 
   /** The webhook's secrets and (for an ed25519 webhook) private keys, opened once per version. */
@@ -85,7 +86,7 @@ export class AttemptRunner {
     return cached;
   }
 
-  private conclude(d: ClaimedDelivery, startedAt: number, headers: Record<string, string>, outcome: SendOutcome): AttemptResult {
+  private conclude(d: ClaimedDelivery, startedAt: number, request: { headers: Record<string, string>; stored?: string }, outcome: SendOutcome): AttemptResult {
     const number = d.attempts + 1;
     const ok = outcome.kind === 'response' && outcome.statusCode >= 200 && outcome.statusCode < 300;
     let error: string | null = null;
@@ -102,7 +103,8 @@ export class AttemptRunner {
       statusCode: outcome.kind === 'response' ? outcome.statusCode : null,
       error,
       responseBody: outcome.kind === 'response' ? outcome.body : null,
-      requestHeaders: headers,
+      requestHeaders: request.headers,
+      storedHeaders: request.stored,
     };
     const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt, ...fifo(d) };
     if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };

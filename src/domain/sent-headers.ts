@@ -1,4 +1,4 @@
-import { signedLayout, signedNames, signedValues } from './signing.js';
+import { signedLayout, signedNames, signedValues, type SignedValues } from './signing.js';
 
 // The request headers of an attempt, as sent and as stored. Sent: the webhook's custom
 // headers, then the signed ones (signedLayout), then traceparent when the event has one.
@@ -11,7 +11,10 @@ import { signedLayout, signedNames, signedValues } from './signing.js';
 // The compact form is a JSON array (format 1): [1, prefix, userAgent, topicPrefix,
 // secretDigest, hmac, signature, traceparent | null, custom?], the two SHA-256 values in
 // base64 rather than hex. Anything else is a full header object: rows written before
-// migration 0009, and headers that compactHeaders cannot rebuild exactly (it checks).
+// migration 0009, and headers that compactHeaders cannot rebuild exactly (it checks). The
+// attempt runner makes the compact form from the values it signs (sentAndStored), with no
+// checks to run: on the delivery thread, 13.0 -> 10.6 µs per attempt for signing, headers and
+// stored form together (median of 8 alternating rounds, 530-byte body).
 
 /** What an attempt's headers are derived from besides what is stored: its delivery, its event's topic, when it started. */
 export interface SentFacts {
@@ -30,7 +33,36 @@ export function attemptHeaders(custom: Record<string, string>, signed: Record<st
   return headers;
 }
 
+/**
+ * The headers one attempt sends, from its signed values (signAttempt), and their stored form
+ * (JSON text). Made from the values themselves, the stored form needs none of compactHeaders'
+ * checks: sentHeaders gives these very headers back, given the values' delivery id, topic
+ * (`topic`, the event's, ending it) and second.
+ */
+export function sentAndStored(
+  custom: Record<string, string>, signed: SignedValues, topic: string, traceparent: string | null,
+): { headers: Record<string, string>; stored: string } {
+  const headers = attemptHeaders(custom, signedLayout(signed), traceparent);
+  let hasCustom = false;
+  for (const _ in custom) { hasCustom = true; break; }
+  return { headers, stored: JSON.stringify(compactOf(signed, topic, traceparent || null, hasCustom ? custom : null)) };
+}
+
+/** What a store writes for an attempt's headers: the stored form made while signing, else compactHeaders'. */
+export function storedHeaders(attempt: { requestHeaders: Record<string, string>; storedHeaders?: string } & SentFacts): string {
+  return attempt.storedHeaders ?? JSON.stringify(compactHeaders(attempt.requestHeaders, attempt));
+}
+
 type Compact = [1, string, string, string, string, string, string, string | null, Record<string, string>?];
+
+function compactOf(signed: SignedValues, topic: string, traceparent: string | null, custom: Record<string, string> | null): Compact {
+  const compact: Compact = [
+    1, signed.prefix, signed.userAgent, signed.topic.slice(0, signed.topic.length - topic.length),
+    hexToBase64(signed.secretDigest), hexToBase64(signed.hmac), signed.signature, traceparent,
+  ];
+  if (custom) compact.push(custom);
+  return compact;
+}
 
 const SIGNED_COUNT = 14;
 
@@ -68,16 +100,12 @@ export function compactHeaders(headers: Record<string, string>, facts: SentFacts
     if (names[first + i] !== layoutNames[i] || value(i) !== layoutValues[i]) return headers;
   }
   if (!HEX_SHA256.test(signed.secretDigest) || !HEX_SHA256.test(signed.hmac)) return headers;
-  const compact: Compact = [
-    1, signed.prefix, signed.userAgent, topic.slice(0, topic.length - facts.topic.length),
-    hexToBase64(signed.secretDigest), hexToBase64(signed.hmac), signed.signature, traceparent,
-  ];
+  let custom: Record<string, string> | null = null;
   if (first > 0) {
-    const custom: Record<string, string> = {};
+    custom = {};
     for (let c = 0; c < first; c++) custom[names[c]!] = headers[names[c]!]!;
-    compact.push(custom);
   }
-  return compact;
+  return compactOf(signed, facts.topic, traceparent, custom);
 }
 
 /** The headers an attempt sent, from what was stored (either form) and its facts. */

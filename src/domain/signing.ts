@@ -59,14 +59,19 @@ export interface SignInput {
 
 /** The headers of contract section 4, names in lowercase. */
 export function signedHeaders(input: SignInput): Record<string, string> {
+  return signedLayout(signAttempt(input));
+}
+
+/** The values of the signed headers of one attempt: its signatures, with what they sign. */
+export function signAttempt(input: SignInput): SignedValues {
   const { secrets, body } = input;
   const current = secrets[0]!;
   const signatures = secrets.map((s) => standardSignature(s.key, input.deliveryId, input.timestamp, body));
   for (const key of input.signingKeys ?? []) signatures.push(asymmetricSignature(key, input.deliveryId, input.timestamp, body));
-  return signedLayout({
+  return {
     prefix: input.prefix, userAgent: input.userAgent, topic: input.topic, deliveryId: input.deliveryId, timestamp: input.timestamp,
     secretDigest: current.digest, hmac: bodyHmac(current.secret, body), signature: signatures.join(' '),
-  });
+  };
 }
 
 /** The values of the signed headers; all but the last three follow from the attempt's settings, its delivery and its time. */

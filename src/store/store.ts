@@ -85,6 +85,8 @@ export interface AttemptMade extends Attempt {
   deliveryId: string;
   /** The event's topic, without the webhook's prefix. */
   topic: string;
+  /** requestHeaders in their stored form (JSON text), when the attempt made it as it signed (src/domain/sent-headers.ts). */
+  storedHeaders?: string;
 }
 
 export interface AttemptResult {

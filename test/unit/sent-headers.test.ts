@@ -1,17 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPair, parsePrivateKey } from '../../src/domain/ed25519.js';
-import { attemptHeaders, compactHeaders, sentHeaders, type SentFacts } from '../../src/domain/sent-headers.js';
-import { signedHeaders, signingSecret } from '../../src/domain/signing.js';
+import { attemptHeaders, compactHeaders, sentAndStored, sentHeaders, storedHeaders, type SentFacts } from '../../src/domain/sent-headers.js';
+import { signAttempt, signedLayout, signingSecret } from '../../src/domain/signing.js';
 import { childTraceparent } from '../../src/domain/traceparent.js';
 
 const FACTS: SentFacts = { deliveryId: 'dlv_01JQ0000000000000000000000', topic: 'walletreward_create', startedAt: 1_767_225_600_123 };
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-/** The headers AttemptRunner sends for this webhook and delivery (the same calls it makes). */
-function sent(o: { prefix?: string; userAgent?: string; topicPrefix?: string; custom?: Record<string, string>; traceparent?: boolean; ed25519?: boolean; rotated?: boolean; facts?: SentFacts } = {}) {
+type SentOptions = { prefix?: string; userAgent?: string; topicPrefix?: string; custom?: Record<string, string>; traceparent?: boolean; ed25519?: boolean; rotated?: boolean; facts?: SentFacts };
+
+/** The headers AttemptRunner sends for this webhook and delivery, and their stored form (the same calls it makes). */
+function sentAndStoredBy(o: SentOptions = {}) {
   const facts = o.facts ?? FACTS;
-  const signed = signedHeaders({
+  const signed = signAttempt({
     prefix: o.prefix ?? 'x-nector',
     topic: (o.topicPrefix ?? '') + facts.topic,
     deliveryId: facts.deliveryId,
@@ -21,7 +23,12 @@ function sent(o: { prefix?: string; userAgent?: string; topicPrefix?: string; cu
     signingKeys: o.ed25519 ? [parsePrivateKey(generateKeyPair().privateKey)] : undefined,
     userAgent: o.userAgent ?? 'Herald/0.1.0',
   });
-  return attemptHeaders(o.custom ?? {}, signed, o.traceparent ? childTraceparent(PARENT) : null);
+  return sentAndStored(o.custom ?? {}, signed, facts.topic, o.traceparent ? childTraceparent(PARENT) : null);
+}
+
+/** The headers AttemptRunner sends for this webhook and delivery. */
+function sent(o: SentOptions = {}) {
+  return sentAndStoredBy(o).headers;
 }
 
 /** Stored as recordResults stores it (JSON text), then read back as getDelivery reads it. */
@@ -45,13 +52,29 @@ describe('stored attempt headers', () => {
     ['a custom header whose name is a number (objects put those first)', { custom: { 'x-b': '2', '123': 'n' } }],
   ];
   for (const [name, o] of cases) {
-    it(`${name}: stored compactly, read back exactly as sent`, () => {
+    it(`${name}: stored as it is signed, read back exactly as sent`, () => {
+      const { headers, stored } = sentAndStoredBy(o);
+      assert.ok(stored.startsWith('[1,'), stored);
+      assertExactly(sentHeaders(JSON.parse(stored), FACTS), headers);
+      assert.equal(storedHeaders({ ...FACTS, requestHeaders: headers, storedHeaders: stored }), stored);
+    });
+    it(`${name}: stored compactly from the headers alone, read back exactly as sent`, () => {
       const headers = sent(o);
       const { stored, read } = roundTrip(headers);
       assert.ok(stored.startsWith('[1,'), stored);
       assertExactly(read, headers);
     });
   }
+
+  it('sends the custom headers, then the signed ones in their layout, then the traceparent', () => {
+    const custom = { 'X-Tenant': 'acme' };
+    const signed = signAttempt({
+      prefix: 'x-nector', topic: FACTS.topic, deliveryId: FACTS.deliveryId, timestamp: Math.floor(FACTS.startedAt / 1000),
+      body: '{}', secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/0.1.0',
+    });
+    const traceparent = childTraceparent(PARENT);
+    assertExactly(sentAndStored(custom, signed, FACTS.topic, traceparent).headers, { ...custom, ...signedLayout(signed), traceparent });
+  });
 
   it('stores well under half of the full header object', () => {
     const headers = sent({ traceparent: true });

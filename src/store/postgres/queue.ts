@@ -8,7 +8,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { appliedEffects, healthOutcomes, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
 import { holdsClaim } from '../../domain/ordering.js';
-import { compactHeaders } from '../../domain/sent-headers.js';
+import { storedHeaders } from '../../domain/sent-headers.js';
 import type { AttemptResult, ClaimedDelivery, EventRecord, RetryWindow } from '../store.js';
 import { claimedColumns, rowToClaimed, rowToHealth, type Row } from '../rows.js';
 import { advisoryKeys } from './connection.js';
@@ -366,7 +366,7 @@ function recordValues(results: AttemptResult[], now: number): unknown[] {
     results.map((r) => a(r)?.startedAt ?? null),
     results.map((r) => a(r)?.durationMs ?? null),
     results.map((r) => noNul(a(r)?.responseBody ?? null)),
-    results.map((r) => (a(r) ? JSON.stringify(compactHeaders(a(r)!.requestHeaders, a(r)!)) : null)),
+    results.map((r) => (a(r) ? storedHeaders(a(r)!) : null)),
     now,
   ];
 }

@@ -2,7 +2,7 @@
 // rate limits and purge. Every write is a write transaction behind the shared write lock.
 // The rules are the domain's: planHealth decides the health update, takeRate the rate limit.
 import { appliedEffects, healthOutcomes, healthToRead, planHealth, type HealthEffect, type HealthPolicy, type WebhookHealth } from '../../domain/health.js';
-import { compactHeaders } from '../../domain/sent-headers.js';
+import { storedHeaders } from '../../domain/sent-headers.js';
 import { takeRate, type RateGrant } from '../../domain/rate.js';
 import { holdsClaim } from '../../domain/ordering.js';
 import type { AttemptResult, ClaimedDelivery, RetryWindow } from '../store.js';
@@ -262,7 +262,7 @@ export function recordResults(c: SqliteConnection, results: AttemptResult[], now
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Serialised before the write lock is taken.
-  const requestHeaders = results.map((r) => (r.attempt ? JSON.stringify(compactHeaders(r.attempt.requestHeaders, r.attempt)) : null));
+  const requestHeaders = results.map((r) => (r.attempt ? storedHeaders(r.attempt) : null));
   return c.write(() => {
     // A retry asked for in flight is due now; a retry's own time may be as early (a zero delay).
     c.markDue(results.reduce((earliest, r) => Math.min(earliest, r.nextAttemptAt ?? now), now));
