@@ -72,7 +72,7 @@ describe('stored attempt headers', () => {
       prefix: 'x-nector', topic: FACTS.topic, deliveryId: FACTS.deliveryId, timestamp: Math.floor(FACTS.startedAt / 1000),
       body: '{}', secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/0.1.0',
     });
-    const traceparent = childTraceparent(PARENT);
+    const traceparent = childTraceparent(PARENT)!;
     assertExactly(sentAndStored(custom, signed, FACTS.topic, traceparent).headers, { ...custom, ...signedLayout(signed), traceparent });
   });
 
