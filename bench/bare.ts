@@ -34,6 +34,8 @@ export interface BareTraffic {
   stamp: boolean;
   /** Stop starting requests after this wall-clock time (ms). */
   deadline?: number;
+  /** Headers to send instead of a lone content-type (Herald's signed set: what parsing them costs the receiver). */
+  headers?: Record<string, string>;
 }
 
 export interface BlastResult {
@@ -74,7 +76,7 @@ export async function blast(t: BareTraffic): Promise<BlastResult> {
     bodyTimeout: t.timeoutMs,
   });
   const hang = new Set(t.hangShards ?? []);
-  const headers = { 'content-type': 'application/json' };
+  const headers = t.headers ?? { 'content-type': 'application/json' };
   let lastEvent = -1;
   let lastBody = '';
   const request = (i: number): { path: string; body: string } => {

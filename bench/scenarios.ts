@@ -284,7 +284,7 @@ function throughputOf(name: string, webhooks: number, prefix: string, target: nu
     const { events: N, batchSize, publishConcurrency } = ctx.sizes;
     ctx.log(`${name}: ${int(N)} events through the batch API (${batchSize} per request, ${publishConcurrency} requests at once), ` +
       `${webhooks === 1 ? 'one workspace with one webhook' : `${webhooks} workspaces with one webhook each`}, one delivery per event`);
-    const bare = await bareSweep(ctx, name, throughputTraffic(ctx, webhooks, prefix), { latency: true });
+    const bare = await bareSweep(ctx, name, throughputTraffic(ctx, webhooks, prefix), { latency: true, heraldHeaders: true });
     await ctx.receiver.reset();
     const run = await startRun(ctx, name, 'all');
     const herald = await measureThroughput(ctx, run, { webhooks, prefix, label: name });
