@@ -126,7 +126,9 @@ describe('topic schema: the schema itself', () => {
     const v = validator({ properties: { s: { type: 'string', pattern: '^(a+)+$' } } });
     const started = performance.now();
     assert.equal(v({ s: 'a'.repeat(50_000) + 'b' }).length, 1);
-    assert.ok(performance.now() - started < 500, `took ${performance.now() - started} ms`);
+    // A hang detector, not a speed target: a backtracking engine would need about 2^50,000
+    // steps, RE2 takes milliseconds. (500 ms failed once on a loaded 2-core machine.)
+    assert.ok(performance.now() - started < 10_000, `took ${performance.now() - started} ms`);
     assert.deepEqual(v({ s: 'aaa' }), []);
     const [fault] = refusal({ properties: { s: { pattern: '^(?!admin).*' } } });
     assert.equal(fault!.path, 'schema.properties.s.pattern');
@@ -193,10 +195,9 @@ describe('topic schema: the schema itself', () => {
     assert.ok(compileSchema({ type: 'array', uniqueItems: false }).ok);
     const short = validator({ type: 'array', uniqueItems: true, maxItems: MAX_UNIQUE_ITEMS });
     const items = Array.from({ length: MAX_UNIQUE_ITEMS }, (_, i) => ({ n: i, tags: ['a', 'b'], nested: { deep: [i] } }));
-    short(items);
-    const started = performance.now();
+    // At most MAX_UNIQUE_ITEMS² / 2 comparisons: the bound is what keeps it cheap (its time is
+    // for a benchmark, not a test: a 10 ms limit here could fail on a stalled machine).
     assert.deepEqual(short(items), []);
-    assert.ok(performance.now() - started < 10, `took ${performance.now() - started} ms`);
     assert.equal(short([{ a: 1 }, { a: 1 }]).length, 1);
     // Scalars are indexed, so a long array of them stays linear.
     const strings = validator({ type: 'array', uniqueItems: true, items: { type: 'string' } });
