@@ -34,7 +34,11 @@ export interface BareTraffic {
   stamp: boolean;
   /** Stop starting requests after this wall-clock time (ms). */
   deadline?: number;
-  /** Headers to send instead of a lone content-type (Herald's signed set: what parsing them costs the receiver). */
+  /**
+   * Headers to send instead of a lone content-type (Herald's signed set: what parsing them costs
+   * the receiver); webhook-id, when there, is made unique per request, as the receiver counts
+   * repeats of one.
+   */
   headers?: Record<string, string>;
 }
 
@@ -76,7 +80,9 @@ export async function blast(t: BareTraffic): Promise<BlastResult> {
     bodyTimeout: t.timeoutMs,
   });
   const hang = new Set(t.hangShards ?? []);
-  const headers = t.headers ?? { 'content-type': 'application/json' };
+  const plain = { 'content-type': 'application/json' };
+  const headersOf = (i: number): Record<string, string> =>
+    !t.headers ? plain : t.headers['webhook-id'] === undefined ? t.headers : { ...t.headers, 'webhook-id': `${t.headers['webhook-id']}${i}` };
   let lastEvent = -1;
   let lastBody = '';
   const request = (i: number): { path: string; body: string } => {
@@ -107,7 +113,7 @@ export async function blast(t: BareTraffic): Promise<BlastResult> {
       resolve();
     });
     try {
-      pool.dispatch({ path, method: 'POST', headers, body }, handler);
+      pool.dispatch({ path, method: 'POST', headers: headersOf(i), body }, handler);
     } catch {
       errors++;
       resolve();

@@ -58,8 +58,8 @@ export interface SweepOptions {
   stallMs?: number;
   /**
    * After the sweep, the best count once more with the headers Herald sends (signed for one
-   * delivery, the same on every request): how much of the gap is the receiver parsing the
-   * contract's headers. Not a candidate for the baseline.
+   * delivery, the same on every request but for webhook-id), then once more without: how much
+   * of the gap is the receiver parsing the contract's headers. Not a candidate for the baseline.
    */
   heraldHeaders?: boolean;
 }
@@ -108,8 +108,12 @@ export async function bareSweep(ctx: Ctx, label: string, traffic: SweepTraffic, 
     };
     for (const connections of sweep) points.push(await point(connections));
     if (options.heraldHeaders) {
-      ctx.log(`  bare baseline: the best count again, with Herald's headers`);
-      heraldHeaders = await point(bestOf(points).connections, heraldHeaderSet());
+      // Then the same count without them once more, so that the two are side by side (that run
+      // counts as any other point of the sweep).
+      const connections = bestOf(points).connections;
+      ctx.log(`  bare baseline: the best count again, with Herald's headers, then without`);
+      heraldHeaders = await point(connections, heraldHeaderSet());
+      points.push(await point(connections));
     }
   } finally {
     await bare.stop();
@@ -117,7 +121,7 @@ export async function bareSweep(ctx: Ctx, label: string, traffic: SweepTraffic, 
   const best = bestOf(points);
   const describe = (p: BarePoint) => `${int(p.perSecond)}/s, ${p.cpuPerPostUs} µs CPU/POST (receiver ${p.receiverCpuPerRequestUs} µs)`;
   let line = points.map((p) => `${p.connections}: ${describe(p)}${p === best ? ' (best)' : ''}`).join('; ');
-  if (heraldHeaders) line += `; ${heraldHeaders.connections} with Herald's headers: ${describe(heraldHeaders)}`;
+  if (heraldHeaders) line += `; ${heraldHeaders.connections} with Herald's headers (then the same without, above): ${describe(heraldHeaders)}`;
   ctx.log(`  bare baseline sweep: ${line}`);
   ctx.sweeps.push({ scenario: label, line });
   return { best, points, heraldHeaders };

@@ -65,7 +65,7 @@ function succeeded(d: ClaimedDelivery, startedAt: number): AttemptResult {
     prefix: 'x-nector', topic: d.webhook.prefix + d.topic, deliveryId: d.id, timestamp: Math.floor(startedAt / 1000),
     body: d.body, secrets: [SECRET], userAgent: 'Herald/bench',
   });
-  const sent = sentAndStored(d.webhook.headers, signed, d.topic, null);
+  const sent = sentAndStored(d.webhook.headers, signed, { deliveryId: d.id, topic: d.topic, startedAt }, null);
   return {
     seq: d.seq, claim: d.claim, webhookId: d.webhook.id, url: d.webhook.url, status: 'succeeded', nextAttemptAt: null,
     attempt: {

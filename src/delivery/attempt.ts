@@ -61,7 +61,7 @@ export class AttemptRunner {
       signingKeys: material.keys.length === 0 ? undefined : valid(material.keys, now).map((k) => k.key),
       userAgent: this.ctx.userAgent,
     });
-    return sentAndStored(d.webhook.headers, signed, d.topic, d.traceparent ? childTraceparent(d.traceparent) : null);
+    return sentAndStored(d.webhook.headers, signed, { deliveryId: d.id, topic: d.topic, startedAt: now }, d.traceparent ? childTraceparent(d.traceparent) : null);
   }
 
   /** The webhook's secrets and (for an ed25519 webhook) private keys, opened once per version. */

@@ -85,7 +85,11 @@ export interface AttemptMade extends Attempt {
   deliveryId: string;
   /** The event's topic, without the webhook's prefix. */
   topic: string;
-  /** requestHeaders in their stored form (JSON text), when the attempt made it as it signed (src/domain/sent-headers.ts). */
+  /**
+   * requestHeaders in their stored form (JSON text), when the attempt made it as it signed
+   * (src/domain/sent-headers.ts sentAndStored). Stores write it instead of requestHeaders: a copy
+   * of an attempt with other requestHeaders must leave it out.
+   */
   storedHeaders?: string;
 }
 

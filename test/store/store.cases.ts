@@ -19,8 +19,8 @@ import {
 } from '../../src/store/store.js';
 import { newId } from '../../src/domain/ids.js';
 import { DUE_LOOKAHEAD } from '../../src/store/manual-retry.js';
-import { attemptHeaders } from '../../src/domain/sent-headers.js';
-import { signedHeaders, signingSecret } from '../../src/domain/signing.js';
+import { sentAndStored } from '../../src/domain/sent-headers.js';
+import { signAttempt, signingSecret } from '../../src/domain/signing.js';
 import { copyCases } from './copy.cases.js';
 import { orderingCases } from './ordering.cases.js';
 
@@ -91,24 +91,28 @@ function result(d: ClaimedDelivery, status: DeliveryStatus, over: Partial<Attemp
       statusCode: status === 'succeeded' ? 200 : 500,
       error: status === 'succeeded' ? null : 'HTTP 500',
       responseBody: status === 'succeeded' ? 'ok' : 'boom',
-      requestHeaders: sentBy(d, at),
+      ...sentBy(d, at),
     },
     ...over,
   };
 }
 
-/** The headers AttemptRunner sends for d at `at`: a custom header, the signed ones, a traceparent. */
-function sentBy(d: ClaimedDelivery, at: number): Record<string, string> {
-  const signed = signedHeaders({
+/**
+ * The headers AttemptRunner sends for d at `at` (a custom header, the signed ones, a
+ * traceparent), and their stored form, as it makes them.
+ */
+function sentBy(d: ClaimedDelivery, at: number): { requestHeaders: Record<string, string>; storedHeaders: string } {
+  const signed = signAttempt({
     prefix: 'x-nector', topic: d.topic, deliveryId: d.id, timestamp: Math.floor(at / 1000), body: d.body,
     secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/test',
   });
-  return attemptHeaders({ 'X-Tenant': 'acme' }, signed, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  const { headers, stored } = sentAndStored({ 'X-Tenant': 'acme' }, signed, { deliveryId: d.id, topic: d.topic, startedAt: at }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  return { requestHeaders: headers, storedHeaders: stored };
 }
 
-/** An attempt as getDelivery reads it back: the result's attempt without what its headers are derived from. */
+/** An attempt as getDelivery reads it back: the result's attempt without what its headers are derived from or stored as. */
 function recorded(r: AttemptResult): Attempt {
-  const { deliveryId: _id, topic: _topic, ...attempt } = r.attempt!;
+  const { deliveryId: _id, topic: _topic, storedHeaders: _stored, ...attempt } = r.attempt!;
   return attempt;
 }
 
@@ -902,7 +906,7 @@ export function storeCases(factory: StoreFactory): void {
       await publishOne(store, 'acme', input());
       const [d] = await store.claimDue(T0, 1, T0 + 60_000);
       const r = result(d!, 'failed');
-      r.attempt = { ...r.attempt!, responseBody: 'a\u0000b "quoted" \\ {json} é 😀', requestHeaders: { 'x-q': 'say "hi"', 'x-nul': 'a\u0000b' } };
+      r.attempt = { ...r.attempt!, responseBody: 'a\u0000b "quoted" \\ {json} é 😀', requestHeaders: { 'x-q': 'say "hi"', 'x-nul': 'a\u0000b' }, storedHeaders: undefined };
       await store.recordResults([r], T0 + 20);
       const [attempt] = (await store.getDelivery('acme', d!.id))!.attempts;
       assert.match(attempt!.responseBody!, /^a.b "quoted" \\ \{json\} é 😀$/u);

@@ -23,7 +23,7 @@ function sentAndStoredBy(o: SentOptions = {}) {
     signingKeys: o.ed25519 ? [parsePrivateKey(generateKeyPair().privateKey)] : undefined,
     userAgent: o.userAgent ?? 'Herald/0.1.0',
   });
-  return sentAndStored(o.custom ?? {}, signed, facts.topic, o.traceparent ? childTraceparent(PARENT) : null);
+  return sentAndStored(o.custom ?? {}, signed, facts, o.traceparent ? childTraceparent(PARENT) : null);
 }
 
 /** The headers AttemptRunner sends for this webhook and delivery. */
@@ -73,7 +73,27 @@ describe('stored attempt headers', () => {
       body: '{}', secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/0.1.0',
     });
     const traceparent = childTraceparent(PARENT)!;
-    assertExactly(sentAndStored(custom, signed, FACTS.topic, traceparent).headers, { ...custom, ...signedLayout(signed), traceparent });
+    assertExactly(sentAndStored(custom, signed, FACTS, traceparent).headers, { ...custom, ...signedLayout(signed), traceparent });
+  });
+
+  it('stores compactly as it signs even a custom header that a later header prefix made one of the signed ones', () => {
+    // Saved when the prefix was x-nector, sent after a restart with HERALD_HEADER_PREFIX=x-acme
+    // (compactHeaders, from the headers alone, keeps these whole: below).
+    const { headers, stored } = sentAndStoredBy({ prefix: 'x-acme', custom: { 'x-acme-topic': 'mine', 'x-b': '2' } });
+    assert.ok(stored.startsWith('[1,'), stored);
+    assertExactly(sentHeaders(JSON.parse(stored), FACTS), headers);
+  });
+
+  it('stores the headers as compactHeaders does when the values were not signed for the facts', () => {
+    const signedFor = (facts: SentFacts) => signAttempt({
+      prefix: 'x-nector', topic: facts.topic, deliveryId: facts.deliveryId, timestamp: Math.floor(facts.startedAt / 1000),
+      body: '{}', secrets: [signingSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')], userAgent: 'Herald/0.1.0',
+    });
+    for (const other of [{ ...FACTS, deliveryId: 'dlv_01JQ1111111111111111111111' }, { ...FACTS, startedAt: FACTS.startedAt + 1000 }, { ...FACTS, topic: 'lead_create' }]) {
+      const { headers, stored } = sentAndStored({}, signedFor(other), FACTS, null);
+      assert.ok(stored.startsWith('{'), stored);
+      assertExactly(sentHeaders(JSON.parse(stored), FACTS), headers);
+    }
   });
 
   it('stores well under half of the full header object', () => {
