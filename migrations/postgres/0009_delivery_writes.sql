@@ -7,7 +7,7 @@
 -- row lock (a WAL record) and a lookup per row inserted, while the code already deletes
 -- children before parents (purge, WORKSPACE_CASCADE) and inserts a delivery only beside its
 -- event (publish, in one transaction) or under the event's lock (replay, which purge skips);
--- SQLite, which never enforced them, has always relied on that alone.
+-- SQLite keeps them (better-sqlite3 turns foreign_keys on), where a check costs a lookup only.
 ALTER TABLE attempts DROP CONSTRAINT attempts_delivery_seq_fkey;
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_event_seq_fkey;
 
