@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { parsePrivateKey } from '../domain/ed25519.js';
-import { sentAndStored } from '../domain/sent-headers.js';
+import { sentAndStored, type SentRequest } from '../domain/sent-headers.js';
 import { signAttempt, signingSecret, type SigningSecret } from '../domain/signing.js';
 import { childTraceparent } from '../domain/traceparent.js';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from '../domain/retry.js';
@@ -38,7 +38,7 @@ export class AttemptRunner {
       return resultOf(d, 'failed', null, null);
     }
     const startedAt = Date.now();
-    let request: { headers: Record<string, string>; stored?: string };
+    let request: SentRequest;
     try {
       request = this.prepare(d, startedAt);
     } catch (err) {
@@ -49,7 +49,7 @@ export class AttemptRunner {
   }
 
   /** The signed request's headers, and their stored form (src/domain/sent-headers.ts). */
-  private prepare(d: ClaimedDelivery, now: number): { headers: Record<string, string>; stored: string } {
+  private prepare(d: ClaimedDelivery, now: number): SentRequest {
     const material = this.materialFor(d);
     const signed = signAttempt({
       prefix: this.ctx.headerPrefix,

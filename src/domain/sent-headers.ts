@@ -25,13 +25,19 @@ export interface SentFacts {
   startedAt: number;
 }
 
-/** The headers one attempt sends, in the order sent. */
-export function attemptHeaders(custom: Record<string, string>, signed: Record<string, string>, traceparent: string | null): Record<string, string> {
-  // Custom headers were checked when saved not to override Herald's own. Most webhooks have
-  // none: spreading an empty object before the signed ones cost about 0.3 µs an attempt.
-  const headers = hasKeys(custom) ? { ...custom, ...signed } : { ...signed };
+/** The headers one attempt sends, in the order sent, from its signed values. */
+export function attemptHeaders(custom: Record<string, string>, signed: SignedValues, traceparent: string | null): Record<string, string> {
+  // Custom headers were checked when saved not to override Herald's own. The signed ones are
+  // set on the copy of the custom ones (most webhooks have none), not built apart and spread in.
+  const headers = signedLayout(signed, hasKeys(custom) ? { ...custom } : {});
   if (traceparent) headers.traceparent = traceparent;
   return headers;
+}
+
+/** An attempt's request headers, and their stored form (JSON text). */
+export interface SentRequest {
+  headers: Record<string, string>;
+  stored: string;
 }
 
 /**
@@ -42,10 +48,8 @@ export function attemptHeaders(custom: Record<string, string>, signed: Record<st
  * the signed topic) and the digests are lowercase hex, which is checked here (a few
  * comparisons); otherwise the headers are stored as compactHeaders stores them.
  */
-export function sentAndStored(
-  custom: Record<string, string>, signed: SignedValues, facts: SentFacts, traceparent: string | null,
-): { headers: Record<string, string>; stored: string } {
-  const headers = attemptHeaders(custom, signedLayout(signed), traceparent);
+export function sentAndStored(custom: Record<string, string>, signed: SignedValues, facts: SentFacts, traceparent: string | null): SentRequest {
+  const headers = attemptHeaders(custom, signed, traceparent);
   const exact = signed.deliveryId === facts.deliveryId && signed.timestamp === Math.floor(facts.startedAt / 1000) &&
     signed.topic.endsWith(facts.topic) && HEX_SHA256.test(signed.secretDigest) && HEX_SHA256.test(signed.hmac);
   const stored = exact ? compactOf(signed, facts.topic, traceparent || null, hasKeys(custom) ? custom : null) : compactHeaders(headers, facts);
@@ -121,10 +125,10 @@ export function compactHeaders(headers: Record<string, string>, facts: SentFacts
 export function sentHeaders(stored: unknown, facts: SentFacts): Record<string, string> {
   if (!Array.isArray(stored) || stored[0] !== 1) return stored as Record<string, string>;
   const [, prefix, userAgent, topicPrefix, secretDigest, hmac, signature, traceparent, custom] = stored as Compact;
-  const signed = signedLayout({
+  const signed = {
     prefix, userAgent, topic: topicPrefix + facts.topic, deliveryId: facts.deliveryId, timestamp: Math.floor(facts.startedAt / 1000),
     secretDigest: base64ToHex(secretDigest), hmac: base64ToHex(hmac), signature,
-  });
+  };
   return attemptHeaders(custom ?? {}, signed, traceparent);
 }
 

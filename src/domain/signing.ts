@@ -89,13 +89,13 @@ export interface SignedValues {
 /**
  * The signed headers, names and order, from their values: the one layout that signing
  * (signedHeaders) and storing and reading a stored attempt (src/domain/sent-headers.ts) share.
+ * Set on `into` (a name it already has keeps its place), which is returned.
  */
-export function signedLayout(v: SignedValues): Record<string, string> {
+export function signedLayout(v: SignedValues, into: Record<string, string> = {}): Record<string, string> {
   const names = signedNames(v.prefix);
   const values = signedValues(v);
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) headers[names[i]!] = values[i]!;
-  return headers;
+  for (let i = 0; i < names.length; i++) into[names[i]!] = values[i]!;
+  return into;
 }
 
 /** The names of the signed headers, in order (lowercase). */

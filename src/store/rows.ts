@@ -147,23 +147,23 @@ export function claimedColumns(tables: readonly (keyof typeof CLAIMED_COLUMNS)[]
 
 /** A claimed delivery from a row holding every column of claimedColumns(['d', 'e', 'w', 'h']). */
 export function rowToClaimed(row: Row): ClaimedDelivery {
-  return claimedFrom(row, row, rowToClaimedWebhook(row));
+  return claimedFrom(row, rowToClaimedWebhook(row));
 }
 
-/** A claimed delivery from its delivery's columns, its event's, and its webhook (read once per batch). */
-export function claimedFrom(d: Row, e: Row, webhook: ClaimedDelivery['webhook']): ClaimedDelivery {
+/** A claimed delivery from a row of its delivery's and its event's columns, and its webhook (read once per batch). */
+export function claimedFrom(row: Row, webhook: ClaimedDelivery['webhook']): ClaimedDelivery {
   return {
-    seq: Number(d.seq),
-    id: d.id,
-    claim: Number(d.claim),
-    workspaceId: d.workspace_id,
-    eventId: e.event_id,
-    topic: e.topic,
-    body: e.body,
-    attempts: Number(d.attempts),
-    cycleStart: Number(d.cycle_start),
-    cycleLimit: numberOrNull(d.cycle_limit),
-    traceparent: e.traceparent ?? null,
+    seq: Number(row.seq),
+    id: row.id,
+    claim: Number(row.claim),
+    workspaceId: row.workspace_id,
+    eventId: row.event_id,
+    topic: row.topic,
+    body: row.body,
+    attempts: Number(row.attempts),
+    cycleStart: Number(row.cycle_start),
+    cycleLimit: numberOrNull(row.cycle_limit),
+    traceparent: row.traceparent ?? null,
     webhook,
   };
 }

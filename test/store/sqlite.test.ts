@@ -23,8 +23,7 @@ async function storeWith(...workspaces: string[]): Promise<SqliteStore> {
 
 describe('SqliteStore', () => {
   storeCases(async () => {
-    const store = new SqliteStore({ path: ':memory:' });
-    await store.migrate();
+    const store = await storeWith();
     return { store, cleanup: () => store.close() };
   });
 });

@@ -213,7 +213,7 @@ function takeClaims(c: SqliteConnection, due: number[], now: number, leaseUntil:
       c.sql(`UPDATE deliveries SET ${holdSet()} WHERE seq = ?`).run(row.seq);
       continue;
     }
-    claimed.push(claimedFrom(row, row, webhook));
+    claimed.push(claimedFrom(row, webhook));
   }
   return claimed;
 }
